@@ -17,7 +17,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'src/simulator/config.ts', 'test/**', 'bench/**', 'codegen.ts', 'vitest.config.ts'],
+    files: [
+      'src/config.ts',
+      'src/simulator/config.ts',
+      'test/**',
+      'bench/**',
+      'codegen.ts',
+      'vitest.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -1,0 +1,107 @@
+import { DEFENDER_DEFAULT_RATE_LIMITS } from '../defender/apis.js';
+import type { RateLimitWindow } from '../rate-limits.js';
+import { parseRateLimits } from '../rate-limits.js';
+import type { TenantSizes } from './data.js';
+
+/** A bearer token the simulator accepts, and what it may see. */
+export interface SimulatorToken {
+  readonly token: string;
+  /** Identity throttled as one caller (Defender: tenant + application). Default: the token itself. */
+  readonly caller?: string;
+  /** Device groups (`rbacGroupId`) this token sees, as a delegated token would; absent means every group. */
+  readonly rbacGroupIds?: readonly number[];
+}
+
+export interface SimulatorOptions {
+  /** The same seed gives the same tenant, byte for byte. Default 1. */
+  readonly seed: number;
+  readonly sizes?: Partial<TenantSizes>;
+  /** The tenant's "now": every generated date is before it. Default 2026-11-01T00:00:00Z. */
+  readonly tenantNow?: Date;
+  readonly tokens: readonly SimulatorToken[];
+  /** Throttling windows, applied per route template and caller. Default 100/60s and 1,500/3,600s. */
+  readonly rateLimits: readonly RateLimitWindow[];
+  /** Added before every answer. Default 30 ms. */
+  readonly latencyMs: number;
+  /** Page size when `$top` is absent. Default 10,000, as Defender. */
+  readonly pageSize: number;
+  /** Enables `/_simulator/*` (call log, faults) for callers sending `x-simulator-admin: <token>`. */
+  readonly adminToken?: string;
+}
+
+export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
+export const DEFAULT_LATENCY_MS = 30;
+
+export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
+  return {
+    seed: 1,
+    tokens: [{ token: DEFAULT_SIMULATOR_TOKEN }],
+    rateLimits: parseRateLimits(DEFENDER_DEFAULT_RATE_LIMITS),
+    latencyMs: DEFAULT_LATENCY_MS,
+    pageSize: 10_000,
+    ...overrides,
+  };
+}
+
+export interface StandaloneConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly options: SimulatorOptions;
+}
+
+/**
+ * Reads the standalone simulator's configuration from the environment. A bad value throws an Error that
+ * names the variable.
+ *
+ * `SIMULATOR_TOKENS` adds tokens limited to device groups: `token:41|42,other:43` (a token without
+ * `:groups` sees everything).
+ */
+export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): StandaloneConfig {
+  const int = (name: string, fallback: number, min = 0): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`${name}: expected an integer ≥ ${min}, got "${raw}"`);
+    return value;
+  };
+  const limits = env['SIMULATOR_RATE_LIMITS'] ?? DEFENDER_DEFAULT_RATE_LIMITS;
+  let rateLimits: RateLimitWindow[];
+  try {
+    rateLimits = parseRateLimits(limits);
+  } catch (error) {
+    throw new Error(`SIMULATOR_RATE_LIMITS: ${(error as Error).message}`, { cause: error });
+  }
+  const tokens: SimulatorToken[] = [{ token: env['SIMULATOR_TOKEN'] || DEFAULT_SIMULATOR_TOKEN }];
+  for (const entry of (env['SIMULATOR_TOKENS'] ?? '').split(',').filter((e) => e.trim() !== '')) {
+    const [token, groups] = entry.trim().split(':');
+    const ids = groups?.split('|').map(Number);
+    if (!token || (ids && ids.some((n) => !Number.isInteger(n)))) {
+      throw new Error(`SIMULATOR_TOKENS: expected "token" or "token:41|42", got "${entry}"`);
+    }
+    tokens.push(ids ? { token, rbacGroupIds: ids } : { token });
+  }
+  const now = env['SIMULATOR_NOW'];
+  if (now !== undefined && Number.isNaN(Date.parse(now))) {
+    throw new Error(`SIMULATOR_NOW: expected an ISO-8601 date-time, got "${now}"`);
+  }
+  const sizes: Partial<TenantSizes> = {};
+  if (env['SIMULATOR_MACHINES']) sizes.machines = int('SIMULATOR_MACHINES', 1000, 1);
+  if (env['SIMULATOR_USERS']) sizes.users = int('SIMULATOR_USERS', 300, 1);
+  if (env['SIMULATOR_ALERTS']) sizes.alerts = int('SIMULATOR_ALERTS', 5000, 1);
+  const adminToken = env['SIMULATOR_ADMIN_TOKEN'];
+  return {
+    host: env['SIMULATOR_HOST'] || '127.0.0.1',
+    port: int('SIMULATOR_PORT', 4010),
+    options: simulatorOptions({
+      seed: int('SIMULATOR_SEED', 1),
+      sizes,
+      ...(now ? { tenantNow: new Date(now) } : {}),
+      tokens,
+      rateLimits,
+      latencyMs: int('SIMULATOR_LATENCY_MS', DEFAULT_LATENCY_MS),
+      pageSize: int('SIMULATOR_PAGE_SIZE', 10_000, 1),
+      ...(adminToken ? { adminToken } : {}),
+    }),
+  };
+}

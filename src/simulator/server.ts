@@ -1,0 +1,282 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DefenderApi } from '../defender/apis.js';
+import type { SimulatorOptions, SimulatorToken } from './config.js';
+import { simulatorOptions } from './config.js';
+import type { Tenant } from './data.js';
+import { generateTenant } from './data.js';
+import type { Fault, FaultRule } from './faults.js';
+import { FaultInjector } from './faults.js';
+import type { Answer } from './handlers.js';
+import { defenderError, handle } from './handlers.js';
+import { matchRoute } from './routes.js';
+import { SlidingWindowThrottle, formatTimeSpan } from './throttle.js';
+
+/** One request as the simulator saw it: what tests assert upstream traffic against. */
+export interface SimulatorCall {
+  /** Order of arrival, from 1. */
+  readonly seq: number;
+  /** Arrival time (ms since epoch). */
+  readonly at: number;
+  readonly method: string;
+  /** The Defender API (route template) it called, or null for an unknown route. */
+  readonly api: DefenderApi | null;
+  /** The path as received, still percent-encoded. */
+  readonly path: string;
+  /** The `{id}` segment, decoded. */
+  readonly id: string | undefined;
+  /** The raw query string without `?` (empty when none). */
+  readonly search: string;
+  /** Decoded query parameters. */
+  readonly query: Readonly<Record<string, string>>;
+  /** Throttling identity of the token, or null when unauthenticated. */
+  readonly caller: string | null;
+  /** HTTP status answered; 0 when the connection was reset or left hanging. */
+  status: number;
+  /** The injected fault, if one fired. */
+  fault: Fault['kind'] | undefined;
+}
+
+export interface Simulator {
+  /** `http://127.0.0.1:port`: the base URL to give a Defender client (no `/api`). */
+  readonly url: string;
+  readonly tenant: Tenant;
+  readonly options: SimulatorOptions;
+  /** Every call so far, in arrival order. */
+  readonly calls: readonly SimulatorCall[];
+  /** Forgets the call log (the throttle keeps counting unless `resetThrottle` is called). */
+  resetCalls(): void;
+  resetThrottle(): void;
+  injectFault(rule: FaultRule): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8';
+const ERROR_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Starts a Defender simulator on `host:port` (port 0 picks a free one). It answers Defender's read routes
+ * from a generated tenant, with Defender's auth, visibility, throttling, errors and latency, plus the
+ * faults tests inject, and logs every call.
+ */
+export async function startSimulator(
+  overrides: Partial<SimulatorOptions> = {},
+  listen: { port?: number; host?: string } = {},
+): Promise<Simulator> {
+  const options = simulatorOptions(overrides);
+  const tenant = generateTenant({
+    seed: options.seed,
+    ...(options.sizes ? { sizes: options.sizes } : {}),
+    ...(options.tenantNow ? { now: options.tenantNow } : {}),
+  });
+  const throttle = new SlidingWindowThrottle(options.rateLimits);
+  const faults = new FaultInjector();
+  const tokens = new Map(options.tokens.map((t) => [t.token, t]));
+  let calls: SimulatorCall[] = [];
+  let seq = 0;
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      // A bug in the simulator must fail loudly in tests, not look like a Defender outage.
+      console.error('simulator: unhandled error', error);
+      if (!res.headersSent) send(res, defenderError(500, 'InternalServerError', ''));
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const search = q === -1 ? '' : rawUrl.slice(q + 1);
+
+    if (path.startsWith('/_simulator/')) return admin(req, res, path);
+
+    const route = matchRoute(path);
+    const token = bearer(req, tokens);
+    const query = new URLSearchParams(search);
+    const call: SimulatorCall = {
+      seq: ++seq,
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      api: route?.api ?? null,
+      path,
+      id: route?.id,
+      search,
+      query: Object.fromEntries(query),
+      caller: token ? (token.caller ?? token.token) : null,
+      status: 0,
+      fault: undefined,
+    };
+    calls.push(call);
+
+    const answer = await respond(call, route, token, query, req);
+    await sleep(options.latencyMs);
+    if (answer === 'hang') return;
+    if (answer === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    call.status = answer.status;
+    send(res, answer);
+  }
+
+  async function respond(
+    call: SimulatorCall,
+    route: ReturnType<typeof matchRoute>,
+    token: SimulatorToken | undefined,
+    query: URLSearchParams,
+    req: IncomingMessage,
+  ): Promise<Answer | 'hang' | 'reset'> {
+    if (!token) {
+      return defenderError(401, 'Unauthorized', 'Unauthorized request - Missing or invalid bearer token.');
+    }
+    if (!route) return { status: 404, empty: true };
+    if (req.method !== 'GET') return defenderError(405, 'BadRequest', `Method ${req.method} is not allowed.`);
+
+    const refusal = throttle.admit(`${route.api} ${call.caller}`, call.at);
+    if (refusal) {
+      const { window, retryAfterSeconds } = refusal;
+      return throttled(
+        retryAfterSeconds,
+        `API calls quota exceeded! Maximum allowed ${window.limit} per ${formatTimeSpan(window.windowSeconds)} for the key Destination+TenantID+AppID. You can send requests again in ${retryAfterSeconds} seconds.`,
+      );
+    }
+
+    const fault = faults.next(route.api);
+    if (fault) call.fault = fault.kind;
+    switch (fault?.kind) {
+      case 'hang':
+      case 'reset':
+        return fault.kind;
+      case 'status':
+        return defenderError(
+          fault.status,
+          fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
+          fault.status === 503 ? 'The service is temporarily unavailable.' : '',
+        );
+      case 'throttle':
+        return throttled(
+          fault.retryAfterSeconds,
+          `API calls quota exceeded! You can send requests again in ${fault.retryAfterSeconds} seconds.`,
+        );
+      case 'malformed':
+        return { status: 200, malformed: true };
+      case 'body':
+        return { status: 200, json: fault.body };
+      case 'redirect':
+        return { status: 302, empty: true, headers: { Location: fault.location } };
+      case 'slow':
+        await sleep(fault.delayMs);
+        break;
+      case undefined:
+        break;
+    }
+    const rbac = token.rbacGroupIds;
+    return handle({
+      tenant,
+      route,
+      query,
+      path: call.path,
+      origin: `http://${req.headers.host ?? 'localhost'}`,
+      rbacGroupIds: rbac ? new Set(rbac) : undefined,
+      pageSize: options.pageSize,
+      now: Date.now(),
+    });
+  }
+
+  /** Test control over HTTP, for simulators in another process; only with the admin token. */
+  async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!options.adminToken || req.headers['x-simulator-admin'] !== options.adminToken) {
+      return send(res, { status: 404, empty: true });
+    }
+    if (path === '/_simulator/calls' && req.method === 'GET') return send(res, { status: 200, json: calls });
+    if (path === '/_simulator/calls' && req.method === 'DELETE') {
+      calls = [];
+      return send(res, { status: 204, empty: true });
+    }
+    if (path === '/_simulator/faults' && req.method === 'POST') {
+      try {
+        faults.add(JSON.parse(await readBody(req)) as FaultRule);
+        return send(res, { status: 204, empty: true });
+      } catch (error) {
+        return send(res, { status: 400, json: { error: (error as Error).message } });
+      }
+    }
+    if (path === '/_simulator/faults' && req.method === 'DELETE') {
+      faults.clear();
+      return send(res, { status: 204, empty: true });
+    }
+    if (path === '/_simulator/throttle' && req.method === 'DELETE') {
+      throttle.reset();
+      return send(res, { status: 204, empty: true });
+    }
+    return send(res, { status: 404, empty: true });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = listen.host && listen.host !== '0.0.0.0' && listen.host !== '::' ? listen.host : '127.0.0.1';
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    tenant,
+    options,
+    get calls() {
+      return calls;
+    },
+    resetCalls: () => {
+      calls = [];
+    },
+    resetThrottle: () => throttle.reset(),
+    injectFault: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Defender's 429: code `"429"` (not the documented `TooManyRequests`) and a Retry-After in seconds. */
+function throttled(retryAfterSeconds: number, message: string): Answer {
+  return { ...defenderError(429, '429', message), headers: { 'Retry-After': String(retryAfterSeconds) } };
+}
+
+function bearer(
+  req: IncomingMessage,
+  tokens: ReadonlyMap<string, SimulatorToken>,
+): SimulatorToken | undefined {
+  const match = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+  return match ? tokens.get(match[1]!.trim()) : undefined;
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  const headers: Record<string, string | number> = { ...answer.headers };
+  let body = '';
+  if ('malformed' in answer) {
+    body = '{"@odata.context":"…","value":[{"id":"';
+    headers['Content-Type'] = JSON_TYPE;
+  } else if ('text' in answer) {
+    body = answer.text;
+    headers['Content-Type'] = 'text/plain; charset=utf-8';
+  } else if ('json' in answer) {
+    body = JSON.stringify(answer.json);
+    headers['Content-Type'] = answer.status < 400 ? JSON_TYPE : ERROR_TYPE;
+  }
+  if (answer.status < 300) headers['OData-Version'] = '4.0';
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(answer.status, headers).end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
