@@ -1,0 +1,191 @@
+import type { DefenderApi } from './defender/apis.js';
+import { DEFENDER_APIS, DEFENDER_DEFAULT_RATE_LIMITS } from './defender/apis.js';
+import type { RateLimitWindow } from './rate-limits.js';
+import { parseRateLimits } from './rate-limits.js';
+import type { StandaloneConfig } from './simulator/config.js';
+import { readSimulatorEnv } from './simulator/config.js';
+
+/** How the gateway authenticates to Defender. */
+export type DefenderCredentials =
+  | { readonly kind: 'static'; readonly token: string }
+  | {
+      readonly kind: 'msal';
+      readonly tenantId: string;
+      readonly clientId: string;
+      readonly clientSecret?: string;
+      readonly clientCertificatePath?: string;
+      readonly authorityHost: string;
+      readonly scope: string;
+    }
+  /** The embedded simulator's own token. */
+  | { readonly kind: 'simulator' };
+
+export interface Config {
+  /** HTTP port. Default 4000. */
+  readonly port: number;
+  /** Defender's base URL without `/api`; undefined runs the embedded simulator. */
+  readonly defenderUrl: URL | undefined;
+  readonly credentials: DefenderCredentials;
+  /** Upstream windows, applied per Defender API, all at once. Default 100/60 s and 1,500/3,600 s. */
+  readonly rateLimits: readonly RateLimitWindow[];
+  /** Per-call timeout (ms). Default 10,000. */
+  readonly upstreamTimeoutMs: number;
+  /** Retries after a 5xx, timeout or network error. Default 2. */
+  readonly upstreamRetries: number;
+  /** How long an operation's calls may wait for the rate limiter before failing RATE_LIMITED (ms). Default 15,000. */
+  readonly requestDeadlineMs: number;
+  /** Cache lifetime per API (ms). Default 60 s each, overridable per API. */
+  readonly cacheTtlMs: Readonly<Record<DefenderApi, number>>;
+  /** Machine ids per `$filter=id in (…)` call. Default 50. */
+  readonly machineBatchSize: number;
+  /** Cap on `first`. Default 500. */
+  readonly maxPageSize: number;
+  /** The embedded simulator's settings (used when `defenderUrl` is undefined). */
+  readonly simulator: StandaloneConfig;
+  /** Inbound authentication. */
+  readonly authMode: 'none';
+}
+
+/** A bad configuration value; the message names the variable. */
+export class ConfigError extends Error {}
+
+/**
+ * Reads the configuration once, from the environment. Nothing else reads `process.env`. A bad value throws a
+ * ConfigError naming the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const fail = (name: string, message: string): never => {
+    throw new ConfigError(`${name}: ${message}`);
+  };
+  const int = (name: string, fallback: number, min = 0): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    return Number.isInteger(value) && value >= min
+      ? value
+      : fail(name, `expected an integer ≥ ${min}, got "${raw}"`);
+  };
+
+  const defenderUrl = parseDefenderUrl(read('DEFENDER_API_URL'), fail);
+  const credentials = parseCredentials(read, fail, defenderUrl !== undefined);
+
+  let rateLimits: RateLimitWindow[] = [];
+  try {
+    rateLimits = parseRateLimits(read('DEFENDER_RATE_LIMITS') ?? DEFENDER_DEFAULT_RATE_LIMITS);
+  } catch (error) {
+    fail('DEFENDER_RATE_LIMITS', (error as Error).message);
+  }
+
+  const defaultTtl = int('CACHE_TTL_SECONDS', 60) * 1000;
+  const cacheTtlMs = Object.fromEntries(DEFENDER_APIS.map((api) => [api, defaultTtl])) as Record<
+    DefenderApi,
+    number
+  >;
+  for (const entry of (read('CACHE_TTLS') ?? '').split(',').filter((e) => e.trim() !== '')) {
+    const [api, seconds] = entry.trim().split('=');
+    if (!DEFENDER_APIS.includes(api as DefenderApi) || !/^\d+$/.test(seconds ?? '')) {
+      fail('CACHE_TTLS', `expected "api=seconds" with an API of ${DEFENDER_APIS.join(', ')}; got "${entry}"`);
+    }
+    cacheTtlMs[api as DefenderApi] = Number(seconds) * 1000;
+  }
+
+  if (read('CACHE_URL')) fail('CACHE_URL', 'a shared Redis cache is not supported by this version yet');
+  const authMode = read('AUTH_MODE') ?? (defenderUrl ? 'jwt' : 'none');
+  if (authMode !== 'none') {
+    fail('AUTH_MODE', `"${authMode}" is not supported by this version yet; set AUTH_MODE=none explicitly`);
+  }
+  const defenderAuthMode = read('DEFENDER_AUTH_MODE') ?? 'app';
+  if (defenderAuthMode !== 'app') {
+    fail('DEFENDER_AUTH_MODE', `"${defenderAuthMode}" is not supported by this version yet; use "app"`);
+  }
+
+  let simulator: StandaloneConfig;
+  try {
+    simulator = readSimulatorEnv(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
+
+  return Object.freeze({
+    port: int('PORT', 4000),
+    defenderUrl,
+    credentials,
+    rateLimits,
+    upstreamTimeoutMs: int('DEFENDER_TIMEOUT_MS', 10_000, 1),
+    upstreamRetries: int('DEFENDER_RETRIES', 2),
+    requestDeadlineMs: int('REQUEST_DEADLINE_MS', 15_000, 1),
+    cacheTtlMs: Object.freeze(cacheTtlMs),
+    machineBatchSize: int('MACHINE_BATCH_SIZE', 50, 1),
+    maxPageSize: int('MAX_PAGE_SIZE', 500, 1),
+    simulator,
+    authMode: 'none' as const,
+  });
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function parseDefenderUrl(
+  raw: string | undefined,
+  fail: (name: string, message: string) => never,
+): URL | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('DEFENDER_API_URL', `not a URL: "${raw}"`);
+  }
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && (LOOPBACK.has(url.hostname) || url.hostname.startsWith('127.')))
+  ) {
+    fail('DEFENDER_API_URL', 'must be https:// (http:// only for loopback hosts)');
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    fail('DEFENDER_API_URL', 'must not carry credentials, a query or a fragment');
+  }
+  if (/\/api\/?$/.test(url.pathname)) fail('DEFENDER_API_URL', 'give the base URL without /api');
+  return url;
+}
+
+function parseCredentials(
+  read: (name: string) => string | undefined,
+  fail: (name: string, message: string) => never,
+  realDefender: boolean,
+): DefenderCredentials {
+  const tenantId = read('AZURE_TENANT_ID');
+  const clientId = read('AZURE_CLIENT_ID');
+  const clientSecret = read('AZURE_CLIENT_SECRET');
+  const clientCertificatePath = read('AZURE_CLIENT_CERTIFICATE_PATH');
+  const token = read('DEFENDER_TOKEN');
+  if (tenantId || clientId || clientSecret || clientCertificatePath) {
+    if (!tenantId) fail('AZURE_TENANT_ID', 'required with AZURE_CLIENT_ID');
+    if (!clientId) fail('AZURE_CLIENT_ID', 'required with AZURE_TENANT_ID');
+    if (!clientSecret && !clientCertificatePath) {
+      fail('AZURE_CLIENT_SECRET', 'set it or AZURE_CLIENT_CERTIFICATE_PATH');
+    }
+    const authorityHost = read('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com';
+    if (!/^https:\/\/[^/?#]+\/?$/.test(authorityHost)) fail('AZURE_AUTHORITY_HOST', 'expected https://host');
+    return {
+      kind: 'msal',
+      tenantId: tenantId!,
+      clientId: clientId!,
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(clientCertificatePath ? { clientCertificatePath } : {}),
+      authorityHost: authorityHost.replace(/\/$/, ''),
+      scope: read('DEFENDER_SCOPE') ?? 'https://api.securitycenter.microsoft.com/.default',
+    };
+  }
+  if (token) return { kind: 'static', token };
+  if (realDefender) {
+    return fail(
+      'DEFENDER_TOKEN',
+      'DEFENDER_API_URL needs credentials: DEFENDER_TOKEN or AZURE_TENANT_ID/AZURE_CLIENT_ID',
+    );
+  }
+  return { kind: 'simulator' };
+}

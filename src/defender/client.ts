@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DefenderApi } from './apis.js';
+import type { CachedAnswer, UpstreamCache } from './cache.js';
+import type { UpstreamLimiter } from './limiter.js';
+import type { TokenProvider } from './token.js';
+import { TokenAcquisitionError } from './token.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+
+/** One call: the API, its `{id}` (validated by the caller, encoded here) and its OData options. */
+export interface DefenderRequest {
+  readonly api: DefenderApi;
+  readonly id?: string;
+  readonly query?: Readonly<Record<string, string>>;
+}
+
+/** What one GraphQL operation cost upstream; shown to the client as `extensions.upstream`. */
+export interface UpstreamStats {
+  /** HTTP requests sent to Defender, retries included. */
+  calls: number;
+  /** Answers taken from the cache instead. */
+  cacheHits: number;
+  /** Answers shared with an identical call already in flight. */
+  sharedCalls: number;
+  /** Time spent queued in the rate limiter, summed over calls (ms). */
+  limiterWaitMs: number;
+  readonly byApi: Partial<Record<DefenderApi, { calls: number; cacheHits: number }>>;
+}
+
+export const newStats = (): UpstreamStats => ({
+  calls: 0,
+  cacheHits: 0,
+  sharedCalls: 0,
+  limiterWaitMs: 0,
+  byApi: {},
+});
+
+/** The caller's side of one operation: who it calls as, what it has spent, and when it stops waiting. */
+export interface CallScope {
+  readonly stats: UpstreamStats;
+  /** Epoch ms after which the operation gives up waiting for the rate limiter. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface DefenderClientOptions {
+  /** Base URL without `/api`, e.g. `https://api.security.microsoft.com`. */
+  readonly baseUrl: URL;
+  readonly tokens: TokenProvider;
+  readonly limiter: UpstreamLimiter;
+  readonly cache: UpstreamCache;
+  /** How long an answer of `api` may be served from the cache (ms); 0 disables caching for it. */
+  readonly ttlMs: (api: DefenderApi) => number;
+  /** Per-call timeout (ms). */
+  readonly timeoutMs: number;
+  /** Retries after a 5xx, a timeout or a network error. */
+  readonly maxRetries: number;
+  /** Retries after a 429, each after its Retry-After pause. */
+  readonly maxThrottleRetries: number;
+  /** Backoff cap for retries (ms); each delay is drawn uniformly in [0, min(cap, base·2^attempt)]. */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  readonly fetch?: typeof fetch;
+  readonly random?: () => number;
+}
+
+/** A failure worth another attempt (5xx, timeout, network), as opposed to an answer. */
+class RetryableFailure extends Error {}
+
+/**
+ * The one way to Defender. Every call goes: URL (validated id, path-encoded, checked to stay on its route)
+ * → cache → identical call in flight → rate limiter → token → fetch with timeout, no redirects → status
+ * mapping and retries → parsed JSON. A 404 is an answer (`{ status: 404 }`), cached like any other, and the
+ * caller decides what it means for its route.
+ */
+export class DefenderClient {
+  readonly #inFlight = new Map<string, Promise<CachedAnswer>>();
+  readonly #fetch: typeof fetch;
+  readonly #random: () => number;
+
+  constructor(private readonly options: DefenderClientOptions) {
+    this.#fetch = options.fetch ?? fetch;
+    this.#random = options.random ?? Math.random;
+  }
+
+  async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer> {
+    const url = this.urlFor(request);
+    const key = this.cacheKeyFor(url);
+    const cached = await this.options.cache.get(key);
+    if (cached) {
+      countHit(scope.stats, request.api);
+      return cached;
+    }
+    const shared = this.#inFlight.get(key);
+    if (shared) {
+      scope.stats.sharedCalls++;
+      return shared;
+    }
+    const call = this.#fetchWithRetries(request.api, url, scope).then(async (answer) => {
+      await this.options.cache.set(key, answer, this.options.ttlMs(request.api));
+      return answer;
+    });
+    this.#inFlight.set(key, call);
+    try {
+      return await call;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
+  async prime(request: DefenderRequest, body: unknown): Promise<void> {
+    const key = this.cacheKeyFor(this.urlFor(request));
+    await this.options.cache.set(key, { status: 200, body }, this.options.ttlMs(request.api));
+  }
+
+  /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
+  async primeNotFound(request: DefenderRequest): Promise<void> {
+    const key = this.cacheKeyFor(this.urlFor(request));
+    await this.options.cache.set(key, { status: 404 }, this.options.ttlMs(request.api));
+  }
+
+  /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
+  async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
+    const answers = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(this.urlFor(r))));
+    answers.forEach((answer, i) => {
+      if (answer) countHit(scope.stats, requests[i]!.api);
+    });
+    return answers;
+  }
+
+  /**
+   * The URL of a call. The id is percent-encoded into exactly one path segment; the result is checked to
+   * still be on the API's route, so no id can reach another route or host.
+   */
+  urlFor({ api, id, query }: DefenderRequest): URL {
+    if (api.includes('{id}') !== (id !== undefined))
+      throw new Error(`${api} needs ${id === undefined ? 'an' : 'no'} id`);
+    const base = this.options.baseUrl;
+    const prefix = base.pathname.replace(/\/+$/, '');
+    const path = `${prefix}/api/${api.replace('{id}', () => encodeURIComponent(id!))}`;
+    const search = Object.entries(query ?? {})
+      .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+      .join('&');
+    const url = new URL(`${base.origin}${path}${search ? `?${search}` : ''}`);
+    if (url.origin !== base.origin || url.pathname !== path)
+      throw new Error(`refusing a URL that left its route`);
+    return url;
+  }
+
+  /** One cache entry per upstream identity and exact request: answers depend on who asks. */
+  cacheKeyFor(url: URL): string {
+    const digest = createHash('sha256')
+      .update(JSON.stringify([this.options.tokens.identity, url.pathname, url.search]))
+      .digest('hex');
+    return `defender:${digest}`;
+  }
+
+  async #fetchWithRetries(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
+    const { maxRetries, maxThrottleRetries } = this.options;
+    let failures = 0;
+    let throttles = 0;
+    for (;;) {
+      try {
+        const token = await this.#token(scope);
+        // Admitted last, right before the request leaves, so the limiter counts what Defender will count.
+        const permit = await this.options.limiter.acquire(api, scope);
+        scope.stats.limiterWaitMs += permit.waitedMs;
+        scope.stats.calls++;
+        apiStats(scope.stats, api).calls++;
+        const answer = await this.#fetchOnce(url, token, scope);
+        if (answer.status !== 429) return answer;
+        this.options.limiter.pause(api, answer.retryAfterMs);
+        if (++throttles > maxThrottleRetries) {
+          throw new GatewayError(ErrorCode.RateLimited, `Defender is throttling ${api}; retry later.`, {
+            retryAfterSeconds: Math.ceil(answer.retryAfterMs / 1000),
+          });
+        }
+      } catch (error) {
+        if (!(error instanceof RetryableFailure)) throw error;
+        if (++failures > maxRetries) {
+          throw new GatewayError(
+            ErrorCode.UpstreamUnavailable,
+            `Defender did not answer ${api}.`,
+            {},
+            { cause: error },
+          );
+        }
+        const base = this.options.backoffBaseMs ?? 200;
+        const cap = this.options.backoffCapMs ?? 2_000;
+        await sleep(this.#random() * Math.min(cap, base * 2 ** failures), undefined, {
+          signal: scope.signal,
+        });
+      }
+    }
+  }
+
+  /**
+   * A failure to get a token is mapped like an answer from Defender: an authority that is down is retried like
+   * a network failure, one that refused the credentials is UNAUTHENTICATED at once. The authority's own words
+   * (which may quote the secret) stay in the cause, never in the client's message.
+   */
+  async #token(scope: CallScope): Promise<string> {
+    try {
+      return await this.options.tokens.getToken(scope.signal);
+    } catch (error) {
+      if (scope.signal?.aborted) throw scope.signal.reason;
+      if (!(error instanceof TokenAcquisitionError)) throw error;
+      if (error.retryable) throw new RetryableFailure('no token from the authority', { cause: error });
+      throw new GatewayError(
+        ErrorCode.Unauthenticated,
+        'Defender credentials were refused by the authority.',
+        {},
+        { cause: error },
+      );
+    }
+  }
+
+  async #fetchOnce(
+    url: URL,
+    token: string,
+    scope: CallScope,
+  ): Promise<CachedAnswer | { status: 429; retryAfterMs: number }> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = scope.signal ? AbortSignal.any([scope.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+        redirect: 'manual',
+        signal,
+      });
+    } catch (error) {
+      if (scope.signal?.aborted) throw scope.signal.reason;
+      throw new RetryableFailure('network error or timeout', { cause: error });
+    }
+    const { status } = response;
+    if (status === 200) {
+      const text = await response.text().catch((error: unknown) => {
+        throw new RetryableFailure('body interrupted', { cause: error });
+      });
+      try {
+        return { status: 200, body: JSON.parse(text) as unknown };
+      } catch {
+        throw new GatewayError(
+          ErrorCode.UpstreamBadResponse,
+          'Defender answered something that is not JSON.',
+        );
+      }
+    }
+    await response.body?.cancel();
+    if (status === 404) return { status: 404 };
+    if (status === 429)
+      return { status: 429, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+    if (status >= 500) throw new RetryableFailure(`status ${status}`);
+    if (status === 401) {
+      throw new GatewayError(ErrorCode.Unauthenticated, "Defender refused the gateway's credentials.");
+    }
+    if (status === 403) {
+      throw new GatewayError(
+        ErrorCode.Forbidden,
+        'Defender refused access: the credentials lack a permission.',
+      );
+    }
+    if (status === 400)
+      throw new GatewayError(ErrorCode.BadUserInput, 'Defender rejected the request as invalid.');
+    throw new GatewayError(
+      ErrorCode.UpstreamBadResponse,
+      `Defender answered with an unexpected status ${status}.`,
+    );
+  }
+}
+
+function apiStats(stats: UpstreamStats, api: DefenderApi): { calls: number; cacheHits: number } {
+  return (stats.byApi[api] ??= { calls: 0, cacheHits: 0 });
+}
+
+function countHit(stats: UpstreamStats, api: DefenderApi): void {
+  stats.cacheHits++;
+  apiStats(stats, api).cacheHits++;
+}
+
+/** Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3); absent or unreadable means 1 s. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (header === null) return 1_000;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 1_000 : Math.max(0, at - now);
+}

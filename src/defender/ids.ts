@@ -1,0 +1,79 @@
+import { badUserInput } from '../errors.js';
+
+/**
+ * Id formats Defender uses (`shared/defender-api.md` §6). Every id a caller sends is checked here before it
+ * can reach a URL, so a malformed id costs no upstream call and nothing a caller sends changes the route.
+ */
+
+const MACHINE_ID = /^[0-9a-f]{40}$/;
+/** A computer name or FQDN, which `machines/{id}` also accepts. */
+const COMPUTER_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*$/i;
+/** `da…`, `ar…` or no prefix, 18 digits of .NET ticks, `_`, a signed 32-bit integer. */
+const ALERT_ID = /^(?:[a-z]{2})?\d{18}_-?\d{1,10}$/;
+/** An account name: Windows forbids `"/\[]:;|=,+*?<>` and `@` separates a UPN; spaces are allowed. */
+const ACCOUNT_NAME = /^[^"/\\[\]:;|=,+*?<>@\p{Cc}]{1,104}$/u;
+const DOMAIN = /^[^"/\\[\]:;|=,+*?<>@\p{Cc}]{1,255}$/u;
+/** `.` and `..` would be read as path steps, not as a name. */
+const DOT_SEGMENT = /^\.{1,2}$/;
+
+/** A machine id (40 hex, any case, returned lower-case) or a computer name. */
+export function parseMachineKey(input: string): { kind: 'id' | 'name'; value: string } {
+  const trimmed = input.trim();
+  if (MACHINE_ID.test(trimmed.toLowerCase())) return { kind: 'id', value: trimmed.toLowerCase() };
+  // A long run of hex digits is a mistyped id, not a computer name (NetBIOS names have at most 15 characters).
+  if (COMPUTER_NAME.test(trimmed) && !/^[0-9a-f]{32,}$/i.test(trimmed))
+    return { kind: 'name', value: trimmed };
+  throw badUserInput(
+    `"${preview(input)}" is not a machine id (40 hexadecimal characters) or a computer name.`,
+  );
+}
+
+export function isMachineId(value: string): boolean {
+  return MACHINE_ID.test(value);
+}
+
+export function parseAlertId(input: string): string {
+  const trimmed = input.trim();
+  if (ALERT_ID.test(trimmed)) return trimmed;
+  throw badUserInput(
+    `"${preview(input)}" is not an alert id (like da637472900382838869_1364969609, ar…, or without a prefix).`,
+  );
+}
+
+export interface UserKey {
+  readonly accountName: string;
+  readonly accountDomain: string | null;
+}
+
+/** `domain\name`, a bare account name, or a UPN `name@domain`: Defender's user routes want the bare name. */
+export function parseUserKey(input: string): UserKey {
+  const trimmed = input.trim();
+  const backslash = trimmed.indexOf('\\');
+  const at = trimmed.lastIndexOf('@');
+  let key: UserKey;
+  if (backslash !== -1) {
+    key = { accountDomain: trimmed.slice(0, backslash), accountName: trimmed.slice(backslash + 1) };
+  } else if (at !== -1) {
+    key = { accountName: trimmed.slice(0, at), accountDomain: null };
+    if (!DOMAIN.test(trimmed.slice(at + 1))) throw invalidUser(input);
+  } else {
+    key = { accountName: trimmed, accountDomain: null };
+  }
+  if (
+    !ACCOUNT_NAME.test(key.accountName) ||
+    DOT_SEGMENT.test(key.accountName) ||
+    (key.accountDomain !== null && !DOMAIN.test(key.accountDomain))
+  ) {
+    throw invalidUser(input);
+  }
+  return key;
+}
+
+const invalidUser = (input: string) =>
+  badUserInput(`"${preview(input)}" is not a user id ("domain\\name", an account name, or "name@domain").`);
+
+/** Enough of a bad input to recognise it in an error, without echoing a long payload back. */
+function preview(input: string): string {
+  const clean = input.replace(/\p{Cc}/gu, '?');
+  return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
+}

@@ -1,0 +1,14 @@
+import type { CallScope, DefenderClient } from '../defender/client.js';
+import type { UpstreamLimiter } from '../defender/limiter.js';
+import type { Loaders } from './loaders.js';
+
+/** What every resolver gets for one operation. */
+export interface GraphQLContext {
+  readonly loaders: Loaders;
+  readonly client: DefenderClient;
+  /** This operation's upstream spending, deadline and cancellation. */
+  readonly scope: CallScope;
+  readonly limiter: UpstreamLimiter;
+  /** Cap on `first`. */
+  readonly maxPageSize: number;
+}

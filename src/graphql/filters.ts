@@ -1,0 +1,69 @@
+import type { AlertFilter, MachineFilter } from '../generated/resolvers.js';
+import type { AlertProperty, Clause, MachineProperty } from '../defender/odata.js';
+import { and, anyEquals, compareDateTime, eq, isIn, startsWith } from '../defender/odata.js';
+import { isMachineId } from '../defender/ids.js';
+import { badUserInput } from '../errors.js';
+
+/** `MachineFilter` → Defender `$filter` on documented properties only, every literal escaped. */
+export function machineFilter(filter: MachineFilter | null | undefined): string | undefined {
+  if (!filter) return undefined;
+  const clauses: Clause[] = [];
+  const list = (property: MachineProperty, values: readonly (string | number)[] | null | undefined) => {
+    if (values) clauses.push(isIn(property, values));
+  };
+  if (filter.ids) {
+    const bad = filter.ids.find((id) => !isMachineId(id.toLowerCase()));
+    if (bad !== undefined)
+      throw badUserInput(`"${bad.slice(0, 60)}" is not a machine id (40 hexadecimal characters).`);
+    list(
+      'id',
+      filter.ids.map((id) => id.toLowerCase()),
+    );
+  }
+  if (filter.computerDnsName != null) clauses.push(eq('computerDnsName', filter.computerDnsName));
+  if (filter.computerDnsNameStartsWith != null)
+    clauses.push(startsWith('computerDnsName', filter.computerDnsNameStartsWith));
+  list('healthStatus', filter.healthStatus);
+  list('riskScore', filter.riskScore);
+  list('exposureLevel', filter.exposureLevel);
+  list('onboardingStatus', filter.onboardingStatus);
+  list('deviceValue', filter.deviceValue);
+  list('osPlatform', filter.osPlatform);
+  list('version', filter.version);
+  list('rbacGroupId', filter.rbacGroupId);
+  if (filter.lastIpAddress != null) clauses.push(eq('lastIpAddress', filter.lastIpAddress));
+  if (filter.aadDeviceId != null) clauses.push(eq('aadDeviceId', filter.aadDeviceId));
+  if (filter.machineTag != null) clauses.push(anyEquals('machineTags', filter.machineTag));
+  if (filter.lastSeenAfter != null) clauses.push(compareDateTime('lastSeen', 'ge', filter.lastSeenAfter));
+  if (filter.lastSeenBefore != null) clauses.push(compareDateTime('lastSeen', 'lt', filter.lastSeenBefore));
+  return and(clauses);
+}
+
+/** `AlertFilter` → Defender `$filter` on documented properties only, every literal escaped. */
+export function alertFilter(filter: AlertFilter | null | undefined): string | undefined {
+  if (!filter) return undefined;
+  const clauses: Clause[] = [];
+  const list = (property: AlertProperty, values: readonly (string | number)[] | null | undefined) => {
+    if (values) clauses.push(isIn(property, values));
+  };
+  const range = (
+    property: AlertProperty,
+    after: string | null | undefined,
+    before: string | null | undefined,
+  ) => {
+    if (after != null) clauses.push(compareDateTime(property, 'ge', after));
+    if (before != null) clauses.push(compareDateTime(property, 'lt', before));
+  };
+  list('id', filter.ids);
+  list('status', filter.status);
+  list('severity', filter.severity);
+  list('category', filter.category);
+  list('detectionSource', filter.detectionSource);
+  if (filter.assignedTo != null) clauses.push(eq('assignedTo', filter.assignedTo));
+  if (filter.incidentId != null) clauses.push(eq('incidentId', filter.incidentId));
+  if (filter.investigationId != null) clauses.push(eq('investigationId', filter.investigationId));
+  range('alertCreationTime', filter.createdAfter, filter.createdBefore);
+  range('lastUpdateTime', filter.lastUpdatedAfter, filter.lastUpdatedBefore);
+  range('lastEventTime', filter.lastEventAfter, filter.lastEventBefore);
+  return and(clauses);
+}

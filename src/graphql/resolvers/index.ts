@@ -1,0 +1,18 @@
+import type { Resolvers } from '../../generated/resolvers.js';
+import { ENUM_VALUES } from '../enums.js';
+import { connectionResolvers } from './connection.js';
+import { Alert, Machine, User } from './entities.js';
+import { Query } from './query.js';
+import { DateTime } from './scalars.js';
+
+/** Every resolver of the schema; enums map GraphQL names to Defender's wire strings from one constant. */
+export const resolvers: Resolvers = {
+  ...ENUM_VALUES,
+  DateTime,
+  Query,
+  Machine,
+  Alert,
+  User,
+  MachineConnection: connectionResolvers,
+  AlertConnection: connectionResolvers,
+};

@@ -1,0 +1,70 @@
+import Keyv from 'keyv';
+import { ConfigError, loadConfig } from './config.js';
+import type { Config } from './config.js';
+import { UpstreamCache } from './defender/cache.js';
+import { DefenderClient } from './defender/client.js';
+import { LocalRateLimiter } from './defender/limiter.js';
+import type { TokenProvider } from './defender/token.js';
+import { MsalTokenProvider, StaticTokenProvider } from './defender/token.js';
+import { createServer } from './server.js';
+import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
+import { startSimulator } from './simulator/server.js';
+
+/** `npm start`: reads the configuration, wires the real dependencies and listens. */
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`defender-graph: bad configuration: ${error.message}`);
+  process.exit(2);
+}
+
+let baseUrl = config.defenderUrl;
+let tokens: TokenProvider;
+let closeSimulator = async () => {};
+if (!baseUrl) {
+  const simulator = await startSimulator(config.simulator.options, { port: 0, host: '127.0.0.1' });
+  baseUrl = new URL(simulator.url);
+  closeSimulator = () => simulator.close();
+  const token = config.simulator.options.tokens[0]?.token ?? DEFAULT_SIMULATOR_TOKEN;
+  tokens = new StaticTokenProvider(token, 'embedded-simulator');
+  console.log(`defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`);
+} else if (config.credentials.kind === 'msal') {
+  tokens = new MsalTokenProvider(config.credentials);
+} else if (config.credentials.kind === 'static') {
+  tokens = new StaticTokenProvider(config.credentials.token);
+} else {
+  throw new Error('unreachable: a Defender URL without credentials passed configuration');
+}
+
+const limiter = new LocalRateLimiter(config.rateLimits);
+const client = new DefenderClient({
+  baseUrl,
+  tokens,
+  limiter,
+  cache: new UpstreamCache(new Keyv()),
+  ttlMs: (api) => config.cacheTtlMs[api],
+  timeoutMs: config.upstreamTimeoutMs,
+  maxRetries: config.upstreamRetries,
+  maxThrottleRetries: 2,
+});
+const server = await createServer({
+  client,
+  limiter,
+  requestDeadlineMs: config.requestDeadlineMs,
+  machineBatchSize: config.machineBatchSize,
+  maxPageSize: config.maxPageSize,
+});
+await server.listen(config.port);
+console.log(`defender-graph: GraphQL on http://localhost:${config.port}/graphql`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    limiter.close();
+    void server
+      .close()
+      .then(closeSimulator)
+      .then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded simulator with Defender limits', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.defenderUrl).toBeUndefined();
+    expect(config.credentials).toEqual({ kind: 'simulator' });
+    expect(config.rateLimits).toEqual([
+      { limit: 100, windowSeconds: 60 },
+      { limit: 1500, windowSeconds: 3600 },
+    ]);
+    expect(config.cacheTtlMs['machines/{id}']).toBe(60_000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads MSAL credentials, a static token and per-API TTLs', () => {
+    const msal = loadConfig({
+      DEFENDER_API_URL: 'https://eu.api.security.microsoft.com',
+      AZURE_TENANT_ID: 't',
+      AZURE_CLIENT_ID: 'c',
+      AZURE_CLIENT_SECRET: 's',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+      AUTH_MODE: 'none',
+      CACHE_TTLS: 'alerts=15,machines/{id}/logonusers=300',
+    });
+    expect(msal.credentials).toEqual({
+      kind: 'msal',
+      tenantId: 't',
+      clientId: 'c',
+      clientSecret: 's',
+      authorityHost: 'https://login.microsoftonline.us',
+      scope: 'https://api.securitycenter.microsoft.com/.default',
+    });
+    expect(msal.cacheTtlMs.alerts).toBe(15_000);
+    expect(msal.cacheTtlMs['machines/{id}/logonusers']).toBe(300_000);
+    const token = loadConfig({
+      DEFENDER_API_URL: 'http://127.0.0.1:4010',
+      DEFENDER_TOKEN: 'x',
+      AUTH_MODE: 'none',
+    });
+    expect(token.credentials).toEqual({ kind: 'static', token: 'x' });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT: expected an integer/],
+    [
+      { DEFENDER_API_URL: 'http://defender.example.com', DEFENDER_TOKEN: 'x', AUTH_MODE: 'none' },
+      /^DEFENDER_API_URL: must be https/,
+    ],
+    [
+      { DEFENDER_API_URL: 'https://api.security.microsoft.com/api', DEFENDER_TOKEN: 'x', AUTH_MODE: 'none' },
+      /^DEFENDER_API_URL: give the base URL without \/api/,
+    ],
+    [{ DEFENDER_API_URL: 'not a url' }, /^DEFENDER_API_URL: not a URL/],
+    [
+      { DEFENDER_API_URL: 'https://api.security.microsoft.com', AUTH_MODE: 'none' },
+      /^DEFENDER_TOKEN: DEFENDER_API_URL needs credentials/,
+    ],
+    [
+      { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c' },
+      /^AZURE_CLIENT_SECRET: set it or AZURE_CLIENT_CERTIFICATE_PATH/,
+    ],
+    [{ DEFENDER_RATE_LIMITS: '100 per minute' }, /^DEFENDER_RATE_LIMITS: expected windows like/],
+    [{ CACHE_TTLS: 'nope=5' }, /^CACHE_TTLS: expected "api=seconds"/],
+    [
+      { DEFENDER_API_URL: 'https://api.security.microsoft.com', DEFENDER_TOKEN: 'x' },
+      /^AUTH_MODE: "jwt" is not supported/,
+    ],
+    [{ SIMULATOR_SEED: '-1' }, /^SIMULATOR_SEED: expected an integer/],
+  ])('stops on a bad value, naming the variable (%o)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

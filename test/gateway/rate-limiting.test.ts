@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DefenderApi } from '../../src/defender/apis.js';
+import { parseRateLimits } from '../../src/rate-limits.js';
+import type { TestGateway } from '../helpers/gateway.js';
+import { callsTo, startTestGateway } from '../helpers/gateway.js';
+
+let gw: TestGateway | undefined;
+afterEach(() => gw?.close());
+
+describe('the shared rate limiter', () => {
+  it('keeps 200 concurrent queries at the limit with zero 429s', async () => {
+    const limits = parseRateLimits('10/2s,1000/3600s');
+    gw = await startTestGateway({
+      rateLimits: limits,
+      simulator: { rateLimits: limits },
+      server: { requestDeadlineMs: 30_000 },
+    });
+    const t = gw.sim.tenant;
+    // 50 queries for each of four APIs, every one needing a call of its own (distinct keys, cold cache).
+    const machines = t.machines.slice(0, 50);
+    const alerts = t.alerts.slice(0, 50);
+    const queries = [
+      ...machines.map((m) => `{ machine(id: "${m.id}") { id } }`),
+      ...alerts.map((a) => `{ user(id: "${a.relatedUser?.userName ?? 'nobody'}") { machines { id } } }`),
+      ...alerts.map((a) => `{ alert(id: "${a.id}") { id } }`),
+      ...alerts.map((a) => `{ user(id: "${a.relatedUser?.userName ?? 'nobody'}") { alerts { id } } }`),
+    ];
+    const results = await Promise.all(queries.map((q) => gw!.query(q)));
+
+    expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+    expect(gw.sim.calls.filter((c) => c.status === 429)).toEqual([]);
+    const apis: DefenderApi[] = ['machines/{id}', 'alerts/{id}', 'users/{id}/alerts', 'users/{id}/machines'];
+    for (const api of apis) {
+      const times = callsTo(gw.sim.calls, api).map((c) => c.at);
+      // Never more than 10 in any 2 s window…
+      for (const t0 of times)
+        expect(times.filter((u) => u >= t0 && u < t0 + 2_000).length).toBeLessThanOrEqual(10);
+      // …and the limit used in full while demand exceeds it: a window's worth every ~2 s, no idle windows.
+      const batches = Math.ceil(times.length / 10);
+      expect(Math.max(...times) - Math.min(...times)).toBeLessThan((batches - 1) * 2_000 + 1_000);
+    }
+  }, 60_000);
+
+  it('pauses an API for every caller for the Retry-After of a 429, then retries', async () => {
+    gw = await startTestGateway();
+    const [m1, m2, m3] = gw.sim.tenant.machines;
+    gw.sim.injectFault({ api: 'machines/{id}', fault: { kind: 'throttle', retryAfterSeconds: 2 }, times: 1 });
+    const started = Date.now();
+    const first = gw.query(`{ machine(id: "${m1!.id}") { id } }`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const other = gw.query(`{ machine(id: "${m2!.id}") { id } }`);
+    const otherApi = await gw.query(`{ machine: alert(id: "${gw.sim.tenant.alerts[0]!.id}") { id } }`);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(otherApi.errors).toBeUndefined();
+    const [a, b] = await Promise.all([first, other]);
+    expect(a.data).toEqual({ machine: { id: m1!.id } });
+    expect(b.data).toEqual({ machine: { id: m2!.id } });
+    expect(a.extensions!.upstream).toMatchObject({ calls: 2 });
+
+    const calls = callsTo(gw.sim.calls, 'machines/{id}');
+    expect(calls.map((c) => c.status)).toEqual([429, 200, 200]);
+    for (const later of calls.slice(1)) expect(later.at - calls[0]!.at).toBeGreaterThanOrEqual(2_000);
+    void m3;
+  });
+
+  it('answers RATE_LIMITED with retryAfterSeconds, at once and with no call, when the budget cannot serve in time', async () => {
+    const limits = parseRateLimits('2/60s');
+    gw = await startTestGateway({ rateLimits: limits, server: { requestDeadlineMs: 1_000 } });
+    const ids = gw.sim.tenant.machines.slice(0, 3).map((m) => m.id);
+    await gw.query(`{ machine(id: "${ids[0]}") { id } }`);
+    await gw.query(`{ machine(id: "${ids[1]}") { id } }`);
+    const started = Date.now();
+    const refused = await gw.query(
+      `{ machine(id: "${ids[2]}") { id } other: alert(id: "${gw.sim.tenant.alerts[0]!.id}") { id } }`,
+    );
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(refused.data).toEqual({ machine: null, other: { id: gw.sim.tenant.alerts[0]!.id } });
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        path: ['machine'],
+        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) },
+      }),
+    ]);
+    const retryAfter = refused.errors![0]!.extensions!['retryAfterSeconds'] as number;
+    expect(retryAfter).toBeGreaterThanOrEqual(59);
+    expect(retryAfter).toBeLessThanOrEqual(62);
+    expect(callsTo(gw.sim.calls, 'machines/{id}')).toHaveLength(2);
+  });
+
+  it('shows the budget per API and window in Query.rateLimit', async () => {
+    gw = await startTestGateway({ rateLimits: parseRateLimits('100/60s,1500/3600s') });
+    await gw.query(`{ machine(id: "${gw.sim.tenant.machines[0]!.id}") { id } }`);
+    const res = await gw.query<{
+      rateLimit: { api: string; limit: number; remaining: number; windowSeconds: number; resetAt: string }[];
+    }>('{ rateLimit { api limit remaining windowSeconds resetAt } }');
+    const budget = res.data!.rateLimit;
+    expect(budget).toHaveLength(12 * 2);
+    expect(budget.filter((b) => b.api === 'machines/{id}')).toEqual([
+      { api: 'machines/{id}', limit: 100, remaining: 99, windowSeconds: 60, resetAt: expect.any(String) },
+      {
+        api: 'machines/{id}',
+        limit: 1500,
+        remaining: 1499,
+        windowSeconds: 3600,
+        resetAt: expect.any(String),
+      },
+    ]);
+    const reset = Date.parse(budget.find((b) => b.api === 'machines/{id}')!.resetAt);
+    expect(reset - Date.now()).toBeGreaterThan(55_000);
+    expect(budget.find((b) => b.api === 'alerts')).toMatchObject({ remaining: 100 });
+  });
+});
