@@ -11,8 +11,6 @@ import { isIn } from './odata.js';
 
 export interface Page<T> {
   readonly items: T[];
-  /** Defender returned `top` items: there may be more. */
-  readonly full: boolean;
 }
 
 export interface ListOptions {
@@ -30,7 +28,7 @@ export async function listMachines(
   // Defender documents a 404 on /machines when the tenant has no recent machines: an empty page.
   const items = answer.status === 404 ? [] : collection<MachineDto>(answer);
   await primeMachines(client, items);
-  return { items, full: items.length >= options.top };
+  return { items };
 }
 
 export async function listAlerts(
@@ -43,7 +41,7 @@ export async function listAlerts(
     scope,
   );
   const items = collection<AlertDto>(requireFound(answer, 'alerts'));
-  return { items, full: items.length >= options.top };
+  return { items };
 }
 
 /** A machine by id or computer name; null when Defender answers 404. */

@@ -1,8 +1,25 @@
 import type { QueryResolvers } from '../../generated/resolvers.js';
 import { parseAlertId, parseMachineKey, parseUserKey } from '../../defender/ids.js';
+import type { ListOptions, Page } from '../../defender/resources.js';
 import { listAlerts, listMachines } from '../../defender/resources.js';
+import type { GraphQLContext } from '../context.js';
+import type { ConnectionParent } from '../parents.js';
 import { alertFilter, machineFilter } from '../filters.js';
 import { checkFirst, decodeCursor } from './connection.js';
+
+/** One page of a list route, fetched with one extra item to learn whether another page follows. */
+async function page<T>(
+  list: (options: ListOptions) => Promise<Page<T>>,
+  filter: string | undefined,
+  first: number,
+  after: string | null | undefined,
+  ctx: GraphQLContext,
+): Promise<ConnectionParent<T>> {
+  const top = checkFirst(first, ctx.maxPageSize);
+  const offset = decodeCursor(after);
+  const { items } = await list({ filter, top: top + 1, skip: offset });
+  return { nodes: items.slice(0, top), offset, hasNextPage: items.length > top };
+}
 
 export const Query: QueryResolvers = {
   machine: (_, { id }, { loaders }) => {
@@ -10,29 +27,13 @@ export const Query: QueryResolvers = {
     return key.kind === 'id' ? loaders.machineById.load(key.value) : loaders.machineByName.load(key.value);
   },
 
-  machines: async (_, { filter, first, after }, ctx) => {
-    const top = checkFirst(first, ctx.maxPageSize);
-    const offset = decodeCursor(after);
-    const page = await listMachines(
-      ctx.client,
-      { filter: machineFilter(filter), top: top + 1, skip: offset },
-      ctx.scope,
-    );
-    return { nodes: page.items.slice(0, top), offset, hasNextPage: page.items.length > top };
-  },
+  machines: (_, { filter, first, after }, ctx) =>
+    page((options) => listMachines(ctx.client, options, ctx.scope), machineFilter(filter), first, after, ctx),
 
   alert: (_, { id }, { loaders }) => loaders.alertById.load(parseAlertId(id)),
 
-  alerts: async (_, { filter, first, after }, ctx) => {
-    const top = checkFirst(first, ctx.maxPageSize);
-    const offset = decodeCursor(after);
-    const page = await listAlerts(
-      ctx.client,
-      { filter: alertFilter(filter), top: top + 1, skip: offset },
-      ctx.scope,
-    );
-    return { nodes: page.items.slice(0, top), offset, hasNextPage: page.items.length > top };
-  },
+  alerts: (_, { filter, first, after }, ctx) =>
+    page((options) => listAlerts(ctx.client, options, ctx.scope), alertFilter(filter), first, after, ctx),
 
   user: (_, { id }) => {
     const { accountName, accountDomain } = parseUserKey(id);
