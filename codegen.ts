@@ -30,7 +30,7 @@ const config: CodegenConfig = {
         // Resolvers return Defender's strings unchanged; the runtime enum resolvers use the same constant.
         enumValues: ENUM_VALUES,
         mappers: {
-          Machine: `${DTO}#MachineDto`,
+          Machine: `${PARENTS}#MachineParent`,
           Alert: `${DTO}#AlertDto`,
           IpAddress: `${DTO}#IpAddressDto`,
           VmMetadata: `${DTO}#VmMetadataDto`,
@@ -40,7 +40,7 @@ const config: CodegenConfig = {
           LoggedOnUser: `${DTO}#LoggedOnUserDto`,
           User: `${PARENTS}#UserParent`,
           // The type arguments name the DTOs imported for the Machine and Alert mappers above.
-          MachineConnection: `${PARENTS}#ConnectionParent<MachineDto>`,
+          MachineConnection: `${PARENTS}#ConnectionParent<MachineParent>`,
           AlertConnection: `${PARENTS}#ConnectionParent<AlertDto>`,
           ...ENUM_SELF_MAPPERS,
         },

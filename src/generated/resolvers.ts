@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { MachineDto, AlertDto, IpAddressDto, VmMetadataDto, AlertCommentDto, AlertEvidenceDto, RelatedUserDto, LoggedOnUserDto } from '../defender/types.js';
-import type { UserParent, ConnectionParent } from '../graphql/parents.js';
+import type { MachineParent, UserParent, ConnectionParent } from '../graphql/parents.js';
+import type { AlertDto, IpAddressDto, VmMetadataDto, AlertCommentDto, AlertEvidenceDto, RelatedUserDto, LoggedOnUserDto } from '../defender/types.js';
 import type { GraphQLContext } from '../graphql/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -97,10 +97,11 @@ export type Alert = {
    */
   loggedOnUsers: Array<LoggedOnUser>;
   /**
-   * The machine the alert is on (`machineId`). Costs nothing when the machine is cached (every machine of a
-   * `Query.machines` page is); otherwise the machines of all alerts in the response are fetched together, one
-   * `GET /api/machines/{id}` for a single machine or one `GET /api/machines?$filter=id in (…)` per 50 machines.
-   * Null when Defender answers 404.
+   * The machine the alert is on. The alert already carries its `id`, `computerDnsName` and `rbacGroupName`, and
+   * its relationships need only the id: those cost nothing for the machine itself. Its other properties cost a
+   * lookup unless the machine is cached (every machine of a `Query.machines` page or of `User.machines` is): the
+   * machines of all alerts in the response are fetched together, one `GET /api/machines/{id}` for a single machine
+   * or one `GET /api/machines?$filter=id in (…)` per 50 machines.
    */
   machine?: Maybe<Machine>;
   /**
@@ -127,9 +128,10 @@ export type Alert = {
   /** The alert's one-line title. Null when Defender does not say. */
   title?: Maybe<Scalars['String']['output']>;
   /**
-   * The account involved in the alert, as a full user record: one call to `GET /api/alerts/{id}/user` unless
-   * cached. Null when Defender answers 404; when the alert's `relatedUser` is null, Defender is known to answer
-   * 404, so the gateway answers null without a call.
+   * The account involved in the alert; null when the alert has no `relatedUser` (Defender's
+   * `GET /api/alerts/{id}/user` answers 404 exactly then, so no call is made). The alert already names the account:
+   * `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself; its other
+   * properties cost one call to `GET /api/alerts/{id}/user` unless cached.
    */
   user?: Maybe<User>;
 };
@@ -842,9 +844,11 @@ export type RiskScore =
  * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
  * machine (`se-pov-desktop\chris phillips`).
  *
- * A User reached through `Machine.logonUsers` or `Alert.user` is a full record. A User from `Query.user` is known
- * by its name only: asking for its other properties costs `GET /api/users/{accountName}/machines` and one
- * `GET /api/machines/{id}/logonusers` to find its record (null when no machine knows it).
+ * A User reached through `Machine.logonUsers` is a full record. A User from `Alert.user` or `Query.user` is known
+ * by its name: `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself, and
+ * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
+ * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
+ * (null when no machine knows the account).
  */
 export type User = {
   __typename?: 'User';
@@ -1023,8 +1027,8 @@ export type ResolversTypes = ResolversObject<{
   InvestigationState: ResolverTypeWrapper<InvestigationState>;
   IpAddress: ResolverTypeWrapper<IpAddressDto>;
   LoggedOnUser: ResolverTypeWrapper<LoggedOnUserDto>;
-  Machine: ResolverTypeWrapper<MachineDto>;
-  MachineConnection: ResolverTypeWrapper<ConnectionParent<MachineDto>>;
+  Machine: ResolverTypeWrapper<MachineParent>;
+  MachineConnection: ResolverTypeWrapper<ConnectionParent<MachineParent>>;
   MachineEdge: ResolverTypeWrapper<Omit<MachineEdge, 'node'> & { node: ResolversTypes['Machine'] }>;
   MachineFilter: MachineFilter;
   OnboardingStatus: ResolverTypeWrapper<OnboardingStatus>;
@@ -1053,8 +1057,8 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   IpAddress: IpAddressDto;
   LoggedOnUser: LoggedOnUserDto;
-  Machine: MachineDto;
-  MachineConnection: ConnectionParent<MachineDto>;
+  Machine: MachineParent;
+  MachineConnection: ConnectionParent<MachineParent>;
   MachineEdge: Omit<MachineEdge, 'node'> & { node: ResolversParentTypes['Machine'] };
   MachineFilter: MachineFilter;
   PageInfo: PageInfo;

@@ -1,10 +1,43 @@
-import type { UserDto } from '../defender/types.js';
+import type { MachineDto, UserDto } from '../defender/types.js';
 
 /**
- * What a `User` resolver receives: a full Defender user record, or a User known only by its name (from
- * `Query.user`, or from an alert's `relatedUser`), whose domain may be unknown.
+ * Marks a parent object that holds only what another answer already told about an entity. Its other
+ * properties are loaded when, and only when, a query asks for them.
  */
-export type UserParent = UserDto | { id: string; accountName: string; accountDomain: string | null };
+export const PARTIAL = Symbol('partial');
+
+/**
+ * A machine known from an alert: the alert carries its `machineId`, `computerDnsName` and `rbacGroupName`, so
+ * those, and every relationship (which needs only the id), cost no call for the machine itself.
+ */
+export interface MachineRef {
+  readonly [PARTIAL]: 'alert';
+  readonly id: string;
+  readonly computerDnsName: string | null;
+  readonly rbacGroupName: string | null;
+}
+
+/** What a `Machine` resolver receives: a full Defender machine record, or what an alert says of it. */
+export type MachineParent = MachineDto | MachineRef;
+
+/**
+ * A user known by name only: from `Query.user` (the name the caller gave), or from an alert's `relatedUser`
+ * (then `alertId` says where its full record is: `GET /api/alerts/{id}/user`).
+ */
+export interface UserRef {
+  readonly [PARTIAL]: 'name' | 'alert';
+  readonly id: string;
+  readonly accountName: string;
+  readonly accountDomain: string | null;
+  readonly alertId?: string;
+}
+
+/** What a `User` resolver receives: a full Defender user record, or a user known by name only. */
+export type UserParent = UserDto | UserRef;
+
+export function isPartial(parent: MachineParent | UserParent): parent is MachineRef | UserRef {
+  return PARTIAL in parent;
+}
 
 /**
  * What a connection resolver receives: one page of Defender entities, where the page starts in Defender's list

@@ -8,7 +8,11 @@ afterEach(() => gw?.close());
 
 const NESTED = `{ alerts(first: 20) { nodes { id user { machines { logonUsers { id } } } machine { computerDnsName } } } }`;
 
-/** Every call the nested query needs at the least, computed from the tenant: each distinct (route, key) once. */
+/**
+ * Every call the nested query needs at the least, computed from the tenant: each distinct (route, key) once.
+ * The alert already names its user (`relatedUser`) and its machine (`machineId`, `computerDnsName`), so neither
+ * `/alerts/{id}/user` nor a machine lookup is needed.
+ */
 function expectedCalls(gateway: TestGateway): string[] {
   const t = gateway.sim.tenant;
   const alerts = t.alerts.slice(0, 20);
@@ -17,15 +21,10 @@ function expectedCalls(gateway: TestGateway): string[] {
   const userMachines = new Set(
     names.flatMap((n) => t.usersByAccountName(n).flatMap((u) => t.machinesOfUser(u))).map((m) => m.id),
   );
-  const alertMachines = [...new Set(alerts.map((a) => a.machineId))];
   return [
     'alerts?$top=21&$expand=evidence',
-    ...withUser.map((a) => `alerts/{id}/user ${a.id}`),
     ...names.map((n) => `users/{id}/machines ${n}`),
     ...[...userMachines].map((id) => `machines/{id}/logonusers ${id}`),
-    alertMachines.length === 1
-      ? `machines/{id} ${alertMachines[0]}`
-      : `machines?$filter=id in (${alertMachines.map((id) => `'${id}'`).join(',')})&$top=${alertMachines.length}`,
   ].sort();
 }
 
@@ -47,6 +46,32 @@ describe('batching and deduplication', () => {
     expect(res.extensions!.upstream!.calls).toBe(expected.length);
     expect(res.data!.alerts.nodes.map((n) => n.machine.computerDnsName)).toEqual(
       gw.sim.tenant.alerts.slice(0, 20).map((a) => gw!.sim.tenant.machineById(a.machineId)!.computerDnsName),
+    );
+  });
+
+  it("loads an alert's machine and user records only when asked for properties the alert lacks", async () => {
+    gw = await startTestGateway();
+    const t = gw.sim.tenant;
+    const alerts = t.alerts.slice(0, 10);
+    const res = await gw.query<{
+      alerts: { nodes: { machine: { osPlatform: string }; user: { logonTypes: string } | null }[] };
+    }>('{ alerts(first: 10) { nodes { machine { osPlatform } user { logonTypes } } } }');
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.alerts.nodes).toEqual(
+      alerts.map((a) => ({
+        machine: { osPlatform: t.machineById(a.machineId)!.osPlatform },
+        user: a.relatedUser && {
+          logonTypes: t.userById(`${a.relatedUser.domainName}\\${a.relatedUser.userName}`)!.logonTypes,
+        },
+      })),
+    );
+    const machineIds = [...new Set(alerts.map((a) => a.machineId))];
+    expect(callKeys(gw.sim.calls).sort()).toEqual(
+      [
+        'alerts?$top=11&$expand=evidence',
+        ...alerts.filter((a) => a.relatedUser).map((a) => `alerts/{id}/user ${a.id}`),
+        `machines?$filter=id in (${machineIds.map((id) => `'${id}'`).join(',')})&$top=${machineIds.length}`,
+      ].sort(),
     );
   });
 

@@ -1,41 +1,118 @@
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
-import type { UserDto } from '../../defender/types.js';
+import type { MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
-import type { UserParent } from '../parents.js';
+import type { MachineParent, MachineRef, UserParent, UserRef } from '../parents.js';
+import { PARTIAL, isPartial } from '../parents.js';
+
+/**
+ * Entities arrive whole (from their own routes or lists) or partial (what an alert says of its machine and
+ * user, or the name a caller gave). A partial entity answers what it holds for free and loads its full record
+ * only when a query asks for a property it lacks, so `alert { machine { computerDnsName } }` costs nothing
+ * beyond the alert, and relationships, which need only an id or a name, never load the record at all.
+ */
+
+/** A resolver for each listed property: the parent's own value, or the full record's when it is partial. */
+function lazyFields<P extends MachineParent | UserParent, R, K extends keyof R & string>(
+  fields: readonly K[],
+  load: (parent: P & (MachineRef | UserRef), ctx: GraphQLContext) => Promise<R | null | undefined>,
+): Record<K, (parent: P, args: unknown, ctx: GraphQLContext) => unknown> {
+  const resolve = (field: K) => async (parent: P, _: unknown, ctx: GraphQLContext) => {
+    if (!isPartial(parent)) return (parent as unknown as R)[field];
+    const record = await load(parent as P & (MachineRef | UserRef), ctx);
+    return record ? record[field] : null;
+  };
+  return Object.fromEntries(fields.map((field) => [field, resolve(field)])) as Record<
+    K,
+    (parent: P, args: unknown, ctx: GraphQLContext) => unknown
+  >;
+}
+
+const MACHINE_RECORD_FIELDS = [
+  'mergedIntoMachineId',
+  'isPotentialDuplication',
+  'isExcluded',
+  'exclusionReason',
+  'firstSeen',
+  'lastSeen',
+  'osPlatform',
+  'osVersion',
+  'osProcessor',
+  'version',
+  'lastIpAddress',
+  'lastExternalIpAddress',
+  'agentVersion',
+  'osBuild',
+  'healthStatus',
+  'deviceValue',
+  'rbacGroupId',
+  'riskScore',
+  'exposureLevel',
+  'isAadJoined',
+  'aadDeviceId',
+  'machineTags',
+  'defenderAvStatus',
+  'onboardingStatus',
+  'osArchitecture',
+  'managedBy',
+  'managedByStatus',
+  'ipAddresses',
+  'vmMetadata',
+] as const satisfies readonly (keyof MachineDto)[];
 
 export const Machine: MachineResolvers = {
+  ...(lazyFields<MachineParent, MachineDto, (typeof MACHINE_RECORD_FIELDS)[number]>(
+    MACHINE_RECORD_FIELDS,
+    (machine, { loaders }) => loaders.machineById.load(machine.id),
+  ) as MachineResolvers),
   logonUsers: (machine, _, { loaders }) => loaders.machineLogonUsers.load(machine.id),
   alerts: (machine, _, { loaders }) => loaders.machineAlerts.load(machine.id),
 };
 
 export const Alert: AlertResolvers = {
-  // An alert without a relatedUser is one whose /user route answers 404: no call needed to know it.
-  user: (alert, _, { loaders }) => (alert.relatedUser === null ? null : loaders.alertUser.load(alert.id)),
-  machine: (alert, _, { loaders }) => loaders.machineById.load(alert.machineId),
+  // Defender answers 404 on /alerts/{id}/user exactly when the alert has no relatedUser: no call needed to
+  // know it, and when it has one, the name is all most queries need.
+  user: (alert) => {
+    const related = alert.relatedUser;
+    if (related === null) return null;
+    return {
+      [PARTIAL]: 'alert',
+      id: `${related.domainName}\\${related.userName}`,
+      accountName: related.userName,
+      accountDomain: related.domainName,
+      alertId: alert.id,
+    } satisfies UserRef;
+  },
+  machine: (alert) =>
+    ({
+      [PARTIAL]: 'alert',
+      id: alert.machineId,
+      computerDnsName: alert.computerDnsName,
+      rbacGroupName: alert.rbacGroupName,
+    }) satisfies MachineRef,
   evidence: async (alert, _, { loaders }) =>
     loaders.evidenceOmitted.has(alert)
       ? ((await loaders.alertById.load(alert.id))?.evidence ?? [])
       : alert.evidence,
 };
 
-/** Fields Defender only sends in a full user record (logon users, an alert's user). */
-type UserDetail = Exclude<keyof UserDto, 'id' | 'accountName' | 'accountDomain'>;
+const USER_RECORD_FIELDS = [
+  'accountSid',
+  'firstSeen',
+  'lastSeen',
+  'mostPrevalentMachineId',
+  'leastPrevalentMachineId',
+  'logonTypes',
+  'logOnMachinesCount',
+  'isDomainAdmin',
+  'isOnlyNetworkUser',
+] as const satisfies readonly (keyof UserDto)[];
 
 /**
- * A User known only by name (from `Query.user`) has no details until asked: then they come from the record
- * of one of its machines' logon users, which costs `users/{name}/machines` plus one `machines/{id}/logonusers`.
+ * The full record of a partial user: an alert's user from `alerts/{id}/user`; a user known by name from one of
+ * its machines' logon users (`users/{name}/machines`, then `machines/{id}/logonusers` until found).
  */
-async function detail<K extends UserDetail>(
-  user: UserParent,
-  field: K,
-  ctx: GraphQLContext,
-): Promise<UserDto[K] | null> {
-  if (field in user) return (user as UserDto)[field];
-  const record = await loadUserRecord(user, ctx);
-  return record ? record[field] : null;
-}
-
-async function loadUserRecord(user: UserParent, ctx: GraphQLContext): Promise<UserDto | undefined> {
+async function loadUserRecord(user: UserRef, ctx: GraphQLContext): Promise<UserDto | null | undefined> {
+  if (user.alertId !== undefined) return ctx.loaders.alertUser.load(user.alertId);
   const machines = await ctx.loaders.userMachines.load(user.accountName);
   const wanted = user.id.toLowerCase();
   for (const machine of machines) {
@@ -48,24 +125,11 @@ async function loadUserRecord(user: UserParent, ctx: GraphQLContext): Promise<Us
   return undefined;
 }
 
-const details = Object.fromEntries(
-  (
-    [
-      'accountSid',
-      'firstSeen',
-      'lastSeen',
-      'mostPrevalentMachineId',
-      'leastPrevalentMachineId',
-      'logonTypes',
-      'logOnMachinesCount',
-      'isDomainAdmin',
-      'isOnlyNetworkUser',
-    ] as const
-  ).map((field) => [field, (user: UserParent, _: unknown, ctx: GraphQLContext) => detail(user, field, ctx)]),
-) as UserResolvers;
-
 export const User: UserResolvers = {
-  ...details,
+  ...(lazyFields<UserParent, UserDto, (typeof USER_RECORD_FIELDS)[number]>(
+    USER_RECORD_FIELDS,
+    loadUserRecord,
+  ) as UserResolvers),
   machines: (user, _, { loaders }) => loaders.userMachines.load(user.accountName),
   alerts: (user, _, { loaders }) => loaders.userAlerts.load(user.accountName),
 };

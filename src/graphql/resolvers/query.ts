@@ -3,7 +3,8 @@ import { parseAlertId, parseMachineKey, parseUserKey } from '../../defender/ids.
 import type { ListOptions, Page } from '../../defender/resources.js';
 import { listAlerts, listMachines } from '../../defender/resources.js';
 import type { GraphQLContext } from '../context.js';
-import type { ConnectionParent } from '../parents.js';
+import type { ConnectionParent, UserRef } from '../parents.js';
+import { PARTIAL } from '../parents.js';
 import { alertFilter, machineFilter } from '../filters.js';
 import { checkFirst, decodeCursor } from './connection.js';
 
@@ -37,11 +38,8 @@ export const Query: QueryResolvers = {
 
   user: (_, { id }) => {
     const { accountName, accountDomain } = parseUserKey(id);
-    return {
-      id: accountDomain === null ? accountName : `${accountDomain}\\${accountName}`,
-      accountName,
-      accountDomain,
-    };
+    const userId = accountDomain === null ? accountName : `${accountDomain}\\${accountName}`;
+    return { [PARTIAL]: 'name', id: userId, accountName, accountDomain } satisfies UserRef;
   },
 
   rateLimit: (_, __, { limiter }) => limiter.budget(),
