@@ -40,6 +40,10 @@ export interface Config {
   readonly machineBatchSize: number;
   /** Cap on `first`. Default 500. */
   readonly maxPageSize: number;
+  /** Most Defender calls one operation may need, estimated before execution and enforced during it. Default 100. */
+  readonly maxOperationCalls: number;
+  /** How long past its TTL a cached answer is still served while refreshed in the background (ms). Default 600 s. */
+  readonly cacheStaleMs: number;
   /** The embedded simulator's settings (used when `defenderUrl` is undefined). */
   readonly simulator: StandaloneConfig;
   /** Inbound authentication. */
@@ -121,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlMs: Object.freeze(cacheTtlMs),
     machineBatchSize: int('MACHINE_BATCH_SIZE', 50, 1),
     maxPageSize: int('MAX_PAGE_SIZE', 500, 1),
+    maxOperationCalls: int('MAX_OPERATION_CALLS', 100, 1),
+    cacheStaleMs: int('CACHE_STALE_SECONDS', 600) * 1000,
     simulator,
     authMode: 'none' as const,
   });

@@ -45,6 +45,9 @@ const client = new DefenderClient({
   limiter,
   cache: new UpstreamCache(new Keyv()),
   ttlMs: (api) => config.cacheTtlMs[api],
+  staleMs: config.cacheStaleMs,
+  onBackgroundError: (error) =>
+    console.warn(`defender-graph: a background cache refresh failed: ${(error as Error).name}`),
   timeoutMs: config.upstreamTimeoutMs,
   maxRetries: config.upstreamRetries,
   maxThrottleRetries: 2,
@@ -55,6 +58,7 @@ const server = await createServer({
   requestDeadlineMs: config.requestDeadlineMs,
   machineBatchSize: config.machineBatchSize,
   maxPageSize: config.maxPageSize,
+  maxOperationCalls: config.maxOperationCalls,
 });
 await server.listen(config.port);
 console.log(`defender-graph: GraphQL on http://localhost:${config.port}/graphql`);

@@ -2,8 +2,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DefenderClient } from './defender/client.js';
+import type { CallScope } from './defender/client.js';
 import { newStats } from './defender/client.js';
 import type { UpstreamLimiter } from './defender/limiter.js';
 import { formatError } from './errors.js';
@@ -11,7 +12,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers/index.js';
 import { loadTypeDefs } from './graphql/schema.js';
-import { upstreamExtensionsPlugin } from './graphql/upstream-plugin.js';
+import { upstreamPlugin } from './graphql/upstream-plugin.js';
 
 export interface ServerDeps {
   readonly client: DefenderClient;
@@ -20,6 +21,8 @@ export interface ServerDeps {
   readonly requestDeadlineMs: number;
   readonly machineBatchSize: number;
   readonly maxPageSize: number;
+  /** Most Defender calls one operation may need. */
+  readonly maxOperationCalls: number;
 }
 
 export interface GatewayServer {
@@ -46,7 +49,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     stopOnTerminationSignals: false,
     plugins: [
       fastifyApolloDrainPlugin(app),
-      upstreamExtensionsPlugin(),
+      upstreamPlugin({
+        maxOperationCalls: deps.maxOperationCalls,
+        batchSize: deps.machineBatchSize,
+        maxPageSize: deps.maxPageSize,
+      }),
       ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -68,12 +75,14 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         reply.raw.once('close', () => {
           if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
         });
-        const scope = {
+        const scope: CallScope = {
           stats: newStats(),
           deadline: Date.now() + deps.requestDeadlineMs,
           signal: abort.signal,
+          caller: callerOf(request),
+          fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
+          maxCalls: deps.maxOperationCalls,
         };
-        void request;
         return {
           scope,
           client: deps.client,
@@ -100,4 +109,13 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       await apollo.stop();
     },
   };
+}
+
+/**
+ * Who is asking, for fair shares of the upstream budget: the client's self-declared name (Apollo's
+ * `apollographql-client-name` or `x-client-name`) or else its address. Fairness, not security, rests on it.
+ */
+function callerOf(request: FastifyRequest): string {
+  const named = request.headers['apollographql-client-name'] ?? request.headers['x-client-name'];
+  return typeof named === 'string' && named !== '' ? `client:${named.slice(0, 100)}` : `ip:${request.ip}`;
 }

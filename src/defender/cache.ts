@@ -3,6 +3,9 @@ import type Keyv from 'keyv';
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
 
+/** A cached answer with the time it was stored, which tells fresh from stale. */
+export type StoredAnswer = CachedAnswer & { readonly storedAt: number };
+
 /**
  * The shared cache of upstream answers, over keyv. A cache is an optimisation: a store that fails or is slow
  * degrades to a miss (reads) or to nothing (writes) within `timeoutMs`, and never fails a request.
@@ -16,17 +19,17 @@ export class UpstreamCache {
     keyv.on('error', () => {});
   }
 
-  async get(key: string): Promise<CachedAnswer | undefined> {
-    return this.#bounded(this.keyv.get<CachedAnswer>(key));
+  async get(key: string): Promise<StoredAnswer | undefined> {
+    return this.#bounded(this.keyv.get<StoredAnswer>(key));
   }
 
-  async getMany(keys: readonly string[]): Promise<(CachedAnswer | undefined)[]> {
+  async getMany(keys: readonly string[]): Promise<(StoredAnswer | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.#bounded(this.keyv.getMany<CachedAnswer>([...keys]));
+    const values = await this.#bounded(this.keyv.getMany<StoredAnswer>([...keys]));
     return values ?? keys.map(() => undefined);
   }
 
-  async set(key: string, value: CachedAnswer, ttlMs: number): Promise<void> {
+  async set(key: string, value: StoredAnswer, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
     await this.#bounded(this.keyv.set(key, value, ttlMs));
   }

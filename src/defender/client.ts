@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DefenderApi } from './apis.js';
-import type { CachedAnswer, UpstreamCache } from './cache.js';
+import type { CachedAnswer, StoredAnswer, UpstreamCache } from './cache.js';
 import type { UpstreamLimiter } from './limiter.js';
 import type { TokenProvider } from './token.js';
 import { TokenAcquisitionError } from './token.js';
@@ -22,6 +22,8 @@ export interface UpstreamStats {
   cacheHits: number;
   /** Answers shared with an identical call already in flight. */
   sharedCalls: number;
+  /** Cache hits past their TTL, served at once while a refresh runs in the background. */
+  staleHits: number;
   /** Time spent queued in the rate limiter, summed over calls (ms). */
   limiterWaitMs: number;
   readonly byApi: Partial<Record<DefenderApi, { calls: number; cacheHits: number }>>;
@@ -31,6 +33,7 @@ export const newStats = (): UpstreamStats => ({
   calls: 0,
   cacheHits: 0,
   sharedCalls: 0,
+  staleHits: 0,
   limiterWaitMs: 0,
   byApi: {},
 });
@@ -41,6 +44,12 @@ export interface CallScope {
   /** Epoch ms after which the operation gives up waiting for the rate limiter. */
   readonly deadline: number;
   readonly signal?: AbortSignal;
+  /** Who asks, for fair sharing of the budget between callers. */
+  readonly caller?: string;
+  /** The client asked for fresh data (`Cache-Control: no-cache`): cached answers are not read. */
+  readonly fresh?: boolean;
+  /** Most calls the operation may send; past it, fields fail QUERY_TOO_EXPENSIVE. */
+  readonly maxCalls?: number;
 }
 
 export interface DefenderClientOptions {
@@ -49,8 +58,15 @@ export interface DefenderClientOptions {
   readonly tokens: TokenProvider;
   readonly limiter: UpstreamLimiter;
   readonly cache: UpstreamCache;
-  /** How long an answer of `api` may be served from the cache (ms); 0 disables caching for it. */
+  /** How long an answer of `api` is fresh (ms); 0 disables caching for it. */
   readonly ttlMs: (api: DefenderApi) => number;
+  /**
+   * How long past its TTL an answer may still be served, at once, while it is refreshed in the background when
+   * the budget has a free slot (ms). Default 0: no stale answers.
+   */
+  readonly staleMs?: number;
+  /** Told of background refreshes that failed (logged by the caller; never a client's concern). */
+  readonly onBackgroundError?: (error: unknown) => void;
   /** Per-call timeout (ms). */
   readonly timeoutMs: number;
   /** Retries after a 5xx, a timeout or a network error. */
@@ -86,10 +102,9 @@ export class DefenderClient {
   async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer> {
     const url = this.urlFor(request);
     const key = this.cacheKeyFor(url);
-    const cached = await this.options.cache.get(key);
-    if (cached) {
-      countHit(scope.stats, request.api);
-      return cached;
+    if (!scope.fresh) {
+      const stored = await this.options.cache.get(key);
+      if (stored) return this.#served(request.api, url, key, stored, scope);
     }
     const shared = this.#inFlight.get(key);
     if (shared) {
@@ -97,9 +112,71 @@ export class DefenderClient {
       return shared;
     }
     const call = this.#fetchWithRetries(request.api, url, scope).then(async (answer) => {
-      await this.options.cache.set(key, answer, this.options.ttlMs(request.api));
+      await this.#store(request.api, key, answer);
       return answer;
     });
+    return this.#track(key, call);
+  }
+
+  /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
+  async prime(request: DefenderRequest, body: unknown): Promise<void> {
+    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request)), { status: 200, body });
+  }
+
+  /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
+  async primeNotFound(request: DefenderRequest): Promise<void> {
+    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request)), { status: 404 });
+  }
+
+  /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
+  async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
+    if (scope.fresh) return requests.map(() => undefined);
+    const urls = requests.map((r) => this.urlFor(r));
+    const keys = urls.map((url) => this.cacheKeyFor(url));
+    const stored = await this.options.cache.getMany(keys);
+    return stored.map((answer, i) =>
+      answer ? this.#served(requests[i]!.api, urls[i]!, keys[i]!, answer, scope) : undefined,
+    );
+  }
+
+  /** What the cache holds for these requests, stale or not, counted nowhere: for estimates before execution. */
+  async lookup(requests: readonly DefenderRequest[]): Promise<(CachedAnswer | undefined)[]> {
+    const stored = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(this.urlFor(r))));
+    return stored.map((answer) => answer && withoutTime(answer));
+  }
+
+  /** A cached answer served: counted, and refreshed in the background once past its TTL. */
+  #served(api: DefenderApi, url: URL, key: string, stored: StoredAnswer, scope: CallScope): CachedAnswer {
+    countHit(scope.stats, api);
+    if (Date.now() - stored.storedAt >= this.options.ttlMs(api)) {
+      scope.stats.staleHits++;
+      this.#refresh(api, url, key);
+    }
+    return withoutTime(stored);
+  }
+
+  /**
+   * Refreshes a stale answer with one call, only when a slot is free now and nobody waits for one: clients'
+   * calls always go first. Without a slot the stale answer stays, and a later hit tries again.
+   */
+  #refresh(api: DefenderApi, url: URL, key: string): void {
+    if (this.#inFlight.has(key) || !this.options.limiter.tryAcquire(api)) return;
+    const scope: CallScope = { stats: newStats(), deadline: Date.now() };
+    const refresh = this.#token(scope)
+      .then((token) => this.#fetchOnce(url, token, scope))
+      .then(async (answer) => {
+        if (answer.status === 429) {
+          this.options.limiter.pause(api, answer.retryAfterMs);
+          throw new Error(`Defender throttled a refresh of ${api}`);
+        }
+        await this.#store(api, key, answer);
+        return answer;
+      });
+    this.#track(key, refresh).catch((error: unknown) => this.options.onBackgroundError?.(error));
+  }
+
+  /** Shares a call in flight with identical requests until it settles. */
+  async #track(key: string, call: Promise<CachedAnswer>): Promise<CachedAnswer> {
     this.#inFlight.set(key, call);
     try {
       return await call;
@@ -108,25 +185,10 @@ export class DefenderClient {
     }
   }
 
-  /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
-  async prime(request: DefenderRequest, body: unknown): Promise<void> {
-    const key = this.cacheKeyFor(this.urlFor(request));
-    await this.options.cache.set(key, { status: 200, body }, this.options.ttlMs(request.api));
-  }
-
-  /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
-  async primeNotFound(request: DefenderRequest): Promise<void> {
-    const key = this.cacheKeyFor(this.urlFor(request));
-    await this.options.cache.set(key, { status: 404 }, this.options.ttlMs(request.api));
-  }
-
-  /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
-  async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
-    const answers = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(this.urlFor(r))));
-    answers.forEach((answer, i) => {
-      if (answer) countHit(scope.stats, requests[i]!.api);
-    });
-    return answers;
+  async #store(api: DefenderApi, key: string, answer: CachedAnswer): Promise<void> {
+    const ttl = this.options.ttlMs(api);
+    if (ttl <= 0) return;
+    await this.options.cache.set(key, { ...answer, storedAt: Date.now() }, ttl + (this.options.staleMs ?? 0));
   }
 
   /**
@@ -162,6 +224,15 @@ export class DefenderClient {
     let throttles = 0;
     for (;;) {
       try {
+        if (scope.maxCalls !== undefined && scope.stats.calls >= scope.maxCalls) {
+          throw new GatewayError(
+            ErrorCode.QueryTooExpensive,
+            `The operation reached its cap of ${scope.maxCalls} Defender calls.`,
+            {
+              cost: { estimated: scope.stats.calls + 1, max: scope.maxCalls },
+            },
+          );
+        }
         const token = await this.#token(scope);
         // Admitted last, right before the request leaves, so the limiter counts what Defender will count.
         const permit = await this.options.limiter.acquire(api, scope);
@@ -286,4 +357,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number {
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
   const at = Date.parse(header);
   return Number.isNaN(at) ? 1_000 : Math.max(0, at - now);
+}
+
+function withoutTime(stored: StoredAnswer): CachedAnswer {
+  return stored.status === 200 ? { status: 200, body: stored.body } : { status: 404 };
 }

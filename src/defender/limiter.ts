@@ -14,6 +14,8 @@ export interface AcquireOptions {
   /** Epoch ms after which the call is no longer wanted: the caller gets RATE_LIMITED instead of a permit. */
   readonly deadline: number;
   readonly signal?: AbortSignal;
+  /** Whose call it is: callers share the budget in turn, so one heavy caller cannot starve the others. */
+  readonly caller?: string;
 }
 
 /** The budget of one API in one window, as `Query.rateLimit` shows it. */
@@ -28,7 +30,12 @@ export interface ApiBudget {
 
 /** The gateway's side of Defender's throttling; one per process, shared by every request. */
 export interface UpstreamLimiter {
+  /** Waits for a slot for an interactive call (a client is waiting for it). */
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit>;
+  /** Takes a slot for background work (a cache refresh) only if one is free now and nobody is waiting. */
+  tryAcquire(api: DefenderApi): boolean;
+  /** When `calls` more calls of `api` could have gone, behind everyone queued now (epoch ms). */
+  whenAvailable(api: DefenderApi, calls: number): number;
   /** Defender answered 429 with Retry-After: no caller may call `api` for `ms`. */
   pause(api: DefenderApi, ms: number): void;
   budget(): ApiBudget[];
@@ -37,11 +44,72 @@ export interface UpstreamLimiter {
 }
 
 interface Waiter {
+  readonly caller: string;
   readonly enqueuedAt: number;
   readonly resolve: (permit: Permit) => void;
   readonly reject: (error: unknown) => void;
-  readonly timer: NodeJS.Timeout;
   readonly cleanup: () => void;
+}
+
+/**
+ * One API's waiters: a first-in-first-out queue per caller, served in turn (round robin), so that when demand
+ * exceeds the budget each caller gets an equal share however many calls it queued.
+ */
+class FairQueue {
+  readonly #byCaller = new Map<string, Waiter[]>();
+  /** Callers with waiters, in the order they are served next. */
+  #turns: string[] = [];
+
+  get size(): number {
+    let n = 0;
+    for (const q of this.#byCaller.values()) n += q.length;
+    return n;
+  }
+
+  push(waiter: Waiter): void {
+    const queue = this.#byCaller.get(waiter.caller);
+    if (queue) queue.push(waiter);
+    else {
+      this.#byCaller.set(waiter.caller, [waiter]);
+      this.#turns.push(waiter.caller);
+    }
+  }
+
+  /** The waiter whose turn it is, moving its caller to the back of the turns. */
+  shift(): Waiter | undefined {
+    const caller = this.#turns.shift();
+    if (caller === undefined) return undefined;
+    const queue = this.#byCaller.get(caller)!;
+    const waiter = queue.shift()!;
+    if (queue.length > 0) this.#turns.push(caller);
+    else this.#byCaller.delete(caller);
+    return waiter;
+  }
+
+  remove(waiter: Waiter): boolean {
+    const queue = this.#byCaller.get(waiter.caller);
+    const index = queue?.indexOf(waiter) ?? -1;
+    if (!queue || index === -1) return false;
+    queue.splice(index, 1);
+    if (queue.length === 0) {
+      this.#byCaller.delete(waiter.caller);
+      this.#turns = this.#turns.filter((c) => c !== waiter.caller);
+    }
+    return true;
+  }
+
+  /** How many waiters go before a new one from `caller` under round robin. */
+  ahead(caller: string): number {
+    const own = this.#byCaller.get(caller)?.length ?? 0;
+    let ahead = own;
+    for (const [other, queue] of this.#byCaller)
+      if (other !== caller) ahead += Math.min(queue.length, own + 1);
+    return ahead;
+  }
+
+  all(): Waiter[] {
+    return [...this.#byCaller.values()].flat();
+  }
 }
 
 export interface LimiterOptions {
@@ -54,17 +122,19 @@ export interface LimiterOptions {
 }
 
 const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(50, windowMs * 0.02));
+const ANONYMOUS = '';
 
 /**
- * Every window of `DEFENDER_RATE_LIMITS` at once, per Defender API, in this process. Callers queue first in,
- * first out until their call fits every window (and any Retry-After pause is over); a caller whose turn
- * cannot come before its deadline is refused at once with RATE_LIMITED and `retryAfterSeconds`, so the
- * gateway itself never sends the call that would earn a 429.
+ * Every window of `DEFENDER_RATE_LIMITS` at once, per Defender API, in this process. Callers queue until
+ * their call fits every window (and any Retry-After pause is over), served in turn per caller; background
+ * refreshes only take slots nobody is waiting for. A caller whose turn cannot come before its deadline is
+ * refused at once with RATE_LIMITED and `retryAfterSeconds`, so the gateway itself never sends the call that
+ * would earn a 429.
  */
 export class LocalRateLimiter implements UpstreamLimiter {
   readonly #log: SlidingWindowLog;
   readonly #now: () => number;
-  readonly #queues = new Map<DefenderApi, Waiter[]>();
+  readonly #queues = new Map<DefenderApi, FairQueue>();
   readonly #pausedUntil = new Map<DefenderApi, number>();
   readonly #timers = new Map<DefenderApi, NodeJS.Timeout>();
 
@@ -82,15 +152,15 @@ export class LocalRateLimiter implements UpstreamLimiter {
     this.#now = options.now ?? Date.now;
   }
 
-  acquire(api: DefenderApi, { deadline, signal }: AcquireOptions): Promise<Permit> {
+  acquire(api: DefenderApi, { deadline, signal, caller = ANONYMOUS }: AcquireOptions): Promise<Permit> {
     signal?.throwIfAborted();
     const now = this.#now();
     const queue = this.#queue(api);
-    const turn = Math.max(this.#log.slotAt(api, now, queue.length), this.#pausedUntil.get(api) ?? 0);
-    if (turn <= now && queue.length === 0) {
+    if (queue.size === 0 && this.#freeNow(api, now)) {
       this.#log.record(api, now);
       return Promise.resolve({ waitedMs: 0 });
     }
+    const turn = this.#turnAt(api, now, queue.ahead(caller));
     if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
 
     return new Promise<Permit>((resolve, reject) => {
@@ -98,18 +168,19 @@ export class LocalRateLimiter implements UpstreamLimiter {
         this.#remove(api, waiter);
         reject(signal?.reason);
       };
+      // Our estimate of the turn is late only if other callers abort, so the deadline is a backstop.
+      const timer = setTimeout(() => {
+        this.#remove(api, waiter);
+        const retry = Math.max(this.#turnAt(api, this.#now(), this.#queue(api).size) - this.#now(), 1_000);
+        reject(rateLimited(Math.ceil(retry / 1000), api));
+      }, deadline - now);
       const waiter: Waiter = {
+        caller,
         enqueuedAt: now,
         resolve,
         reject,
-        // Our estimate of the turn can only be late by other callers' aborts, so the deadline is a backstop.
-        timer: setTimeout(() => {
-          this.#remove(api, waiter);
-          const retry = Math.max(this.#log.wait(api, this.#now()).ms, 1_000);
-          reject(rateLimited(Math.ceil(retry / 1000), api));
-        }, deadline - now),
         cleanup: () => {
-          clearTimeout(waiter.timer);
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
         },
       };
@@ -117,6 +188,19 @@ export class LocalRateLimiter implements UpstreamLimiter {
       queue.push(waiter);
       this.#pump(api);
     });
+  }
+
+  tryAcquire(api: DefenderApi): boolean {
+    const now = this.#now();
+    if (this.#queue(api).size > 0 || !this.#freeNow(api, now)) return false;
+    this.#log.record(api, now);
+    return true;
+  }
+
+  whenAvailable(api: DefenderApi, calls: number): number {
+    const now = this.#now();
+    if (calls <= 0) return now;
+    return this.#turnAt(api, now, this.#queue(api).size + calls - 1);
   }
 
   pause(api: DefenderApi, ms: number): void {
@@ -142,23 +226,30 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   close(): void {
     for (const [api, queue] of this.#queues) {
-      for (const waiter of [...queue]) {
+      for (const waiter of queue.all()) {
         this.#remove(api, waiter);
         waiter.reject(rateLimited(1, api));
       }
     }
   }
 
-  /** Lets queued callers go in order while their calls fit, then sleeps until the next slot. */
+  #freeNow(api: DefenderApi, now: number): boolean {
+    return this.#log.wait(api, now).ms === 0 && (this.#pausedUntil.get(api) ?? 0) <= now;
+  }
+
+  /** When the call `k` places from now (0 = the next) can go, given every window and any pause. */
+  #turnAt(api: DefenderApi, now: number, k: number): number {
+    return Math.max(this.#log.slotAt(api, now, k), this.#pausedUntil.get(api) ?? 0);
+  }
+
+  /** Lets queued callers go in turn while their calls fit, then sleeps until the next slot. */
   #pump(api: DefenderApi): void {
     const queue = this.#queue(api);
     clearTimeout(this.#timers.get(api));
     this.#timers.delete(api);
-    for (;;) {
-      const head = queue[0];
-      if (!head) return;
+    while (queue.size > 0) {
       const now = this.#now();
-      const wait = Math.max(this.#log.wait(api, now).ms, (this.#pausedUntil.get(api) ?? 0) - now);
+      const wait = this.#turnAt(api, now, 0) - now;
       if (wait > 0) {
         this.#timers.set(
           api,
@@ -166,25 +257,22 @@ export class LocalRateLimiter implements UpstreamLimiter {
         );
         return;
       }
-      queue.shift();
-      head.cleanup();
+      const waiter = queue.shift()!;
+      waiter.cleanup();
       this.#log.record(api, now);
-      head.resolve({ waitedMs: now - head.enqueuedAt });
+      waiter.resolve({ waitedMs: now - waiter.enqueuedAt });
     }
   }
 
   #remove(api: DefenderApi, waiter: Waiter): void {
     waiter.cleanup();
-    const queue = this.#queue(api);
-    const index = queue.indexOf(waiter);
-    if (index !== -1) queue.splice(index, 1);
-    if (index === 0) this.#pump(api);
+    if (this.#queue(api).remove(waiter)) this.#pump(api);
   }
 
-  #queue(api: DefenderApi): Waiter[] {
+  #queue(api: DefenderApi): FairQueue {
     let queue = this.#queues.get(api);
     if (!queue) {
-      queue = [];
+      queue = new FairQueue();
       this.#queues.set(api, queue);
     }
     return queue;

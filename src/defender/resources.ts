@@ -1,5 +1,5 @@
 import type { CachedAnswer } from './cache.js';
-import type { CallScope, DefenderClient } from './client.js';
+import type { CallScope, DefenderClient, DefenderRequest } from './client.js';
 import type { AlertDto, MachineDto, ODataCollection, UserDto } from './types.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { isIn } from './odata.js';
@@ -19,12 +19,22 @@ export interface ListOptions {
   readonly skip: number;
 }
 
+/** The exact request of a machines page, so that a cost estimate can look for it in the cache. */
+export function machineListRequest(options: ListOptions): DefenderRequest {
+  return { api: 'machines', query: listQuery(options) };
+}
+
+/** The exact request of an alerts page; evidence costs nothing more when asked for in the list. */
+export function alertListRequest(options: ListOptions): DefenderRequest {
+  return { api: 'alerts', query: { ...listQuery(options), $expand: 'evidence' } };
+}
+
 export async function listMachines(
   client: DefenderClient,
   options: ListOptions,
   scope: CallScope,
 ): Promise<Page<MachineDto>> {
-  const answer = await client.get({ api: 'machines', query: listQuery(options) }, scope);
+  const answer = await client.get(machineListRequest(options), scope);
   // Defender documents a 404 on /machines when the tenant has no recent machines: an empty page.
   const items = answer.status === 404 ? [] : collection<MachineDto>(answer);
   await primeMachines(client, items);
@@ -36,10 +46,7 @@ export async function listAlerts(
   options: ListOptions,
   scope: CallScope,
 ): Promise<Page<AlertDto>> {
-  const answer = await client.get(
-    { api: 'alerts', query: { ...listQuery(options), $expand: 'evidence' } },
-    scope,
-  );
+  const answer = await client.get(alertListRequest(options), scope);
   const items = collection<AlertDto>(requireFound(answer, 'alerts'));
   return { items };
 }
@@ -220,7 +227,7 @@ function requireFound(answer: CachedAnswer, api: string): CachedAnswer & { statu
   return answer;
 }
 
-function collection<T extends { id: string }>(answer: CachedAnswer): T[] {
+export function collection<T extends { id: string }>(answer: CachedAnswer): T[] {
   const body = answer.status === 200 ? (answer.body as Partial<ODataCollection<T>>) : undefined;
   if (!body || !Array.isArray(body.value) || !body.value.every(hasId))
     throw badShape('not an OData collection');

@@ -1,5 +1,6 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { UpstreamLimiter } from '../defender/limiter.js';
+import type { CostEstimate } from './cost.js';
 import type { Loaders } from './loaders.js';
 
 /** What every resolver gets for one operation. */
@@ -11,4 +12,6 @@ export interface GraphQLContext {
   readonly limiter: UpstreamLimiter;
   /** Cap on `first`. */
   readonly maxPageSize: number;
+  /** What the operation can cost, estimated before execution. */
+  estimate?: CostEstimate;
 }

@@ -1,25 +1,110 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { DEFENDER_APIS } from '../defender/apis.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
+import type { CostEstimate } from './cost.js';
+import { estimateCost } from './cost.js';
+
+export interface UpstreamPluginOptions {
+  /** Most Defender calls one operation may need; more is QUERY_TOO_EXPENSIVE before any call. */
+  readonly maxOperationCalls: number;
+  readonly batchSize: number;
+  readonly maxPageSize: number;
+}
 
 /**
- * Adds `extensions.upstream` to every response: what the operation cost Defender (`calls`), what the cache
- * saved (`cacheHits`), identical calls it shared with concurrent operations, time queued for the rate limiter,
- * and the same per API.
+ * The upstream budget around each operation. Before execution: estimate the Defender calls it can need per
+ * API (less what the cache holds) and refuse, with zero calls, an operation whose minimum exceeds the cap or
+ * cannot be served by the budget before the request's deadline. After: `extensions.upstream` on every
+ * response, the estimate beside what was really spent.
  */
-export function upstreamExtensionsPlugin(): ApolloServerPlugin<GraphQLContext> {
+export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
+        async didResolveOperation({ document, operationName, request, contextValue }) {
+          const { scope, client, limiter } = contextValue;
+          const estimate = await estimateCost(document, operationName, request.variables, {
+            lookup: scope.fresh
+              ? async (requests) => requests.map(() => undefined)
+              : (requests) => client.lookup(requests),
+            batchSize: options.batchSize,
+            maxPageSize: options.maxPageSize,
+          });
+          if (!estimate) return;
+          contextValue.estimate = estimate;
+          if (estimate.min > options.maxOperationCalls) {
+            throw refused(
+              ErrorCode.QueryTooExpensive,
+              `This operation needs at least ${estimate.min} Defender calls; the cap is ${options.maxOperationCalls}.`,
+              estimate,
+              options.maxOperationCalls,
+            );
+          }
+          for (const api of DEFENDER_APIS) {
+            const min = estimate.byApi[api]?.min ?? 0;
+            const at = limiter.whenAvailable(api, min);
+            if (min > 0 && at > scope.deadline) {
+              throw refused(
+                ErrorCode.RateLimited,
+                `The ${api} budget cannot serve the ${min} calls this operation needs in time; retry later.`,
+                estimate,
+                options.maxOperationCalls,
+                Math.ceil((at - Date.now()) / 1000),
+              );
+            }
+          }
+        },
+
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single' || !contextValue?.scope) return;
-          const { calls, cacheHits, sharedCalls, limiterWaitMs, byApi } = contextValue.scope.stats;
+          const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = contextValue.scope.stats;
+          const estimate = contextValue.estimate;
+          const apis = new Set([...Object.keys(byApi), ...Object.keys(estimate?.byApi ?? {})]) as Set<
+            keyof typeof byApi
+          >;
           const result = response.body.singleResult;
           result.extensions = {
             ...result.extensions,
-            upstream: { calls, cacheHits, sharedCalls, limiterWaitMs, byApi },
+            upstream: {
+              calls,
+              cacheHits,
+              sharedCalls,
+              staleHits,
+              limiterWaitMs,
+              ...(estimate && { estimate: { min: estimate.min, max: estimate.max } }),
+              byApi: Object.fromEntries(
+                [...apis].map((api) => [
+                  api,
+                  {
+                    calls: byApi[api]?.calls ?? 0,
+                    cacheHits: byApi[api]?.cacheHits ?? 0,
+                    ...(estimate?.byApi[api] && { estimate: estimate.byApi[api] }),
+                  },
+                ]),
+              ),
+            },
           };
         },
       };
     },
   };
+}
+
+/** An operation refused before execution, with what it would have cost. */
+function refused(
+  code: typeof ErrorCode.QueryTooExpensive | typeof ErrorCode.RateLimited,
+  message: string,
+  estimate: CostEstimate,
+  cap: number,
+  retryAfterSeconds?: number,
+): GraphQLError {
+  const cost = { estimated: estimate.min, estimatedMax: estimate.max, max: cap, byApi: estimate.byApi };
+  const error = new GatewayError(code, message, {
+    cost,
+    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+  });
+  // Thrown before execution, so the response has no data: a request error, as a validation failure is.
+  return new GraphQLError(message, { originalError: error, extensions: { http: { status: 400 } } });
 }

@@ -63,28 +63,46 @@ describe('the shared rate limiter', () => {
     void m3;
   });
 
-  it('answers RATE_LIMITED with retryAfterSeconds, at once and with no call, when the budget cannot serve in time', async () => {
+  it('refuses an operation the budget cannot serve before its deadline: RATE_LIMITED, at once, no call', async () => {
     const limits = parseRateLimits('2/60s');
     gw = await startTestGateway({ rateLimits: limits, server: { requestDeadlineMs: 1_000 } });
     const ids = gw.sim.tenant.machines.slice(0, 3).map((m) => m.id);
     await gw.query(`{ machine(id: "${ids[0]}") { id } }`);
     await gw.query(`{ machine(id: "${ids[1]}") { id } }`);
+    gw.sim.resetCalls();
     const started = Date.now();
-    const refused = await gw.query(
-      `{ machine(id: "${ids[2]}") { id } other: alert(id: "${gw.sim.tenant.alerts[0]!.id}") { id } }`,
-    );
+    const refused = await gw.query(`{ machine(id: "${ids[2]}") { id } }`);
     expect(Date.now() - started).toBeLessThan(500);
-    expect(refused.data).toEqual({ machine: null, other: { id: gw.sim.tenant.alerts[0]!.id } });
+    expect(refused.status).toBe(400);
+    expect(refused.data).toBeUndefined();
     expect(refused.errors).toEqual([
       expect.objectContaining({
-        path: ['machine'],
-        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) },
+        extensions: {
+          code: 'RATE_LIMITED',
+          retryAfterSeconds: expect.any(Number),
+          cost: expect.objectContaining({ estimated: 1, estimatedMax: 1 }),
+        },
       }),
     ]);
     const retryAfter = refused.errors![0]!.extensions!['retryAfterSeconds'] as number;
     expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(62);
-    expect(callsTo(gw.sim.calls, 'machines/{id}')).toHaveLength(2);
+    expect(gw.sim.calls).toEqual([]);
+  });
+
+  it('fails only the fields the budget cannot serve when that shows during execution', async () => {
+    const limits = parseRateLimits('2/60s');
+    gw = await startTestGateway({ rateLimits: limits, server: { requestDeadlineMs: 1_000 } });
+    // The estimate cannot know whether the machines exist; the third logonusers call cannot fit.
+    const ids = gw.sim.tenant.machines.slice(0, 3).map((m) => m.id);
+    const res = await gw.query<Record<string, { logonUsers: unknown[] } | null>>(
+      `{ ${ids.map((id, i) => `m${i}: machine(id: "${id}") { logonUsers { id } }`).join(' ')} }`,
+    );
+    expect(Object.values(res.data!).map((m) => m === null)).toEqual([false, false, true]);
+    expect(res.errors?.map((e) => [e.path, e.extensions?.['code']])).toEqual([
+      [['m2', 'logonUsers'], 'RATE_LIMITED'],
+    ]);
+    expect(gw.sim.calls.filter((c) => c.api === 'machines/{id}/logonusers')).toHaveLength(2);
   });
 
   it('shows the budget per API and window in Query.rateLimit', async () => {

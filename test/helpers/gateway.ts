@@ -65,6 +65,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     requestDeadlineMs: 15_000,
     machineBatchSize: 50,
     maxPageSize: 500,
+    maxOperationCalls: 1000,
     ...options.server,
   });
   const url = await server.listen(0, '127.0.0.1');
