@@ -224,21 +224,8 @@ export class DefenderClient {
     let throttles = 0;
     for (;;) {
       try {
-        if (scope.maxCalls !== undefined && scope.stats.calls >= scope.maxCalls) {
-          throw new GatewayError(
-            ErrorCode.QueryTooExpensive,
-            `The operation reached its cap of ${scope.maxCalls} Defender calls.`,
-            {
-              cost: { estimated: scope.stats.calls + 1, max: scope.maxCalls },
-            },
-          );
-        }
-        const token = await this.#token(scope);
-        // Admitted last, right before the request leaves, so the limiter counts what Defender will count.
-        const permit = await this.options.limiter.acquire(api, scope);
-        scope.stats.limiterWaitMs += permit.waitedMs;
-        scope.stats.calls++;
-        apiStats(scope.stats, api).calls++;
+        const { token, waitedMs } = await this.#admit(api, scope);
+        scope.stats.limiterWaitMs += waitedMs;
         const answer = await this.#fetchOnce(url, token, scope);
         if (answer.status !== 429) return answer;
         this.options.limiter.pause(api, answer.retryAfterMs);
@@ -263,6 +250,35 @@ export class DefenderClient {
           signal: scope.signal,
         });
       }
+    }
+  }
+
+  /**
+   * Counts the call against the operation's cap the moment it is committed to (concurrent fields would all
+   * pass a check made later), then gets the token and, last, the limiter's slot, right before the request
+   * leaves, so the limiter counts what Defender will count. A call that never leaves is not counted.
+   */
+  async #admit(api: DefenderApi, scope: CallScope): Promise<{ token: string; waitedMs: number }> {
+    const { stats, maxCalls } = scope;
+    if (maxCalls !== undefined && stats.calls >= maxCalls) {
+      throw new GatewayError(
+        ErrorCode.QueryTooExpensive,
+        `The operation reached its cap of ${maxCalls} Defender calls.`,
+        {
+          cost: { estimated: stats.calls + 1, max: maxCalls },
+        },
+      );
+    }
+    stats.calls++;
+    apiStats(stats, api).calls++;
+    try {
+      const token = await this.#token(scope);
+      const { waitedMs } = await this.options.limiter.acquire(api, scope);
+      return { token, waitedMs };
+    } catch (error) {
+      stats.calls--;
+      apiStats(stats, api).calls--;
+      throw error;
     }
   }
 

@@ -21,6 +21,7 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import type { DefenderApi } from '../defender/apis.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 import type { CachedAnswer } from '../defender/cache.js';
 import type { DefenderRequest } from '../defender/client.js';
 import { parseAlertId, parseMachineKey, parseUserKey } from '../defender/ids.js';
@@ -162,63 +163,11 @@ class Planner {
     const machineIds: { id: string; field: FieldNode }[] = [];
     const alertIds: { id: string; field: FieldNode }[] = [];
     for (const field of fields) {
-      const args = this.#args('Query', field);
-      switch (field.name.value) {
-        case 'machine': {
-          const key = parseMachineKey(args['id'] as string);
-          if (key.kind === 'id') machineIds.push({ id: key.value, field });
-          else {
-            const request = { api: 'machines/{id}', id: key.value } as const;
-            const [answer] = await this.options.lookup([request]);
-            if (!answer) this.#add(request.api, 1, 1, keyOf(request));
-            await this.machines(field, {
-              entities: one(answer, (body) => ({ partial: false, machine: body as MachineDto }) as const),
-              partial: false,
-            });
-          }
-          break;
-        }
-        case 'alert':
-          alertIds.push({ id: parseAlertId(args['id'] as string), field });
-          break;
-        case 'machines': {
-          const filter = machineFilter(this.#filter('machines', args) as MachineFilter);
-          const top = checkFirst(args['first'] as number, this.options.maxPageSize);
-          const page = await this.#list<MachineDto>(
-            machineListRequest({ filter, top: top + 1, skip: decodeCursor(args['after'] as string) }),
-            top,
-          );
-          await this.#connection(field, (f) =>
-            this.machines(f, {
-              entities: mapKnown(page, (m: MachineDto) => ({ partial: false, machine: m }) as const),
-              partial: false,
-            }),
-          );
-          break;
-        }
-        case 'alerts': {
-          const filter = alertFilter(this.#filter('alerts', args) as AlertFilter);
-          const top = checkFirst(args['first'] as number, this.options.maxPageSize);
-          const page = await this.#list<AlertDto>(
-            alertListRequest({ filter, top: top + 1, skip: decodeCursor(args['after'] as string) }),
-            top,
-          );
-          await this.#connection(field, (f) =>
-            this.alerts(f, {
-              entities: mapKnown(page, (a: AlertDto) => ({ alert: a, evidenceOmitted: false })),
-              evidenceOmitted: false,
-            }),
-          );
-          break;
-        }
-        case 'user': {
-          const { accountName } = parseUserKey(args['id'] as string);
-          await this.users(field, {
-            entities: { kind: 'known', items: [{ kind: 'name', accountName }] },
-            kind: 'name',
-          });
-          break;
-        }
+      try {
+        await this.#root(field, machineIds, alertIds);
+      } catch (error) {
+        // A bad id or filter fails its own field, with no call; the rest of the operation is still estimated.
+        if (!(error instanceof GatewayError && error.code === ErrorCode.BadUserInput)) throw error;
       }
     }
     await this.#lookups('machines/{id}', 'machines', machineIds, (field, answer) =>
@@ -233,6 +182,72 @@ class Planner {
         evidenceOmitted: false,
       }),
     );
+  }
+
+  /** One root field: its own calls, or (lookups by id) its share of the batched ones, counted together. */
+  async #root(
+    field: FieldNode,
+    machineIds: { id: string; field: FieldNode }[],
+    alertIds: { id: string; field: FieldNode }[],
+  ): Promise<void> {
+    const args = this.#args('Query', field);
+    switch (field.name.value) {
+      case 'machine': {
+        const key = parseMachineKey(args['id'] as string);
+        if (key.kind === 'id') machineIds.push({ id: key.value, field });
+        else {
+          const request = { api: 'machines/{id}', id: key.value } as const;
+          const [answer] = await this.options.lookup([request]);
+          if (!answer) this.#add(request.api, 1, 1, keyOf(request));
+          await this.machines(field, {
+            entities: one(answer, (body) => ({ partial: false, machine: body as MachineDto }) as const),
+            partial: false,
+          });
+        }
+        break;
+      }
+      case 'alert':
+        alertIds.push({ id: parseAlertId(args['id'] as string), field });
+        break;
+      case 'machines': {
+        const filter = machineFilter(this.#filter('machines', args) as MachineFilter);
+        const top = checkFirst(args['first'] as number, this.options.maxPageSize);
+        const page = await this.#list<MachineDto>(
+          machineListRequest({ filter, top: top + 1, skip: decodeCursor(args['after'] as string) }),
+          top,
+        );
+        await this.#connection(field, (f) =>
+          this.machines(f, {
+            entities: mapKnown(page, (m: MachineDto) => ({ partial: false, machine: m }) as const),
+            partial: false,
+          }),
+        );
+        break;
+      }
+      case 'alerts': {
+        const filter = alertFilter(this.#filter('alerts', args) as AlertFilter);
+        const top = checkFirst(args['first'] as number, this.options.maxPageSize);
+        const page = await this.#list<AlertDto>(
+          alertListRequest({ filter, top: top + 1, skip: decodeCursor(args['after'] as string) }),
+          top,
+        );
+        await this.#connection(field, (f) =>
+          this.alerts(f, {
+            entities: mapKnown(page, (a: AlertDto) => ({ alert: a, evidenceOmitted: false })),
+            evidenceOmitted: false,
+          }),
+        );
+        break;
+      }
+      case 'user': {
+        const { accountName } = parseUserKey(args['id'] as string);
+        await this.users(field, {
+          entities: { kind: 'known', items: [{ kind: 'name', accountName }] },
+          kind: 'name',
+        });
+        break;
+      }
+    }
   }
 
   async machines(field: FieldNode, machines: MachineSet): Promise<void> {

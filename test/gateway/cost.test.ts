@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseRateLimits } from '../../src/rate-limits.js';
+import type { TestGateway } from '../helpers/gateway.js';
+import { startTestGateway } from '../helpers/gateway.js';
+
+let gw: TestGateway | undefined;
+afterEach(() => gw?.close());
+
+const ROOMY = parseRateLimits('10000/60s');
+
+/** Realistic queries, from the tenant; `exact` ones have no fan-out the estimate cannot see. */
+function queries(g: TestGateway): { name: string; query: string; exact: boolean }[] {
+  const t = g.sim.tenant;
+  const m = t.machines.find((x) => t.logonUsers(x.id).length > 1 && t.alertsOfMachine(x.id).length > 1)!;
+  const user = t.users.find((u) => t.machinesOfUser(u).length > 1 && !u.accountName.includes(' '))!;
+  const alerts = t.alerts.slice(10, 15);
+  return [
+    { name: 'one machine', query: `{ machine(id: "${m.id}") { id osPlatform } }`, exact: true },
+    {
+      name: 'five alerts by id, with their machines',
+      query: `{ ${alerts.map((a, i) => `a${i}: alert(id: "${a.id}") { id machine { computerDnsName } }`).join(' ')} }`,
+      exact: true,
+    },
+    {
+      name: 'an alert page',
+      query: '{ alerts(first: 50) { nodes { id machine { id computerDnsName } } } }',
+      exact: true,
+    },
+    {
+      name: 'a user by name',
+      query: `{ user(id: "${user.accountName}") { machines { id } alerts { id } } }`,
+      exact: true,
+    },
+    {
+      name: 'a machine with its users and alerts',
+      query: `{ machine(id: "${m.id}") { logonUsers { id machines { id } } alerts { id user { accountName } } } }`,
+      exact: false,
+    },
+    {
+      name: 'the alert queue',
+      query:
+        '{ alerts(first: 20) { nodes { id user { machines { logonUsers { id } } } machine { osPlatform } } } }',
+      exact: false,
+    },
+    {
+      name: 'a machine page with relationships',
+      query:
+        '{ machines(first: 10, filter: { healthStatus: [ACTIVE] }) { nodes { id logonUsers { id } alerts { id evidence { sha1 } } } } }',
+      exact: false,
+    },
+  ];
+}
+
+type Upstream = {
+  calls: number;
+  estimate: { min: number; max: number };
+  byApi: Record<string, { calls: number; estimate?: { min: number; max: number } }>;
+};
+
+describe('the cost estimate', () => {
+  it('brackets the calls of every query on a cold cache, equals them for simple ones, and is zero when warm', async () => {
+    gw = await startTestGateway({ rateLimits: ROOMY, simulator: { rateLimits: ROOMY } });
+    for (const { name, query, exact } of queries(gw)) {
+      // A fresh cache per query: the cold figure of each stands alone.
+      await gw.close();
+      gw = await startTestGateway({ rateLimits: ROOMY, simulator: { rateLimits: ROOMY } });
+      const q = queries(gw).find((x) => x.name === name)!.query;
+      const cold = await gw.query(q);
+      expect(cold.errors, name).toBeUndefined();
+      const up = cold.extensions!.upstream as unknown as Upstream;
+      expect(up.calls, name).toBe(gw.sim.calls.length);
+      expect(up.estimate.min, name).toBeLessThanOrEqual(up.calls);
+      expect(up.estimate.max, name).toBeGreaterThanOrEqual(up.calls);
+      for (const [api, { calls, estimate }] of Object.entries(up.byApi)) {
+        expect(estimate, `${name} ${api}`).toBeDefined();
+        expect(calls, `${name} ${api}`).toBeGreaterThanOrEqual(estimate!.min);
+        expect(calls, `${name} ${api}`).toBeLessThanOrEqual(estimate!.max);
+      }
+      if (exact) expect(up.estimate, name).toEqual({ min: up.calls, max: up.calls });
+
+      const warm = await gw.query(q);
+      expect((warm.extensions!.upstream as unknown as Upstream).estimate, name).toEqual({ min: 0, max: 0 });
+      expect((warm.extensions!.upstream as unknown as Upstream).calls, name).toBe(0);
+      void query;
+    }
+  });
+
+  it('refuses an operation whose minimum exceeds the cap, with its cost and zero calls', async () => {
+    gw = await startTestGateway({ server: { maxOperationCalls: 5 } });
+    const names = [...new Set(gw.sim.tenant.users.map((u) => u.accountName.toLowerCase()))].slice(0, 3);
+    const query = `{ ${names.map((n, i) => `u${i}: user(id: ${JSON.stringify(n)}) { machines { id } alerts { id } }`).join(' ')} }`;
+    const res = await gw.query(query);
+    expect(res.status).toBe(400);
+    expect(res.data).toBeUndefined();
+    expect(res.errors).toEqual([
+      {
+        message: 'This operation needs at least 6 Defender calls; the cap is 5.',
+        extensions: {
+          code: 'QUERY_TOO_EXPENSIVE',
+          cost: {
+            estimated: 6,
+            estimatedMax: 6,
+            max: 5,
+            byApi: { 'users/{id}/machines': { min: 3, max: 3 }, 'users/{id}/alerts': { min: 3, max: 3 } },
+          },
+        },
+      },
+    ]);
+    expect(gw.sim.calls).toEqual([]);
+  });
+
+  it('stops an operation at the cap during execution when its fan-out turns out larger than the minimum', async () => {
+    gw = await startTestGateway({ server: { maxOperationCalls: 4 } });
+    const res = await gw.query('{ machines(first: 10) { nodes { id logonUsers { id } } } }');
+    expect(gw.sim.calls).toHaveLength(4);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_EXPENSIVE', cost: { max: 4 } });
+  });
+
+  it('refuses bad input before estimating, with no call', async () => {
+    gw = await startTestGateway();
+    const res = await gw.query('{ machine(id: "nope/../x") { id } alerts(first: 1) { nodes { id } } }');
+    expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
+    expect(res.data).toEqual({ machine: null, alerts: { nodes: [{ id: gw.sim.tenant.alerts[0]!.id }] } });
+    expect(gw.sim.calls).toHaveLength(1);
+  });
+});
