@@ -50,6 +50,11 @@ export interface CallScope {
   readonly fresh?: boolean;
   /** Most calls the operation may send; past it, fields fail QUERY_TOO_EXPENSIVE. */
   readonly maxCalls?: number;
+  /**
+   * The identity calls go out as, when it is not the client's own (on-behalf-of a caller). Cache entries and
+   * shared in-flight calls are partitioned by its `identity`, so one identity's answers never serve another.
+   */
+  readonly tokens?: TokenProvider;
 }
 
 export interface DefenderClientOptions {
@@ -101,7 +106,7 @@ export class DefenderClient {
 
   async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer> {
     const url = this.urlFor(request);
-    const key = this.cacheKeyFor(url);
+    const key = this.cacheKeyFor(url, scope);
     if (!scope.fresh) {
       const stored = await this.options.cache.get(key);
       if (stored) return this.#served(request.api, url, key, stored, scope);
@@ -119,20 +124,20 @@ export class DefenderClient {
   }
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
-  async prime(request: DefenderRequest, body: unknown): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request)), { status: 200, body });
+  async prime(request: DefenderRequest, body: unknown, scope: CallScope): Promise<void> {
+    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request), scope), { status: 200, body });
   }
 
   /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
-  async primeNotFound(request: DefenderRequest): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request)), { status: 404 });
+  async primeNotFound(request: DefenderRequest, scope: CallScope): Promise<void> {
+    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request), scope), { status: 404 });
   }
 
   /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
   async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
     if (scope.fresh) return requests.map(() => undefined);
     const urls = requests.map((r) => this.urlFor(r));
-    const keys = urls.map((url) => this.cacheKeyFor(url));
+    const keys = urls.map((url) => this.cacheKeyFor(url, scope));
     const stored = await this.options.cache.getMany(keys);
     return stored.map((answer, i) =>
       answer ? this.#served(requests[i]!.api, urls[i]!, keys[i]!, answer, scope) : undefined,
@@ -140,8 +145,13 @@ export class DefenderClient {
   }
 
   /** What the cache holds for these requests, stale or not, counted nowhere: for estimates before execution. */
-  async lookup(requests: readonly DefenderRequest[]): Promise<(CachedAnswer | undefined)[]> {
-    const stored = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(this.urlFor(r))));
+  async lookup(
+    requests: readonly DefenderRequest[],
+    scope: CallScope,
+  ): Promise<(CachedAnswer | undefined)[]> {
+    const stored = await this.options.cache.getMany(
+      requests.map((r) => this.cacheKeyFor(this.urlFor(r), scope)),
+    );
     return stored.map((answer) => answer && withoutTime(answer));
   }
 
@@ -150,7 +160,7 @@ export class DefenderClient {
     countHit(scope.stats, api);
     if (Date.now() - stored.storedAt >= this.options.ttlMs(api)) {
       scope.stats.staleHits++;
-      this.#refresh(api, url, key);
+      this.#refresh(api, url, key, scope);
     }
     return withoutTime(stored);
   }
@@ -159,9 +169,14 @@ export class DefenderClient {
    * Refreshes a stale answer with one call, only when a slot is free now and nobody waits for one: clients'
    * calls always go first. Without a slot the stale answer stays, and a later hit tries again.
    */
-  #refresh(api: DefenderApi, url: URL, key: string): void {
+  #refresh(api: DefenderApi, url: URL, key: string, owner: CallScope): void {
     if (this.#inFlight.has(key) || !this.options.limiter.tryAcquire(api)) return;
-    const scope: CallScope = { stats: newStats(), deadline: Date.now() };
+    // As the same identity as the answer it replaces, and never cancelled by the client that triggered it.
+    const scope: CallScope = {
+      stats: newStats(),
+      deadline: Date.now(),
+      ...(owner.tokens && { tokens: owner.tokens }),
+    };
     const refresh = this.#token(scope)
       .then((token) => this.#fetchOnce(url, token, scope))
       .then(async (answer) => {
@@ -211,9 +226,9 @@ export class DefenderClient {
   }
 
   /** One cache entry per upstream identity and exact request: answers depend on who asks. */
-  cacheKeyFor(url: URL): string {
+  cacheKeyFor(url: URL, scope: CallScope): string {
     const digest = createHash('sha256')
-      .update(JSON.stringify([this.options.tokens.identity, url.pathname, url.search]))
+      .update(JSON.stringify([this.#tokens(scope).identity, url.pathname, url.search]))
       .digest('hex');
     return `defender:${digest}`;
   }
@@ -253,6 +268,10 @@ export class DefenderClient {
     }
   }
 
+  #tokens(scope: CallScope): TokenProvider {
+    return scope.tokens ?? this.options.tokens;
+  }
+
   /**
    * Counts the call against the operation's cap the moment it is committed to (concurrent fields would all
    * pass a check made later), then gets the token and, last, the limiter's slot, right before the request
@@ -289,7 +308,7 @@ export class DefenderClient {
    */
   async #token(scope: CallScope): Promise<string> {
     try {
-      return await this.options.tokens.getToken(scope.signal);
+      return await this.#tokens(scope).getToken(scope.signal);
     } catch (error) {
       if (scope.signal?.aborted) throw scope.signal.reason;
       if (!(error instanceof TokenAcquisitionError)) throw error;

@@ -37,7 +37,7 @@ export async function listMachines(
   const answer = await client.get(machineListRequest(options), scope);
   // Defender documents a 404 on /machines when the tenant has no recent machines: an empty page.
   const items = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  await primeMachines(client, items);
+  await primeMachines(client, items, scope);
   return { items };
 }
 
@@ -141,8 +141,8 @@ async function entitiesByIds<T extends { id: string }>(
           const item = byId.get(id) ?? null;
           found.set(id, item);
           return item
-            ? client.prime({ api: routes.single, id }, item)
-            : client.primeNotFound({ api: routes.single, id });
+            ? client.prime({ api: routes.single, id }, item, scope)
+            : client.primeNotFound({ api: routes.single, id }, scope);
         }),
       );
     }),
@@ -196,13 +196,17 @@ export async function getUserMachines(
 ): Promise<MachineDto[]> {
   const answer = await client.get({ api: 'users/{id}/machines', id: accountName }, scope);
   const machines = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  await primeMachines(client, machines);
+  await primeMachines(client, machines, scope);
   return machines;
 }
 
 /** Machines that arrived in a list are full records: later lookups by id need not call again. */
-async function primeMachines(client: DefenderClient, machines: readonly MachineDto[]): Promise<void> {
-  await Promise.all(machines.map((m) => client.prime({ api: 'machines/{id}', id: m.id }, m)));
+async function primeMachines(
+  client: DefenderClient,
+  machines: readonly MachineDto[],
+  scope: CallScope,
+): Promise<void> {
+  await Promise.all(machines.map((m) => client.prime({ api: 'machines/{id}', id: m.id }, m, scope)));
 }
 
 export async function getUserAlerts(

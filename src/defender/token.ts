@@ -156,26 +156,7 @@ export class MsalTokenProvider implements TokenProvider {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#describe = `${authorityUrl.host} for ${this.identity}`;
 
-    const onLog = options.onMsalLog;
-    const config: Configuration = {
-      auth: {
-        clientId: options.clientId,
-        authority: `${authorityUrl.origin}/${options.tenantId}`,
-        ...credentialOptions(options),
-        ...authorityOptionsFor(authorityUrl),
-      },
-      system: {
-        loggerOptions: {
-          piiLoggingEnabled: false,
-          logLevel: onLog ? LogLevel.Warning : LogLevel.Error,
-          loggerCallback: (level, message, containsPii) => {
-            if (!onLog || containsPii) return;
-            if (level === LogLevel.Error) onLog('error', message);
-            else if (level === LogLevel.Warning) onLog('warning', message);
-          },
-        },
-      },
-    };
+    const config = msalConfiguration(options, authorityUrl);
     this.#app = new ConfidentialClientApplication(config);
   }
 
@@ -205,8 +186,32 @@ export class MsalTokenProvider implements TokenProvider {
   }
 }
 
+/** MSAL's configuration for this gateway: the authority, the credential, and a logger that never sees PII. */
+export function msalConfiguration(options: MsalOptions, authorityUrl: URL): Configuration {
+  const onLog = options.onMsalLog;
+  return {
+    auth: {
+      clientId: options.clientId,
+      authority: `${authorityUrl.origin}/${options.tenantId}`,
+      ...credentialOptions(options),
+      ...authorityOptionsFor(authorityUrl),
+    },
+    system: {
+      loggerOptions: {
+        piiLoggingEnabled: false,
+        logLevel: onLog ? LogLevel.Warning : LogLevel.Error,
+        loggerCallback: (level, message, containsPii) => {
+          if (!onLog || containsPii) return;
+          if (level === LogLevel.Error) onLog('error', message);
+          else if (level === LogLevel.Warning) onLog('warning', message);
+        },
+      },
+    },
+  };
+}
+
 /** Validates `AZURE_AUTHORITY_HOST`-style input: https (http is refused by MSAL anyway), no path or query. */
-function parseAuthorityHost(authorityHost: string): URL {
+export function parseAuthorityHost(authorityHost: string): URL {
   let url: URL;
   try {
     url = new URL(authorityHost);
@@ -286,7 +291,7 @@ function readClientCertificate(path: string): { thumbprintSha256: string; privat
 }
 
 /** Lets one caller give up (abort, timeout) without cancelling the acquisition other callers share. */
-function waitFor(
+export function waitFor(
   pending: Promise<string>,
   timeoutMs: number,
   describe: string,
@@ -326,7 +331,7 @@ function waitFor(
 }
 
 /** Turns whatever MSAL threw into an error whose text we wrote ourselves from its code alone. */
-function toTokenAcquisitionError(error: unknown, describe: string): TokenAcquisitionError {
+export function toTokenAcquisitionError(error: unknown, describe: string): TokenAcquisitionError {
   if (error instanceof TokenAcquisitionError) return error;
   if (!(error instanceof AuthError)) {
     return new TokenAcquisitionError(

@@ -28,7 +28,7 @@ export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlug
           const estimate = await estimateCost(document, operationName, request.variables, {
             lookup: scope.fresh
               ? async (requests) => requests.map(() => undefined)
-              : (requests) => client.lookup(requests),
+              : (requests) => client.lookup(requests, scope),
             batchSize: options.batchSize,
             maxPageSize: options.maxPageSize,
           });
