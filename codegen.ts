@@ -22,6 +22,8 @@ const config: CodegenConfig = {
     'src/generated/resolvers.ts': {
       plugins: ['typescript', 'typescript-resolvers'],
       config: {
+        // Federation: `__resolveReference` on the entity types (Machine, Alert, User) is typed from their @keys.
+        federation: true,
         useIndexSignature: true,
         useTypeImports: true,
         enumsAsTypes: true,

@@ -21,11 +21,16 @@ export type Scalars = {
    * instants (`Date.parse`), not as strings. As an argument, give a UTC date-time such as `2026-10-31T00:00:00Z`.
    */
   DateTime: { input: string; output: string; }
+  _FieldSet: { input: unknown; output: unknown; }
 };
 
 /**
  * A Defender for Endpoint alert: a detection on one machine. Property names are Defender's own
  * (`GET /api/alerts/{id}`).
+ *
+ * A federation entity: other subgraphs reference an alert by `id`, resolved through the same batched lookup as
+ * `Query.alert` (one `GET /api/alerts?$filter=id in (…)` per 50 alerts, unless cached). A reference to an alert
+ * Defender does not return resolves to null.
  */
 export type Alert = {
   __typename?: 'Alert';
@@ -509,6 +514,11 @@ export type LoggedOnUser = {
 /**
  * A device known to Defender for Endpoint: a workstation, server or mobile device, onboarded or only discovered
  * on the network. Property names are Defender's own (`GET /api/machines/{id}`).
+ *
+ * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
+ * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one `GET /api/machines/{name}` each,
+ * unless cached). A reference to a machine Defender does not return resolves to null.
  */
 export type Machine = {
   __typename?: 'Machine';
@@ -849,6 +859,10 @@ export type RiskScore =
  * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
  * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
  * (null when no machine knows the account).
+ *
+ * A federation entity: other subgraphs reference a user by `id` (`domain\name`) or by `accountName` (the bare
+ * name, as a directory knows it). Either costs no call, like `Query.user`: the reference is the name, and only
+ * the fields asked for cost theirs.
  */
 export type User = {
   __typename?: 'User';
@@ -935,6 +949,17 @@ export type ResolversObject<TObject> = WithIndex<TObject>;
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -998,13 +1023,36 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = ResolversObject<{
+  Alert: Alert;
+  Machine: Machine;
+  User: User;
+}>;
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = ResolversObject<{
+  Alert:
+    ( { __typename: 'Alert' }
+    & GraphQLRecursivePick<FederationTypes['Alert'], {"id":true}> );
+  Machine:
+    ( { __typename: 'Machine' }
+    & ( GraphQLRecursivePick<FederationTypes['Machine'], {"id":true}>
+        | GraphQLRecursivePick<FederationTypes['Machine'], {"computerDnsName":true}> ) );
+  User:
+    ( { __typename: 'User' }
+    & ( GraphQLRecursivePick<FederationTypes['User'], {"id":true}>
+        | GraphQLRecursivePick<FederationTypes['User'], {"accountName":true}> ) );
+}>;
 
 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Alert: ResolverTypeWrapper<AlertDto>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   AlertClassification: ResolverTypeWrapper<AlertClassification>;
   AlertComment: ResolverTypeWrapper<AlertCommentDto>;
   AlertConnection: ResolverTypeWrapper<ConnectionParent<AlertDto>>;
@@ -1015,19 +1063,17 @@ export type ResolversTypes = ResolversObject<{
   AlertSeverity: ResolverTypeWrapper<AlertSeverity>;
   AlertStatus: ResolverTypeWrapper<AlertStatus>;
   ApiBudget: ResolverTypeWrapper<ApiBudget>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DetectionSource: ResolverTypeWrapper<DetectionSource>;
   DeviceValue: ResolverTypeWrapper<DeviceValue>;
   ExposureLevel: ResolverTypeWrapper<ExposureLevel>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HealthStatus: ResolverTypeWrapper<HealthStatus>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   InvestigationState: ResolverTypeWrapper<InvestigationState>;
   IpAddress: ResolverTypeWrapper<IpAddressDto>;
   LoggedOnUser: ResolverTypeWrapper<LoggedOnUserDto>;
   Machine: ResolverTypeWrapper<MachineParent>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MachineConnection: ResolverTypeWrapper<ConnectionParent<MachineParent>>;
   MachineEdge: ResolverTypeWrapper<Omit<MachineEdge, 'node'> & { node: ResolversTypes['Machine'] }>;
   MachineFilter: MachineFilter;
@@ -1036,7 +1082,6 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RelatedUser: ResolverTypeWrapper<RelatedUserDto>;
   RiskScore: ResolverTypeWrapper<RiskScore>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   User: ResolverTypeWrapper<UserParent>;
   VmMetadata: ResolverTypeWrapper<VmMetadataDto>;
 }>;
@@ -1044,32 +1089,33 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Alert: AlertDto;
+  String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  Float: Scalars['Float']['output'];
   AlertComment: AlertCommentDto;
   AlertConnection: ConnectionParent<AlertDto>;
   AlertEdge: Omit<AlertEdge, 'node'> & { node: ResolversParentTypes['Alert'] };
   AlertEvidence: AlertEvidenceDto;
   AlertFilter: AlertFilter;
   ApiBudget: ApiBudget;
-  Boolean: Scalars['Boolean']['output'];
-  DateTime: Scalars['DateTime']['output'];
-  Float: Scalars['Float']['output'];
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  DateTime: Scalars['DateTime']['output'];
   IpAddress: IpAddressDto;
   LoggedOnUser: LoggedOnUserDto;
   Machine: MachineParent;
+  Boolean: Scalars['Boolean']['output'];
   MachineConnection: ConnectionParent<MachineParent>;
   MachineEdge: Omit<MachineEdge, 'node'> & { node: ResolversParentTypes['Machine'] };
   MachineFilter: MachineFilter;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RelatedUser: RelatedUserDto;
-  String: Scalars['String']['output'];
   User: UserParent;
   VmMetadata: VmMetadataDto;
 }>;
 
-export type AlertResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Alert'] = ResolversParentTypes['Alert']> = ResolversObject<{
+export type AlertResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Alert'] = ResolversParentTypes['Alert'], FederationReferenceType extends FederationReferenceTypes['Alert'] = FederationReferenceTypes['Alert']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Alert']> | FederationReferenceType, FederationReferenceType, ContextType>;
   aadTenantId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   alertCreationTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   assignedTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1193,7 +1239,8 @@ export type LoggedOnUserResolvers<ContextType = GraphQLContext, ParentType exten
   domainName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
-export type MachineResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Machine'] = ResolversParentTypes['Machine']> = ResolversObject<{
+export type MachineResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Machine'] = ResolversParentTypes['Machine'], FederationReferenceType extends FederationReferenceTypes['Machine'] = FederationReferenceTypes['Machine']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Machine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   aadDeviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   agentVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
@@ -1264,7 +1311,8 @@ export type RelatedUserResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type RiskScoreResolvers = { HIGH: 'High', INFORMATIONAL: 'Informational', LOW: 'Low', MEDIUM: 'Medium', NONE: 'None' };
 
-export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   accountDomain?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   accountName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   accountSid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

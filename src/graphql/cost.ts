@@ -108,9 +108,13 @@ const MACHINE_FREE_FIELDS = new Set([
 const USER_FREE_FIELDS = new Set(['id', 'accountName', 'accountDomain', 'machines', 'alerts', '__typename']);
 
 let ownSchema: GraphQLSchema | undefined;
-/** The schema built by this module's own `graphql`, so argument coercion never crosses module instances. */
+/**
+ * The schema built by this module's own `graphql`, so argument coercion never crosses module instances. The SDL
+ * is a federation subgraph's: `assumeValidSDL` lets the `@link` and `@key` directives through undeclared (the
+ * server's schema, from `@apollo/subgraph`, validates them); only the types and arguments are needed here.
+ */
 function schema(): GraphQLSchema {
-  return (ownSchema ??= buildSchema(loadTypeDefs()));
+  return (ownSchema ??= buildSchema(loadTypeDefs(), { assumeValidSDL: true }));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, MachineRef, UserParent, UserRef } from '../parents.js';
 import { PARTIAL, isPartial } from '../parents.js';
+import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
 /**
  * Entities arrive whole (from their own routes or lists) or partial (what an alert says of its machine and
@@ -60,6 +61,7 @@ const MACHINE_RECORD_FIELDS = [
 ] as const satisfies readonly (keyof MachineDto)[];
 
 export const Machine: MachineResolvers = {
+  __resolveReference: resolveMachineReference,
   ...(lazyFields<MachineParent, MachineDto, (typeof MACHINE_RECORD_FIELDS)[number]>(
     MACHINE_RECORD_FIELDS,
     (machine, { loaders }) => loaders.machineById.load(machine.id),
@@ -69,6 +71,7 @@ export const Machine: MachineResolvers = {
 };
 
 export const Alert: AlertResolvers = {
+  __resolveReference: resolveAlertReference,
   // Defender answers 404 on /alerts/{id}/user exactly when the alert has no relatedUser: no call needed to
   // know it, and when it has one, the name is all most queries need.
   user: (alert) => {
@@ -126,6 +129,7 @@ async function loadUserRecord(user: UserRef, ctx: GraphQLContext): Promise<UserD
 }
 
 export const User: UserResolvers = {
+  __resolveReference: resolveUserReference,
   ...(lazyFields<UserParent, UserDto, (typeof USER_RECORD_FIELDS)[number]>(
     USER_RECORD_FIELDS,
     loadUserRecord,
