@@ -9,20 +9,26 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: the package's `prepare` (the GraphiQL build) needs the dev dependencies, and no production
+# dependency needs an install script.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-# Every dependency, the codegen drift check (the generated resolvers are committed) and the TypeScript build.
+# Every dependency, the codegen drift check (the generated resolvers are committed), the TypeScript build and
+# GraphiQL's static assets (bundled from the dev dependencies into dist/graphiql-assets/, so the runtime needs
+# neither them nor the internet). `prepare` is skipped at install, before the sources are here, and run after.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild esbuild
 COPY tsconfig.json tsconfig.build.json codegen.ts ./
 COPY schema/ schema/
 COPY src/ src/
-RUN npm run codegen:check && npm run build
+COPY scripts/build-graphiql.ts scripts/
+RUN npm run codegen:check && npm run build && npm run build:graphiql
 
-# The runtime: compiled JS, production node_modules and schema/ (read at start from ../../schema/ relative to
-# dist/graphql/schema.js, i.e. /app/schema). No tsx, no compiler, no dev dependencies.
+# The runtime: compiled JS and GraphiQL's assets (both in dist/), production node_modules and schema/ (read at
+# start from ../../schema/ relative to dist/graphql/schema.js, i.e. /app/schema). No tsx, no compiler, no dev
+# dependencies.
 FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1: forwards SIGTERM to node (which drains and exits) and reaps zombies.
 RUN apt-get update \

@@ -1,0 +1,100 @@
+/**
+ * The example operations GraphiQL opens with, one tab each: the README's examples, named so that the tabs
+ * and the upstream-cost line can say which is which. GraphiQL uses them only while the browser has no saved tabs.
+ */
+
+/**
+ * The request headers every example tab starts with. Headers are JSONC, so the bearer token is a commented
+ * line to fill in: sent as it is, a placeholder would be refused where callers are authenticated.
+ */
+export const HEADERS_PLACEHOLDER = `{
+  // With AUTH_MODE=jwt, an Entra ID access token:
+  // "Authorization": "Bearer <token>"
+}`;
+
+const ALERT_QUEUE = `# An alert queue with the user and device of each alert, and who else logs on to those devices.
+# Run it with Ctrl-Enter; the footer below the result shows what it cost upstream.
+query AlertQueue {
+  alerts(first: 20, filter: { status: [NEW, IN_PROGRESS], severity: [HIGH] }) {
+    nodes {
+      id
+      title
+      severity
+      alertCreationTime
+      machine {
+        computerDnsName
+        healthStatus
+        riskScore
+      }
+      user {
+        id
+        machines {
+          computerDnsName
+          logonUsers {
+            id
+            logonTypes
+          }
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+`;
+
+const MACHINE = `# A device and its alerts, by id or computer name (take one from the alert queue's results).
+query Machine {
+  machine(id: "desktop-8k2j4lq.contoso.local") {
+    id
+    osPlatform
+    lastSeen
+    alerts {
+      id
+      title
+      status
+    }
+    logonUsers {
+      id
+      isDomainAdmin
+    }
+  }
+}
+`;
+
+const USER = `# An account, as domain\\name, a bare account name or a UPN (of which the part before @ is used).
+query User {
+  user(id: "contoso\\\\jdoe") {
+    accountName
+    machines {
+      computerDnsName
+    }
+    alerts {
+      id
+      title
+    }
+  }
+}
+`;
+
+const RATE_LIMIT = `# What the upstream budget looks like right now, per Defender API and window.
+query RateLimit {
+  rateLimit {
+    api
+    limit
+    remaining
+    windowSeconds
+    resetAt
+  }
+}
+`;
+
+/** The tabs GraphiQL opens with, in this order. */
+export const EXAMPLE_TABS: readonly { query: string; headers: string }[] = [
+  ALERT_QUEUE,
+  MACHINE,
+  USER,
+  RATE_LIMIT,
+].map((query) => ({ query, headers: HEADERS_PLACEHOLDER }));
