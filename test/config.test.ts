@@ -2,6 +2,46 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 describe('configuration', () => {
+  it('picks the sign-in host and scope of a US Government cloud', () => {
+    const config = loadConfig({
+      DEFENDER_API_URL: 'https://api-gov.securitycenter.microsoft.us',
+      AZURE_TENANT_ID: 't',
+      AZURE_CLIENT_ID: 'c',
+      AZURE_CLIENT_SECRET: 's',
+      DEFENDER_CLOUD: 'gcc-high',
+      AUTH_MODE: 'none',
+    });
+    expect(config.credentials).toMatchObject({
+      authorityHost: 'https://login.microsoftonline.us',
+      scope: 'https://api-gov.securitycenter.microsoft.us/.default',
+    });
+    expect(config.introspection).toBe(false);
+    expect(config.hideSchemaSuggestions).toBe(true);
+  });
+
+  it('reads inbound JWT validation and on-behalf-of', () => {
+    const config = loadConfig({
+      DEFENDER_API_URL: 'https://api.security.microsoft.com',
+      AZURE_TENANT_ID: 't',
+      AZURE_CLIENT_ID: 'c',
+      AZURE_CLIENT_SECRET: 's',
+      DEFENDER_AUTH_MODE: 'obo',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      AUTH_AUDIENCE: 'api://defender-graph',
+      AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+      AUTH_REQUIRED_SCOPE: 'Defender.Read',
+    });
+    expect(config.defenderAuthMode).toBe('obo');
+    expect(config.auth).toEqual({
+      mode: 'jwt',
+      issuer: 'https://login.microsoftonline.com/t/v2.0',
+      audience: 'api://defender-graph',
+      jwksUri: new URL('https://login.microsoftonline.com/t/discovery/v2.0/keys'),
+      algorithms: ['RS256'],
+      requiredScope: 'Defender.Read',
+    });
+  });
+
   it('defaults to the embedded simulator with Defender limits', () => {
     const config = loadConfig({});
     expect(config.port).toBe(4000);
@@ -66,8 +106,32 @@ describe('configuration', () => {
     [{ CACHE_TTLS: 'nope=5' }, /^CACHE_TTLS: expected "api=seconds"/],
     [
       { DEFENDER_API_URL: 'https://api.security.microsoft.com', DEFENDER_TOKEN: 'x' },
-      /^AUTH_MODE: "jwt" is not supported/,
+      /^AUTH_ISSUER: required when AUTH_MODE=jwt/,
     ],
+    [
+      { AUTH_MODE: 'jwt', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a', AUTH_JWKS_URI: 'http://keys.example.com/' },
+      /^AUTH_JWKS_URI: must be https/,
+    ],
+    [
+      {
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: 'i',
+        AUTH_AUDIENCE: 'a',
+        AUTH_JWKS_URI: 'https://k/',
+        AUTH_ALGORITHMS: 'HS256',
+      },
+      /^AUTH_ALGORITHMS: expected asymmetric/,
+    ],
+    [{ DEFENDER_AUTH_MODE: 'obo' }, /^DEFENDER_AUTH_MODE: "obo" needs the MSAL credentials/],
+    [
+      { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's', DEFENDER_AUTH_MODE: 'obo' },
+      /^DEFENDER_AUTH_MODE: "obo" needs AUTH_MODE=jwt/,
+    ],
+    [
+      { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's', DEFENDER_CLOUD: 'mars' },
+      /^DEFENDER_CLOUD: expected one of/,
+    ],
+
     [{ SIMULATOR_SEED: '-1' }, /^SIMULATOR_SEED: expected an integer/],
   ])('stops on a bad value, naming the variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -48,7 +48,8 @@ export class JwtAuthenticator {
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization?.trim() ?? '');
+    // The scheme name is case-insensitive (RFC 7235 §2.1); the token is RFC 6750's b64token.
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization?.trim() ?? '');
     if (!match) throw unauthenticated('A bearer token is required.');
     const token = match[1]!;
     let payload: JWTPayload;

@@ -25,6 +25,11 @@ export interface OboOptions extends MsalOptions {
  */
 export class OboTokenProviders {
   readonly #apps = new Map<string, ConfidentialClientApplication>();
+  /**
+   * Exchanges in flight, by caller and inbound token. MSAL does not share them: an operation whose first
+   * Defender calls start together, on a cold cache, would otherwise send one on-behalf-of request per call.
+   */
+  readonly #pending = new Map<string, Promise<string>>();
   readonly #authorityUrl: URL;
   readonly #maxCallers: number;
 
@@ -47,21 +52,28 @@ export class OboTokenProviders {
     return {
       identity: `obo:${createHash('sha256').update(principal.id).digest('hex').slice(0, 32)}`,
       getToken: (signal) => {
-        const exchange = app
-          .acquireTokenOnBehalfOf({ oboAssertion: principal.token, scopes: [scope] })
-          .then((result) => {
-            if (!result?.accessToken) {
-              throw new TokenAcquisitionError(
-                `No token from ${describe}: no access token`,
-                'unrecognized_error',
-                false,
-              );
-            }
-            return result.accessToken;
-          })
-          .catch((error: unknown) => {
-            throw toTokenAcquisitionError(error, describe);
-          });
+        signal?.throwIfAborted();
+        const key = `${principal.id}\n${createHash('sha256').update(principal.token).digest('hex')}`;
+        let exchange = this.#pending.get(key);
+        if (!exchange) {
+          exchange = app
+            .acquireTokenOnBehalfOf({ oboAssertion: principal.token, scopes: [scope] })
+            .then((result) => {
+              if (!result?.accessToken) {
+                throw new TokenAcquisitionError(
+                  `No token from ${describe}: no access token`,
+                  'unrecognized_error',
+                  false,
+                );
+              }
+              return result.accessToken;
+            })
+            .catch((error: unknown) => {
+              throw toTokenAcquisitionError(error, describe);
+            })
+            .finally(() => this.#pending.delete(key));
+          this.#pending.set(key, exchange);
+        }
         return waitFor(exchange, timeoutMs, describe, signal);
       },
     };

@@ -131,6 +131,18 @@ export class TokenAcquisitionError extends Error {
 }
 
 /**
+ * The gateway's default identity when every call must go on behalf of a caller (`DEFENDER_AUTH_MODE=obo`):
+ * a call without a caller is refused rather than sent with the application's own, tenant-wide, token.
+ */
+export class RefusingTokenProvider implements TokenProvider {
+  readonly identity = 'none';
+
+  async getToken(): Promise<string> {
+    throw new TokenAcquisitionError('No caller to act on behalf of', 'no_caller', false);
+  }
+}
+
+/**
  * Client-credential tokens from Entra ID through one MSAL `ConfidentialClientApplication`, whose in-memory
  * cache hands back the same token until shortly before it expires and then fetches a new one.
  */

@@ -29,6 +29,33 @@ export interface TokenRequest {
   assertionValid?: boolean;
 }
 
+/** What one on-behalf-of request carried (minus the credential and the assertion itself), and its outcome. */
+export interface OboRequest {
+  clientId: string;
+  /** The `scope` parameter as sent (MSAL adds `openid profile offline_access` to the one asked for). */
+  scope: string;
+  /** `requested_token_use`: `on_behalf_of` from a conforming client. */
+  requestedTokenUse: string;
+  hasSecret: boolean;
+  /** Claims of the user's assertion, decoded WITHOUT verifying it (this is a test double). */
+  oid: string | undefined;
+  tid: string | undefined;
+  aud: string | undefined;
+  /** `issued`, or the OAuth error the authority answered with. */
+  outcome: 'issued' | string;
+  /** The access token handed out, when issued. */
+  accessToken?: string;
+}
+
+/** How the authority refuses a user's exchange, as Entra does. */
+export type OboRefusal =
+  /** AADSTS50013: the assertion failed validation (expired, wrong audience, revoked…). */
+  | 'invalid_grant'
+  /** AADSTS65001: the user or an admin has not consented to the gateway calling Defender. */
+  | 'consent_required'
+  /** AADSTS50076: conditional access wants MFA; the body carries a `claims` challenge. */
+  | 'interaction_required';
+
 export interface TestAuthority {
   /** `https://localhost:port`, to use as the authority host. */
   url: string;
@@ -43,6 +70,8 @@ export interface TestAuthority {
   issue(accessToken: string): void;
   /** Every access token handed out, in order. */
   tokensIssued: string[];
+  /** Every on-behalf-of request, in order (they are in `tokenRequests` too). */
+  oboRequests: OboRequest[];
   close(): Promise<void>;
 }
 
@@ -51,15 +80,29 @@ export interface TestAuthorityOptions {
   clients?: readonly TestClient[];
   /** Default: a fixed GUID. Requests for another tenant get AADSTS90002. */
   tenantId?: string;
+  /**
+   * The on-behalf-of grant: the access token issued for a user, by the assertion's `oid`. Default
+   * `obo-token-<oid>`, so each user always gets the same, distinct token.
+   */
+  oboTokens?: Readonly<Record<string, string>>;
+  /** Users (by `oid`) whose exchange is refused, and how. */
+  oboRefusals?: Readonly<Record<string, OboRefusal>>;
 }
 
 const DEFAULT_TENANT_ID = '3f2b8c1e-7d4a-4e59-9c1b-0a6f5e2d8b71';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** The on-behalf-of grant (RFC 7523 JWT bearer grant, with `requested_token_use=on_behalf_of`). */
+export const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The claims challenge sent with `interaction_required`, as conditional access phrases one. */
+export const CLAIMS_CHALLENGE = '{"access_token":{"capolids":{"essential":true,"values":["c1a2b3c4"]}}}';
 
 /**
- * A local HTTPS authority that answers the way Entra ID does for the client-credentials grant: the OpenID
- * discovery document and the v2.0 token endpoint, with AADSTS error bodies. Its certificate is signed by a
- * throwaway CA, written to a temp file, that a child process trusts through `NODE_EXTRA_CA_CERTS`.
+ * A local HTTPS authority that answers the way Entra ID does for the client-credentials and on-behalf-of
+ * grants: the OpenID discovery document and the v2.0 token endpoint, with AADSTS error bodies. Its
+ * certificate is signed by a throwaway CA, written to a temp file, that a child process trusts through
+ * `NODE_EXTRA_CA_CERTS`. On-behalf-of: the user's assertion is decoded, not verified (the gateway verified
+ * it on the way in); each user gets a deterministic token (`obo-token-<oid>` unless `oboTokens` says
+ * otherwise), or the refusal `oboRefusals` names.
  */
 export async function startTestAuthority(options: TestAuthorityOptions = {}): Promise<TestAuthority> {
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
@@ -70,6 +113,7 @@ export async function startTestAuthority(options: TestAuthorityOptions = {}): Pr
   const tokenRequests: TokenRequest[] = [];
   const requests: string[] = [];
   const tokensIssued: string[] = [];
+  const oboRequests: OboRequest[] = [];
   const queued: string[] = [];
   let url = '';
 
@@ -97,6 +141,19 @@ export async function startTestAuthority(options: TestAuthorityOptions = {}): Pr
     const tokenEndpoint = `${url}/${tenantId}/oauth2/v2.0/token`;
     const answer = answerTokenRequest(form, clients, tokenEndpoint);
     tokenRequests.push(answer.request);
+    if (answer.request.grantType === OBO_GRANT) {
+      const obo = answerOboRequest(form, answer, options);
+      oboRequests.push(obo.request);
+      if (obo.status !== 200) return sendJson(res, obo.status, obo.body);
+      tokensIssued.push(obo.request.accessToken!);
+      return sendJson(res, 200, {
+        token_type: 'Bearer',
+        scope: form.get('scope') ?? '',
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        access_token: obo.request.accessToken,
+      });
+    }
     if (answer.status !== 200) return sendJson(res, answer.status, answer.body);
     const accessToken = queued.shift() ?? `test-access-token-${randomBytes(16).toString('hex')}`;
     tokensIssued.push(accessToken);
@@ -119,6 +176,7 @@ export async function startTestAuthority(options: TestAuthorityOptions = {}): Pr
     requests,
     issue: (accessToken) => void queued.push(accessToken),
     tokensIssued,
+    oboRequests,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -210,7 +268,7 @@ function answerTokenRequest(
     hasSecret: secret !== null,
     hasAssertion: assertion !== null,
   };
-  if (request.grantType !== 'client_credentials') {
+  if (request.grantType !== 'client_credentials' && request.grantType !== OBO_GRANT) {
     return {
       request,
       status: 400,
@@ -261,6 +319,79 @@ function answerTokenRequest(
     status: 401,
     body: errorBody('invalid_client', 7000215, `Invalid client secret provided: '${secret}'.`),
   };
+}
+
+/**
+ * The on-behalf-of part of a token request whose client authentication `answerTokenRequest` has decided:
+ * the user's assertion (decoded without verification), then the refusal configured for that user, if any.
+ */
+function answerOboRequest(
+  form: URLSearchParams,
+  clientAnswer: { request: TokenRequest; status: number; body?: unknown },
+  options: TestAuthorityOptions,
+): { request: OboRequest; status: number; body?: unknown } {
+  const claims = decodeJwtPayload(form.get('assertion') ?? '');
+  const text = (name: string) => (typeof claims?.[name] === 'string' ? (claims[name] as string) : undefined);
+  const request: OboRequest = {
+    clientId: clientAnswer.request.clientId,
+    scope: clientAnswer.request.scope,
+    requestedTokenUse: form.get('requested_token_use') ?? '',
+    hasSecret: clientAnswer.request.hasSecret,
+    oid: text('oid'),
+    tid: text('tid'),
+    aud: text('aud'),
+    outcome: 'issued',
+  };
+  const refuse = (status: number, error: string, code: number, description: string, extra = {}) => {
+    request.outcome = error;
+    return { request, status, body: { ...errorBody(error, code, description), ...extra } };
+  };
+  if (clientAnswer.status !== 200) {
+    request.outcome = (clientAnswer.body as { error?: string } | undefined)?.error ?? 'error';
+    return { request, status: clientAnswer.status, body: clientAnswer.body };
+  }
+  if (request.requestedTokenUse !== 'on_behalf_of') {
+    return refuse(400, 'invalid_request', 900144, "The request body must contain 'requested_token_use'.");
+  }
+  if (!claims || request.oid === undefined) {
+    return refuse(400, 'invalid_grant', 50027, 'JWT token is invalid or is malformed.');
+  }
+  switch (options.oboRefusals?.[request.oid]) {
+    case 'invalid_grant':
+      return refuse(400, 'invalid_grant', 50013, 'Assertion failed signature validation.');
+    case 'consent_required':
+      return refuse(
+        400,
+        'consent_required',
+        65001,
+        'The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.',
+        { suberror: 'consent_required' },
+      );
+    case 'interaction_required':
+      return refuse(
+        400,
+        'interaction_required',
+        50076,
+        'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication.',
+        { claims: CLAIMS_CHALLENGE, suberror: 'basic_action' },
+      );
+    case undefined:
+      break;
+  }
+  request.accessToken = options.oboTokens?.[request.oid] ?? `obo-token-${request.oid}`;
+  return { request, status: 200 };
+}
+
+/** A JWT's claims, decoded without verifying anything. */
+function decodeJwtPayload(jwt: string): Record<string, unknown> | undefined {
+  const parts = jwt.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks a PS256 client assertion: certificate thumbprint, signature, audience, issuer/subject, lifetime. */
