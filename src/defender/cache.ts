@@ -1,10 +1,19 @@
-import type Keyv from 'keyv';
+import Keyv from 'keyv';
 
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
 
 /** A cached answer with the time it was stored, which tells fresh from stale. */
 export type StoredAnswer = CachedAnswer & { readonly storedAt: number };
+
+/**
+ * The in-process cache: keyv over a Map, without serialisation. Answers are stored as the objects themselves,
+ * so a hit costs no JSON parse (the hot path of a warm query); nothing in the gateway mutates an answer, and
+ * every reader must keep it that way.
+ */
+export function createMemoryCache(): UpstreamCache {
+  return new UpstreamCache(new Keyv({ store: new Map(), serialization: false }));
+}
 
 /**
  * The shared cache of upstream answers, over keyv. A cache is an optimisation: a store that fails or is slow

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DefenderApi } from './apis.js';
 import type { CachedAnswer, StoredAnswer, UpstreamCache } from './cache.js';
@@ -104,12 +103,13 @@ export class DefenderClient {
     this.#random = options.random ?? Math.random;
   }
 
-  async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer> {
+  /** One call's answer; `fromCache` says it came from the cache (so what it holds is cached already). */
+  async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer & { fromCache?: true }> {
     const url = this.urlFor(request);
-    const key = this.cacheKeyFor(url, scope);
+    const key = this.cacheKeyFor(request, scope);
     if (!scope.fresh) {
       const stored = await this.options.cache.get(key);
-      if (stored) return this.#served(request.api, url, key, stored, scope);
+      if (stored) return { ...this.#served(request, key, stored, scope), fromCache: true };
     }
     const shared = this.#inFlight.get(key);
     if (shared) {
@@ -125,22 +125,21 @@ export class DefenderClient {
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
   async prime(request: DefenderRequest, body: unknown, scope: CallScope): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request), scope), { status: 200, body });
+    await this.#store(request.api, this.cacheKeyFor(request, scope), { status: 200, body });
   }
 
   /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
   async primeNotFound(request: DefenderRequest, scope: CallScope): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(this.urlFor(request), scope), { status: 404 });
+    await this.#store(request.api, this.cacheKeyFor(request, scope), { status: 404 });
   }
 
   /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
   async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
     if (scope.fresh) return requests.map(() => undefined);
-    const urls = requests.map((r) => this.urlFor(r));
-    const keys = urls.map((url) => this.cacheKeyFor(url, scope));
+    const keys = requests.map((r) => this.cacheKeyFor(r, scope));
     const stored = await this.options.cache.getMany(keys);
     return stored.map((answer, i) =>
-      answer ? this.#served(requests[i]!.api, urls[i]!, keys[i]!, answer, scope) : undefined,
+      answer ? this.#served(requests[i]!, keys[i]!, answer, scope) : undefined,
     );
   }
 
@@ -149,18 +148,16 @@ export class DefenderClient {
     requests: readonly DefenderRequest[],
     scope: CallScope,
   ): Promise<(CachedAnswer | undefined)[]> {
-    const stored = await this.options.cache.getMany(
-      requests.map((r) => this.cacheKeyFor(this.urlFor(r), scope)),
-    );
+    const stored = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(r, scope)));
     return stored.map((answer) => answer && withoutTime(answer));
   }
 
   /** A cached answer served: counted, and refreshed in the background once past its TTL. */
-  #served(api: DefenderApi, url: URL, key: string, stored: StoredAnswer, scope: CallScope): CachedAnswer {
-    countHit(scope.stats, api);
-    if (Date.now() - stored.storedAt >= this.options.ttlMs(api)) {
+  #served(request: DefenderRequest, key: string, stored: StoredAnswer, scope: CallScope): CachedAnswer {
+    countHit(scope.stats, request.api);
+    if (Date.now() - stored.storedAt >= this.options.ttlMs(request.api)) {
       scope.stats.staleHits++;
-      this.#refresh(api, url, key, scope);
+      this.#refresh(request, key, scope);
     }
     return withoutTime(stored);
   }
@@ -169,7 +166,8 @@ export class DefenderClient {
    * Refreshes a stale answer with one call, only when a slot is free now and nobody waits for one: clients'
    * calls always go first. Without a slot the stale answer stays, and a later hit tries again.
    */
-  #refresh(api: DefenderApi, url: URL, key: string, owner: CallScope): void {
+  #refresh(request: DefenderRequest, key: string, owner: CallScope): void {
+    const { api } = request;
     if (this.#inFlight.has(key) || !this.options.limiter.tryAcquire(api)) return;
     // As the same identity as the answer it replaces, and never cancelled by the client that triggered it.
     const scope: CallScope = {
@@ -178,7 +176,7 @@ export class DefenderClient {
       ...(owner.tokens && { tokens: owner.tokens }),
     };
     const refresh = this.#token(scope)
-      .then((token) => this.#fetchOnce(url, token, scope))
+      .then((token) => this.#fetchOnce(this.urlFor(request), token, scope))
       .then(async (answer) => {
         if (answer.status === 429) {
           this.options.limiter.pause(api, answer.retryAfterMs);
@@ -226,11 +224,9 @@ export class DefenderClient {
   }
 
   /** One cache entry per upstream identity and exact request: answers depend on who asks. */
-  cacheKeyFor(url: URL, scope: CallScope): string {
-    const digest = createHash('sha256')
-      .update(JSON.stringify([this.#tokens(scope).identity, url.pathname, url.search]))
-      .digest('hex');
-    return `defender:${digest}`;
+  cacheKeyFor({ api, id, query }: DefenderRequest, scope: CallScope): string {
+    // JSON of a tuple is injective whatever the parts contain, and cheap enough for every field of every query.
+    return JSON.stringify([this.#tokens(scope).identity, api, id ?? null, query ?? null]);
   }
 
   async #fetchWithRetries(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {

@@ -37,7 +37,7 @@ export async function listMachines(
   const answer = await client.get(machineListRequest(options), scope);
   // Defender documents a 404 on /machines when the tenant has no recent machines: an empty page.
   const items = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  await primeMachines(client, items, scope);
+  if (!answer.fromCache) await primeMachines(client, items, scope);
   return { items };
 }
 
@@ -196,7 +196,7 @@ export async function getUserMachines(
 ): Promise<MachineDto[]> {
   const answer = await client.get({ api: 'users/{id}/machines', id: accountName }, scope);
   const machines = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  await primeMachines(client, machines, scope);
+  if (!answer.fromCache) await primeMachines(client, machines, scope);
   return machines;
 }
 

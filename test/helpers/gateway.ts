@@ -1,6 +1,5 @@
-import Keyv from 'keyv';
 import type { DefenderApi } from '../../src/defender/apis.js';
-import { UpstreamCache } from '../../src/defender/cache.js';
+import { createMemoryCache } from '../../src/defender/cache.js';
 import type { DefenderClientOptions } from '../../src/defender/client.js';
 import { DefenderClient } from '../../src/defender/client.js';
 import { LocalRateLimiter } from '../../src/defender/limiter.js';
@@ -50,7 +49,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     baseUrl: new URL(sim.url),
     tokens: new StaticTokenProvider(TOKEN),
     limiter,
-    cache: new UpstreamCache(new Keyv()),
+    cache: createMemoryCache(),
     ttlMs: () => options.cacheTtlMs ?? 60_000,
     timeoutMs: 5_000,
     maxRetries: 2,
@@ -66,6 +65,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     machineBatchSize: 50,
     maxPageSize: 500,
     maxOperationCalls: 1000,
+    // As `npm start` with the embedded simulator: introspection on (GraphiQL needs it), suggestions shown.
+    introspection: true,
+    hideSchemaSuggestions: false,
     ...options.server,
   });
   const url = await server.listen(0, '127.0.0.1');

@@ -1,0 +1,121 @@
+import { createMemoryCache } from '../src/defender/cache.js';
+import { DefenderClient } from '../src/defender/client.js';
+import { LocalRateLimiter } from '../src/defender/limiter.js';
+import { StaticTokenProvider } from '../src/defender/token.js';
+import type { RateLimitWindow } from '../src/rate-limits.js';
+import type { GatewayServer } from '../src/server.js';
+import { createServer } from '../src/server.js';
+import type { SimulatorOptions } from '../src/simulator/config.js';
+import { DEFAULT_SIMULATOR_TOKEN } from '../src/simulator/config.js';
+import type { Simulator } from '../src/simulator/server.js';
+import { startSimulator } from '../src/simulator/server.js';
+
+/** A GraphQL answer as the bench reads it. */
+export interface GraphQLAnswer {
+  readonly status: number;
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  readonly extensions?: { upstream?: UpstreamExtension };
+}
+
+/** `extensions.upstream`: `calls` and `cacheHits` are the contract; the rest is printed when present. */
+export interface UpstreamExtension {
+  readonly calls: number;
+  readonly cacheHits: number;
+  readonly estimate?: { min: number; max: number; byApi?: Record<string, unknown> };
+  readonly [key: string]: unknown;
+}
+
+export interface BenchGatewayOptions {
+  /** Base URL of the Defender simulator (no `/api`). */
+  readonly simulatorUrl: string;
+  /** The gateway's limit windows, applied per Defender API. */
+  readonly rateLimits: readonly RateLimitWindow[];
+  /** How long one operation may queue for the rate limiter (ms). */
+  readonly requestDeadlineMs: number;
+  /** How long an upstream answer is served from the cache (ms). */
+  readonly cacheTtlMs: number;
+  /** Most Defender calls one operation may need (MAX_OPERATION_CALLS). Default: {@link BENCH_MAX_OPERATION_CALLS}. */
+  readonly maxOperationCalls?: number;
+}
+
+/** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
+export const BENCH_MAX_OPERATION_CALLS = 10_000;
+
+export interface BenchGateway {
+  readonly url: string;
+  readonly limiter: LocalRateLimiter;
+  readonly server: GatewayServer;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway as `npm start` wires it (src/index.ts), against a given simulator, listening on a free loopback
+ * port. Copied from test/helpers/gateway.ts on purpose: the bench must not depend on test code.
+ */
+export async function startBenchGateway(options: BenchGatewayOptions): Promise<BenchGateway> {
+  const limiter = new LocalRateLimiter(options.rateLimits);
+  const client = new DefenderClient({
+    baseUrl: new URL(options.simulatorUrl),
+    tokens: new StaticTokenProvider(DEFAULT_SIMULATOR_TOKEN, 'bench-simulator'),
+    limiter,
+    cache: createMemoryCache(),
+    ttlMs: () => options.cacheTtlMs,
+    timeoutMs: 10_000,
+    maxRetries: 2,
+    maxThrottleRetries: 2,
+  });
+  const server = await createServer({
+    client,
+    limiter,
+    requestDeadlineMs: options.requestDeadlineMs,
+    machineBatchSize: 50,
+    maxPageSize: 500,
+    maxOperationCalls: options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS,
+  });
+  const url = await server.listen(0, '127.0.0.1');
+  return {
+    url,
+    limiter,
+    server,
+    async close() {
+      limiter.close();
+      await server.close();
+    },
+  };
+}
+
+/** A simulator and a gateway in front of it, both in this process. */
+export interface BenchStack {
+  readonly sim: Simulator;
+  readonly gateway: BenchGateway;
+  query(query: string): Promise<GraphQLAnswer>;
+  close(): Promise<void>;
+}
+
+export async function startBenchStack(
+  simulator: Partial<SimulatorOptions>,
+  gateway: Omit<BenchGatewayOptions, 'simulatorUrl'>,
+): Promise<BenchStack> {
+  const sim = await startSimulator(simulator);
+  const gw = await startBenchGateway({ ...gateway, simulatorUrl: sim.url });
+  return {
+    sim,
+    gateway: gw,
+    query: (query) => postQuery(gw.url, query),
+    async close() {
+      await gw.close();
+      await sim.close();
+    },
+  };
+}
+
+/** POST one operation to `${baseUrl}/graphql`. */
+export async function postQuery(baseUrl: string, query: string): Promise<GraphQLAnswer> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return { status: res.status, ...((await res.json()) as object) };
+}

@@ -1,0 +1,234 @@
+import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import autocannon from 'autocannon';
+import { parseRateLimits } from '../src/rate-limits.js';
+import { startSimulator } from '../src/simulator/server.js';
+import type { GraphQLAnswer, UpstreamExtension } from './gateway.js';
+import { postQuery } from './gateway.js';
+import type { BenchQuery } from './queries.js';
+import type { BaselineChildConfig } from './serve-baseline.js';
+import type { GatewayChildConfig } from './serve-gateway.js';
+import type { FromServer, MemorySample, ToServer } from './serve-protocol.js';
+
+export interface OverheadOptions {
+  readonly seed: number;
+  readonly query: BenchQuery;
+  /** Concurrent HTTP connections of the load generator. */
+  readonly connections: number;
+  /** Load before the measured run, not counted (s). */
+  readonly warmupSeconds: number;
+  /** The measured run (s). */
+  readonly durationSeconds: number;
+  /** Limits on both sides, generous: a fully cached query makes no call anyway. */
+  readonly rateLimits: string;
+}
+
+/** Memory at one instant, relative to the start of the load (ms; negative before it). */
+export interface MemoryPoint {
+  readonly tMs: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+export interface ServerLoad {
+  readonly label: string;
+  readonly requestsPerSecond: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly latencyMeanMs: number;
+  readonly bytesPerSecond: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  /** After the answer was warmed and a full GC (when `gcExposed`). */
+  readonly atRest: MemorySample;
+  readonly gcExposed: boolean;
+  /** Highest readings during the warm-up and measured load. */
+  readonly peakRss: number;
+  readonly peakHeapUsed: number;
+  /** After the load and a full GC. */
+  readonly afterLoad: MemorySample;
+  readonly memory: readonly MemoryPoint[];
+}
+
+export interface OverheadResult {
+  readonly options: OverheadOptions;
+  readonly gateway: ServerLoad;
+  readonly baseline: ServerLoad;
+  /** Gateway requests/s over baseline requests/s. */
+  readonly throughputRatio: number;
+  /** `extensions.upstream` of the gateway's answer once warm (calls should be 0). */
+  readonly warmUpstream: UpstreamExtension | undefined;
+  /** Error codes of the gateway's warm answer (none expected). */
+  readonly warmErrors: readonly string[];
+  /** Calls that reached the simulator during the gateway's load (0 when fully cached). */
+  readonly upstreamCallsDuringLoad: number;
+  /** The baseline answers the same data as the gateway. */
+  readonly sameAnswer: boolean;
+  readonly answerBytes: number;
+}
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const PROJECT_ROOT = here('..');
+
+/**
+ * Throughput, latency and memory of the gateway answering a fully cached nested query, and of a bare Apollo
+ * Server answering the same query from memory, one after the other, each in its own child process with the
+ * load generator (autocannon) here in the parent. The simulator also runs here, idle once the cache is warm.
+ */
+export async function measureOverhead(options: OverheadOptions): Promise<OverheadResult> {
+  const sim = await startSimulator({ seed: options.seed, rateLimits: parseRateLimits(options.rateLimits) });
+  try {
+    const gatewayChild = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
+      simulatorUrl: sim.url,
+      rateLimits: options.rateLimits,
+      cacheTtlMs: 3_600_000,
+    });
+    let warm: GraphQLAnswer;
+    let warmErrors: string[];
+    let answerData: Record<string, unknown>;
+    let gateway: ServerLoad;
+    let upstreamCallsDuringLoad: number;
+    try {
+      const cold = await postQuery(gatewayChild.url, options.query.query);
+      warm = await postQuery(gatewayChild.url, options.query.query);
+      // Reported, not fatal: a gateway that does not cache (or fails) still gets measured, and the report says so.
+      warmErrors = (warm.errors ?? []).map((e) => String(e.extensions?.['code'] ?? e.message));
+      answerData = warm.data ?? cold.data ?? {};
+      sim.resetCalls();
+      gateway = await loadServer('gateway', gatewayChild, options);
+      upstreamCallsDuringLoad = sim.calls.length;
+    } finally {
+      await gatewayChild.stop();
+    }
+
+    const baselineChild = await ServerChild.start<BaselineChildConfig>(here('./serve-baseline.ts'), {
+      answers: answerData,
+    });
+    let baseline: ServerLoad;
+    let sameAnswer: boolean;
+    try {
+      const answer = await postQuery(baselineChild.url, options.query.query);
+      sameAnswer = isDeepStrictEqual(answer.data, answerData) && !answer.errors;
+      baseline = await loadServer('bare Apollo baseline', baselineChild, options);
+    } finally {
+      await baselineChild.stop();
+    }
+
+    return {
+      options,
+      gateway,
+      baseline,
+      throughputRatio: gateway.requestsPerSecond / baseline.requestsPerSecond,
+      warmUpstream: warm.extensions?.upstream,
+      warmErrors,
+      upstreamCallsDuringLoad,
+      sameAnswer,
+      answerBytes: Buffer.byteLength(JSON.stringify(answerData)),
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Rest reading, warm-up, measured run, rest reading again, with the child's memory samples in between. */
+async function loadServer(label: string, child: ServerChild, options: OverheadOptions): Promise<ServerLoad> {
+  const rest = await child.rest();
+  const body = JSON.stringify({ query: options.query.query });
+  const loadStart = Date.now();
+  await fire(child.url, body, options.connections, options.warmupSeconds);
+  const result = await fire(child.url, body, options.connections, options.durationSeconds);
+  const loadEnd = Date.now();
+  const after = await child.rest();
+  const during = child.samples.filter((s) => s.at >= loadStart && s.at <= loadEnd);
+  return {
+    label,
+    requestsPerSecond: result.requests.average,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    latencyMeanMs: result.latency.average,
+    bytesPerSecond: result.throughput.average,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    atRest: rest.sample,
+    gcExposed: rest.gcExposed,
+    peakRss: Math.max(rest.sample.rss, ...during.map((s) => s.rss)),
+    peakHeapUsed: Math.max(rest.sample.heapUsed, ...during.map((s) => s.heapUsed)),
+    afterLoad: after.sample,
+    memory: [rest.sample, ...during, after.sample].map((s) => ({
+      tMs: s.at - loadStart,
+      rss: s.rss,
+      heapUsed: s.heapUsed,
+    })),
+  };
+}
+
+function fire(url: string, body: string, connections: number, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: seconds,
+  });
+}
+
+/** A server in a child process (`node --import tsx --expose-gc`), as bench/serve-protocol.ts describes. */
+class ServerChild<Start = unknown> {
+  readonly samples: MemorySample[] = [];
+  #url = '';
+  #rest: ((reading: { sample: MemorySample; gcExposed: boolean }) => void)[] = [];
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (message: FromServer) => {
+      if (message.type === 'sample') this.samples.push(message.sample);
+      if (message.type === 'rest')
+        this.#rest.shift()?.({ sample: message.sample, gcExposed: message.gcExposed });
+    });
+  }
+
+  static async start<Start>(script: string, config: Start): Promise<ServerChild<Start>> {
+    const child = fork(script, [], {
+      cwd: PROJECT_ROOT,
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const server = new ServerChild<Start>(child);
+    const ready = new Promise<string>((resolve, reject) => {
+      child.on('message', (message: FromServer) => {
+        if (message.type === 'ready') resolve(message.url);
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`bench: ${script} exited with ${code} before it was ready`)),
+      );
+    });
+    child.send({ type: 'start', config } satisfies ToServer<Start>);
+    server.#url = await ready;
+    return server;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  rest(): Promise<{ sample: MemorySample; gcExposed: boolean }> {
+    return new Promise((resolve) => {
+      this.#rest.push(resolve);
+      this.child.send({ type: 'gc' } satisfies ToServer<Start>);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill();
+    await exited;
+  }
+}

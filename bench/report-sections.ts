@@ -1,0 +1,229 @@
+import type { OverheadResult, ServerLoad } from './overhead.js';
+import type { QueryCalls } from './upstream-calls.js';
+import type { UtilisationResult } from './utilisation.js';
+import { apiCounts, mib, pct, signed, table, upstream } from './markdown.js';
+
+/** One section of the report: its tables (also printed to stdout) and the notes that explain them. */
+export interface Section {
+  readonly tables: string;
+  readonly notes: string;
+}
+
+/** What the calls section needs to know of the run's setup. */
+export interface CallsSetup {
+  readonly callsLimits: string;
+  readonly maxOperationCalls: number;
+  readonly defaultMaxOperationCalls: number;
+}
+
+export function callsSection(results: readonly QueryCalls[], setup: CallsSetup): Section {
+  const main = table(
+    [
+      'query',
+      'naive',
+      'lower bound',
+      'cold',
+      'warm',
+      'cold = bound',
+      'upstream (cold)',
+      'upstream (warm)',
+      'errors',
+    ],
+    results.map((r) => [
+      r.query.name,
+      String(r.naive),
+      String(r.lowerBound.calls),
+      String(r.cold.calls),
+      String(r.warm.calls),
+      r.cold.calls === r.lowerBound.calls ? 'yes' : `no (${signed(r.cold.calls - r.lowerBound.calls)})`,
+      upstream(r.cold.upstream),
+      upstream(r.warm.upstream),
+      [...r.cold.errors, ...r.warm.errors].join(', ') || '—',
+    ]),
+  );
+  const byApi = table(
+    ['query', 'lower bound by API', 'cold by API (simulator log)', 'warm answer = cold', 'answer'],
+    results.map((r) => [
+      r.query.name,
+      apiCounts(r.lowerBound.byApi),
+      apiCounts(r.cold.byApi),
+      r.warmAnswerSame ? 'yes' : 'no',
+      `${(r.answerBytes / 1024).toFixed(1)} KiB`,
+    ]),
+  );
+  const estimates = results.filter((r) => r.cold.upstream?.estimate);
+  const estimateTable = estimates.length
+    ? `\n\n\`extensions.upstream.estimate\` (cold):\n\n${table(
+        ['query', 'estimate'],
+        estimates.map((r) => [r.query.name, `\`${JSON.stringify(r.cold.upstream!.estimate)}\``]),
+      )}`
+    : '';
+  const queries = results.map((r) => `# ${r.query.name}: ${r.query.purpose}\n${r.query.query}`).join('\n');
+  return {
+    tables: `## Upstream calls per operation\n\n${main}\n\n${byApi}${estimateTable}`,
+    notes: [
+      'Each query runs on a fresh simulator and gateway (cold cache), then once more on the same gateway (warm).',
+      '`cold` and `warm` are the calls in the simulator’s log. `naive`: one call per root list or lookup field',
+      '(`user(id:)` has no Defender route: 0) and one per relationship field per parent object (`logonUsers`,',
+      '`alerts`, `machines`, `user`, `machine`, nulls included), as a resolver without DataLoader or cache would',
+      'make, counted on the answer. `lower bound`: written by hand per query from the tenant (bench/queries.ts):',
+      'distinct (route, key) pairs, nothing for what the parent’s JSON already holds (an alert’s `machineId`,',
+      '`computerDnsName`, `relatedUser`; machines of a list page), lookups by id as one call for one id or one',
+      '`$filter=id in (…)` call per 50. `upstream` is the answer’s `extensions.upstream` (calls/cacheHits, and the',
+      'estimate min–max when the gateway sends one).',
+      `Limits \`${setup.callsLimits}\` on both sides and a per-operation cap of ${setup.maxOperationCalls} calls, so that`,
+      `neither throttling nor the cap changes what is counted. ${overCap(results, setup.defaultMaxOperationCalls)}\n`,
+      '```graphql',
+      queries,
+      '```',
+    ].join('\n'),
+  };
+}
+
+export function utilisationSection(u: UtilisationResult): Section {
+  const { limit, windowSeconds } = u.options.window;
+  const rows = u.apis.map((a) => [
+    a.api,
+    String(a.windows),
+    String(a.callsInWindows),
+    String(a.windows * limit),
+    pct(a.utilisation),
+    pct(a.slidingUtilisation),
+    `${a.slidingMean.toFixed(1)} / ${a.slidingMin} / ${a.slidingMax}`,
+    String(a.throttled),
+    String(a.operations),
+  ]);
+  const used = u.apis.reduce((s, a) => s + a.callsInWindows, 0);
+  const allowed = u.apis.reduce((s, a) => s + a.windows * limit, 0);
+  rows.push([
+    '**all**',
+    '',
+    String(used),
+    String(allowed),
+    `**${pct(u.utilisation)}**`,
+    `**${pct(u.slidingUtilisation)}**`,
+    '',
+    `**${u.throttled}**`,
+    '',
+  ]);
+  const errors = Object.entries(u.errorsDuringDemand);
+  return {
+    tables: `## Limiter utilisation\n\n${table(
+      [
+        'API',
+        `whole ${windowSeconds} s windows`,
+        'calls',
+        'allowed',
+        'utilisation (tumbling)',
+        'utilisation (sliding mean)',
+        'sliding window calls mean / min / max',
+        '429s',
+        'operations sent',
+      ],
+      rows,
+    )}`,
+    notes: [
+      `Limit \`${limit}/${windowSeconds}s\` on both sides (gateway limiter and simulator throttle), nothing else.`,
+      `${u.options.concurrencyPerApi} operations in flight per API for ${u.options.durationMs / 1000} s, each`,
+      'costing one call to its API for a key never asked before, so every API has a queue the whole time.',
+      'Calls are counted where they arrive (the simulator’s log). Tumbling: whole windows from each API’s first',
+      'call to the end of demand, calls over allowed. Sliding: the calls in the 2 s before each sample, every',
+      `${u.options.sampleStepMs} ms from one window after the first call to the end of demand; its mean over the`,
+      'limit does not depend on where windows start. The limiter admits a full window’s calls at once, then waits',
+      'a window plus its safety margin (2 % of a window, at least 50 ms), so sliding windows that start just after',
+      'a burst hold few calls (the min), and the long-run ceiling is',
+      `${pct(u.marginCeiling)} of the limit.`,
+      `Errors during demand: ${errors.length ? errors.map(([c, n]) => `${c} × ${n}`).join(', ') : 'none'};`,
+      `operations still queued at the end, refused when the limiter closed: ${u.refusedAtClose}.`,
+    ].join('\n'),
+  };
+}
+
+export function overheadSection(o: OverheadResult): Section {
+  const row = (s: ServerLoad) => [
+    s.label,
+    s.requestsPerSecond.toFixed(0),
+    `${s.latencyP50Ms} ms`,
+    `${s.latencyP99Ms} ms`,
+    `${s.latencyMeanMs.toFixed(1)} ms`,
+    String(s.requests),
+    `${s.non2xx} / ${s.errors} / ${s.timeouts}`,
+  ];
+  return {
+    tables: `## Gateway overhead\n\n${table(
+      ['server', 'requests/s', 'p50', 'p99', 'mean', 'requests', 'non-2xx / errors / timeouts'],
+      [row(o.gateway), row(o.baseline)],
+    )}\n\nThroughput ratio gateway / baseline: **${o.throughputRatio.toFixed(2)}**${cachedWarning(o)}`,
+    notes: [
+      `Query \`${o.options.query.name}\` (answer ${(o.answerBytes / 1024).toFixed(1)} KiB), fully cached: warm`,
+      `\`extensions.upstream\` ${upstream(o.warmUpstream)}; calls that reached the simulator during the gateway's load:`,
+      `${o.upstreamCallsDuringLoad}. autocannon, ${o.options.connections} connections, ${o.options.warmupSeconds} s`,
+      `warm-up then ${o.options.durationSeconds} s measured, from the parent process; each server runs alone in`,
+      'its own child process (`node --import tsx --expose-gc`), one after the other. The gateway is `createServer`',
+      'as `npm start` builds it; the baseline is a bare Apollo Server on the same HTTP stack (fastify 5 and',
+      '`@as-integrations/fastify`) with the same schema (`loadTypeDefs()`), whose root resolvers return the',
+      `gateway's answer from an in-memory map (default resolvers below). Same answer as the gateway: ${o.sameAnswer ? 'yes' : '**no**'}.`,
+    ].join('\n'),
+  };
+}
+
+/** Which queries the gateway's default per-operation cap would refuse, by their lower bound. */
+function overCap(results: readonly QueryCalls[], cap: number): string {
+  const over = results.filter((r) => r.lowerBound.calls > cap);
+  return over.length
+    ? `With the default cap (MAX_OPERATION_CALLS=${cap}), ${over.map((r) => `\`${r.query.name}\` (${r.lowerBound.calls})`).join(', ')} need more calls than that even at their lower bound: past the cap, their remaining fields fail QUERY_TOO_EXPENSIVE.`
+    : `Every query's lower bound is within the default cap (MAX_OPERATION_CALLS=${cap}).`;
+}
+
+/** Says loudly when the gateway's figures are not those of a fully cached query. */
+function cachedWarning(o: OverheadResult): string {
+  const warm = o.warmUpstream?.calls ?? 0;
+  const problems = [
+    warm > 0 ? `its warm answer still made ${warm} upstream calls` : '',
+    o.upstreamCallsDuringLoad > 0
+      ? `${o.upstreamCallsDuringLoad} calls reached the simulator during the load`
+      : '',
+    o.warmErrors.length ? `its warm answer had errors (${o.warmErrors.join(', ')})` : '',
+  ].filter(Boolean);
+  return problems.length
+    ? `\n\n**Not a fully cached run:** ${problems.join('; ')}. The gateway figures measure upstream traffic and throttling, not overhead.`
+    : '';
+}
+
+export function memorySection(o: OverheadResult): Section {
+  const row = (s: ServerLoad) => [
+    s.label,
+    mib(s.atRest.rss),
+    mib(s.atRest.heapUsed),
+    mib(s.peakRss),
+    mib(s.peakHeapUsed),
+    mib(s.afterLoad.rss),
+    mib(s.afterLoad.heapUsed),
+  ];
+  return {
+    tables: `## Memory\n\n${table(
+      [
+        'server',
+        'RSS at rest',
+        'heap used at rest',
+        'peak RSS under load',
+        'peak heap used',
+        'RSS after',
+        'heap after',
+      ],
+      [row(o.gateway), row(o.baseline)],
+    )}`,
+    notes: [
+      `At rest: after the answer was warmed and a full GC (${o.gateway.gcExposed ? '`--expose-gc`' : 'no GC exposed'}).`,
+      'Peak: highest of the readings the server process sends every 250 ms during warm-up and load. After: after',
+      'the load and a full GC. The gateway process holds its cache of upstream answers (the simulator runs in the',
+      'bench process, not in the gateway’s).',
+      `Longest gap between two readings during the load (a timer due every 250 ms that fires late is a busy event loop): gateway ${longestGapMs(o.gateway)} ms, baseline ${longestGapMs(o.baseline)} ms.`,
+    ].join('\n'),
+  };
+}
+
+function longestGapMs(s: ServerLoad): number {
+  const times = s.memory.slice(1, -1).map((p) => p.tMs);
+  return times.slice(1).reduce((gap, t, i) => Math.max(gap, t - times[i]!), 0);
+}

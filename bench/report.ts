@@ -1,0 +1,148 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { callsChart, memoryChart, overheadChart, renderSvg, utilisationChart } from './charts.js';
+import { met, pct, table } from './markdown.js';
+import type { OverheadResult } from './overhead.js';
+import { callsSection, memorySection, overheadSection, utilisationSection } from './report-sections.js';
+import type { QueryCalls } from './upstream-calls.js';
+import type { UtilisationResult } from './utilisation.js';
+
+/** How the run was set up, for the report's header. */
+export interface RunSetup {
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly loadAverage: readonly number[];
+  readonly seed: number;
+  readonly tenant: { machines: number; users: number; alerts: number };
+  readonly callsLimits: string;
+  /** The per-operation call cap the bench gives its gateways, and the gateway's default one. */
+  readonly maxOperationCalls: number;
+  readonly defaultMaxOperationCalls: number;
+  readonly simulatorLatencyMs: number;
+}
+
+export interface BenchResults {
+  readonly setup: RunSetup;
+  readonly calls?: readonly QueryCalls[];
+  readonly utilisation?: UtilisationResult;
+  readonly overhead?: OverheadResult;
+  /** Sections that crashed, with their error message. */
+  readonly failures?: readonly { section: string; error: string }[];
+}
+
+export interface WrittenReport {
+  readonly reportPath: string;
+  readonly images: readonly string[];
+  /** The report's tables without charts, for stdout. */
+  readonly summary: string;
+}
+
+/** Writes `report.md` and its SVG charts into `outDir`. */
+export async function writeReport(outDir: string, results: BenchResults): Promise<WrittenReport> {
+  await mkdir(outDir, { recursive: true });
+  const images: string[] = [];
+  const chart = async (file: string, spec: TopLevelSpec, alt: string) => {
+    await writeFile(join(outDir, file), await renderSvg(spec));
+    images.push(join(outDir, file));
+    return `![${alt}](${file})`;
+  };
+
+  const sections: { tables: string; charts: string[]; notes: string }[] = [];
+  if (results.calls) {
+    sections.push({
+      ...callsSection(results.calls, results.setup),
+      charts: [await chart('upstream-calls.svg', callsChart(results.calls), 'upstream calls per operation')],
+    });
+  }
+  if (results.utilisation) {
+    sections.push({
+      ...utilisationSection(results.utilisation),
+      charts: [await chart('utilisation.svg', utilisationChart(results.utilisation), 'calls per window')],
+    });
+  }
+  if (results.overhead) {
+    sections.push({
+      ...overheadSection(results.overhead),
+      charts: [await chart('overhead.svg', overheadChart(results.overhead), 'gateway vs baseline')],
+    });
+    sections.push({
+      ...memorySection(results.overhead),
+      charts: [await chart('memory.svg', memoryChart(results.overhead), 'memory over time')],
+    });
+  }
+  const failed = results.failures?.length
+    ? `## Failed sections\n\n${table(
+        ['section', 'error'],
+        results.failures.map((f) => [f.section, f.error.replaceAll('\n', ' ')]),
+      )}\n`
+    : '';
+  const goals = `## Goals\n\n${goalsTable(results)}\n`;
+  const report = [
+    `# defender-graph benchmarks\n`,
+    setupSection(results.setup),
+    ...sections.map((s) => [s.tables, s.notes, ...s.charts].filter(Boolean).join('\n\n') + '\n'),
+    failed,
+    goals,
+  ].join('\n');
+  const reportPath = join(outDir, 'report.md');
+  await writeFile(reportPath, report);
+  const summary = [...sections.map((s) => s.tables), failed, goals].filter(Boolean).join('\n\n');
+  return { reportPath, images, summary };
+}
+
+function setupSection(s: RunSetup): string {
+  return `${table(
+    ['setting', 'value'],
+    [
+      ['date', s.startedAt.toISOString()],
+      ['run time', `${(s.durationMs / 1000).toFixed(1)} s`],
+      ['Node.js', s.node],
+      ['platform', s.platform],
+      ['CPUs', `${s.cpus} × ${s.cpuModel}`],
+      ['load average at start (1, 5, 15 min)', s.loadAverage.map((l) => l.toFixed(2)).join(', ')],
+      [
+        'simulated tenant',
+        `seed ${s.seed}: ${s.tenant.machines} machines, ${s.tenant.users} users, ${s.tenant.alerts} alerts`,
+      ],
+      ['simulator latency', `${s.simulatorLatencyMs} ms per answer`],
+      ['limits when counting calls and measuring overhead', `\`${s.callsLimits}\` (gateway and simulator)`],
+    ],
+  )}\n\nEverything runs on this one machine, over loopback; other work on it adds noise to times (not to call counts).\n`;
+}
+
+/** Each goal of the issue, what this run measured, and whether it is met. */
+function goalsTable(r: BenchResults): string {
+  const rows: string[][] = [];
+  if (r.calls) {
+    const off = r.calls.filter((c) => c.cold.calls !== c.lowerBound.calls);
+    rows.push([
+      'cold calls = lower bound on every query',
+      `${r.calls.length - off.length}/${r.calls.length} equal${off.length ? `; off: ${off.map((c) => `${c.query.name} ${c.cold.calls} vs ${c.lowerBound.calls}`).join(', ')}` : ''}`,
+      met(off.length === 0),
+    ]);
+    const warm = Math.max(...r.calls.map((c) => c.warm.calls));
+    rows.push(['warm calls = 0 on every query', `max ${warm}`, met(warm === 0)]);
+  }
+  if (r.utilisation) {
+    const lowest = Math.min(...r.utilisation.apis.map((a) => Math.min(a.utilisation, a.slidingUtilisation)));
+    rows.push([
+      'utilisation ≥ 95 % while demand exceeds the limit (every API, tumbling and sliding mean)',
+      `tumbling ${pct(r.utilisation.utilisation)}, sliding mean ${pct(r.utilisation.slidingUtilisation)}; lowest API ${pct(lowest)}`,
+      met(lowest >= 0.95),
+    ]);
+    rows.push(['zero 429s', String(r.utilisation.throttled), met(r.utilisation.throttled === 0)]);
+  }
+  if (r.overhead) {
+    rows.push([
+      'throughput ratio gateway / bare baseline ≥ 0.8',
+      r.overhead.throughputRatio.toFixed(2),
+      met(r.overhead.throughputRatio >= 0.8),
+    ]);
+  }
+  return table(['goal', 'measured', 'met?'], rows);
+}

@@ -1,0 +1,115 @@
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { parseRateLimits } from '../src/rate-limits.js';
+import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
+import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
+import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
+import { measureOverhead } from './overhead.js';
+import { benchQueries } from './queries.js';
+import type { BenchResults } from './report.js';
+import { writeReport } from './report.js';
+import { measureUpstreamCalls } from './upstream-calls.js';
+import { measureUtilisation } from './utilisation.js';
+
+/**
+ * `npm run bench`: upstream calls per operation, limiter utilisation, gateway overhead and memory, written to
+ * bench/out/report.md with SVG charts. Prints figures; never passes or fails on them: it exits 0 unless a
+ * section crashed (then the report still holds the other sections, and says which one failed).
+ *
+ * `npm run bench -- --only calls,utilisation,overhead` runs some sections only;
+ * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue).
+ */
+
+const SEED = 1;
+/** Generous limits for counting calls: throttling must not interfere. */
+const COUNTING_LIMITS = '10000/60s';
+const UTILISATION = {
+  window: { limit: 20, windowSeconds: 2 },
+  durationMs: 12_500,
+  concurrencyPerApi: 30,
+  sampleStepMs: 50,
+} as const;
+const OVERHEAD = { query: 'alert-queue', connections: 50, warmupSeconds: 2, durationSeconds: 10 } as const;
+const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
+const SECTIONS = ['calls', 'utilisation', 'overhead'] as const;
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, 'overhead-query': { type: 'string', default: OVERHEAD.query } },
+});
+const only = new Set(values.only?.split(',').map((s) => s.trim()) ?? SECTIONS);
+for (const name of only) {
+  if (!(SECTIONS as readonly string[]).includes(name))
+    throw new Error(`bench: --only expects some of ${SECTIONS.join(',')}, got "${name}"`);
+}
+
+const startedAt = new Date();
+const loadAverage = loadavg();
+const tenant = generateTenant({ seed: SEED });
+const queries = benchQueries(tenant);
+const log = (message: string) => console.error(`bench: ${message}`);
+
+const failures: { section: string; error: string }[] = [];
+/** Runs one section; a section that throws is reported as failed, and the others still run. */
+async function section<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    console.error(`bench: ${name} failed:`, error);
+    failures.push({ section: name, error: error instanceof Error ? error.message : String(error) });
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+const calls = only.has('calls')
+  ? await section('upstream calls', () => {
+      log(`upstream calls: ${queries.length} queries, cold and warm, a fresh gateway each…`);
+      const limits = parseRateLimits(COUNTING_LIMITS);
+      return measureUpstreamCalls(queries, { seed: SEED, rateLimits: limits, latencyMs: DEFAULT_LATENCY_MS });
+    })
+  : undefined;
+const utilisation = only.has('utilisation')
+  ? await section('limiter utilisation', () => {
+      const { limit, windowSeconds } = UTILISATION.window;
+      log(`limiter utilisation: ${limit}/${windowSeconds}s, ${UTILISATION.durationMs / 1000} s of demand…`);
+      return measureUtilisation(tenant, { ...UTILISATION, seed: SEED, latencyMs: DEFAULT_LATENCY_MS });
+    })
+  : undefined;
+const overhead = only.has('overhead')
+  ? await section('gateway overhead', () => {
+      const query = queries.find((q) => q.name === values['overhead-query']);
+      if (!query) throw new Error(`no query named "${values['overhead-query']}" in bench/queries.ts`);
+      log(`overhead: "${query.name}" at ${OVERHEAD.connections} connections, gateway then baseline…`);
+      return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS });
+    })
+  : undefined;
+const results: Omit<BenchResults, 'setup'> = {
+  ...(calls ? { calls } : {}),
+  ...(utilisation ? { utilisation } : {}),
+  ...(overhead ? { overhead } : {}),
+  failures,
+};
+
+const report = await writeReport(OUT_DIR, {
+  ...results,
+  setup: {
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    loadAverage,
+    seed: SEED,
+    tenant: { ...DEFAULT_TENANT_SIZES },
+    callsLimits: COUNTING_LIMITS,
+    maxOperationCalls: BENCH_MAX_OPERATION_CALLS,
+    defaultMaxOperationCalls: loadConfig({}).maxOperationCalls,
+    simulatorLatencyMs: DEFAULT_LATENCY_MS,
+  },
+});
+console.log(report.summary);
+console.log(`\nReport: ${report.reportPath}`);
+console.log(`Charts: ${report.images.join(', ')}`);

@@ -1,0 +1,21 @@
+import { parseRateLimits } from '../src/rate-limits.js';
+import { startBenchGateway } from './gateway.js';
+import { serveInChild } from './serve-protocol.js';
+
+/** What the parent gives the gateway child. */
+export interface GatewayChildConfig {
+  readonly simulatorUrl: string;
+  readonly rateLimits: string;
+  readonly cacheTtlMs: number;
+}
+
+/** The real gateway (`createServer`, fastify, Apollo, DataLoaders, cache, limiter) in its own process. */
+serveInChild<GatewayChildConfig>(async (config) => {
+  const gateway = await startBenchGateway({
+    simulatorUrl: config.simulatorUrl,
+    rateLimits: parseRateLimits(config.rateLimits),
+    requestDeadlineMs: 15_000,
+    cacheTtlMs: config.cacheTtlMs,
+  });
+  return gateway.url;
+});
