@@ -46,9 +46,51 @@ export interface Config {
   readonly cacheStaleMs: number;
   /** The embedded simulator's settings (used when `defenderUrl` is undefined). */
   readonly simulator: StandaloneConfig;
-  /** Inbound authentication. */
-  readonly authMode: 'none';
+  /** Inbound authentication: Entra ID bearer tokens, or none (explicit, logged as a warning). */
+  readonly auth: InboundAuth;
+  /** `app`: one application identity for everyone; `obo`: on behalf of each caller. */
+  readonly defenderAuthMode: 'app' | 'obo';
+  /** Introspection on (`GRAPHQL_INTROSPECTION`); default on with the embedded simulator only. */
+  readonly introspection: boolean;
+  /** "Did you mean …?" hidden from errors; default everywhere but the embedded simulator. */
+  readonly hideSchemaSuggestions: boolean;
+  /** Batched HTTP requests (a JSON array of operations) accepted (`GRAPHQL_BATCHING`). Default off. */
+  readonly allowBatchedRequests: boolean;
+  /** `ROUTER_SECRET`: the federation router's shared secret; when set, `/graphql` requires it. Default unset. */
+  readonly routerSecret?: string;
 }
+
+export type InboundAuth =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'jwt';
+      readonly issuer: string;
+      readonly audience: string;
+      readonly jwksUri: URL;
+      readonly algorithms: readonly string[];
+      readonly requiredRole?: string;
+      readonly requiredScope?: string;
+    };
+
+/** Sign-in host and Defender scope per cloud (`shared/defender-api.md` §5). */
+export const CLOUDS = {
+  commercial: {
+    authorityHost: 'https://login.microsoftonline.com',
+    scope: 'https://api.securitycenter.microsoft.com/.default',
+  },
+  gcc: {
+    authorityHost: 'https://login.microsoftonline.com',
+    scope: 'https://api-gcc.securitycenter.microsoft.us/.default',
+  },
+  'gcc-high': {
+    authorityHost: 'https://login.microsoftonline.us',
+    scope: 'https://api-gov.securitycenter.microsoft.us/.default',
+  },
+  dod: {
+    authorityHost: 'https://login.microsoftonline.us',
+    scope: 'https://api-gov.securitycenter.microsoft.us/.default',
+  },
+} as const;
 
 /** A bad configuration value; the message names the variable. */
 export class ConfigError extends Error {}
@@ -98,14 +140,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   if (read('CACHE_URL')) fail('CACHE_URL', 'a shared Redis cache is not supported by this version yet');
-  const authMode = read('AUTH_MODE') ?? (defenderUrl ? 'jwt' : 'none');
-  if (authMode !== 'none') {
-    fail('AUTH_MODE', `"${authMode}" is not supported by this version yet; set AUTH_MODE=none explicitly`);
-  }
+  const auth = parseInboundAuth(read, fail, defenderUrl !== undefined);
   const defenderAuthMode = read('DEFENDER_AUTH_MODE') ?? 'app';
-  if (defenderAuthMode !== 'app') {
-    fail('DEFENDER_AUTH_MODE', `"${defenderAuthMode}" is not supported by this version yet; use "app"`);
+  if (defenderAuthMode !== 'app' && defenderAuthMode !== 'obo')
+    fail('DEFENDER_AUTH_MODE', 'expected "app" or "obo"');
+  if (defenderAuthMode === 'obo' && credentials.kind !== 'msal') {
+    fail(
+      'DEFENDER_AUTH_MODE',
+      '"obo" needs the MSAL credentials (AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate)',
+    );
   }
+  if (defenderAuthMode === 'obo' && auth.mode !== 'jwt')
+    fail('DEFENDER_AUTH_MODE', '"obo" needs AUTH_MODE=jwt');
+  const production = defenderUrl !== undefined || env['NODE_ENV'] === 'production';
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (raw !== 'true' && raw !== 'false') fail(name, `expected true or false, got "${raw}"`);
+    return raw === 'true';
+  };
 
   let simulator: StandaloneConfig;
   try {
@@ -128,8 +181,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxOperationCalls: int('MAX_OPERATION_CALLS', 100, 1),
     cacheStaleMs: int('CACHE_STALE_SECONDS', 600) * 1000,
     simulator,
-    authMode: 'none' as const,
+    auth,
+    defenderAuthMode: defenderAuthMode as 'app' | 'obo',
+    introspection: bool('GRAPHQL_INTROSPECTION', !production),
+    hideSchemaSuggestions: production,
+    allowBatchedRequests: bool('GRAPHQL_BATCHING', false),
+    ...parseRouterSecret(read('ROUTER_SECRET'), fail),
   });
+}
+
+/** The router's shared secret goes in a header as it is: visible ASCII, and long enough not to be guessed. */
+function parseRouterSecret(
+  raw: string | undefined,
+  fail: (name: string, message: string) => never,
+): { routerSecret?: string } {
+  if (raw === undefined) return {};
+  if (!/^[\x21-\x7e]{16,}$/.test(raw)) {
+    fail('ROUTER_SECRET', 'expected at least 16 visible ASCII characters (no spaces)');
+  }
+  return { routerSecret: raw };
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -174,7 +244,10 @@ function parseCredentials(
     if (!clientSecret && !clientCertificatePath) {
       fail('AZURE_CLIENT_SECRET', 'set it or AZURE_CLIENT_CERTIFICATE_PATH');
     }
-    const authorityHost = read('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com';
+    const cloudName = read('DEFENDER_CLOUD') ?? 'commercial';
+    if (!(cloudName in CLOUDS)) fail('DEFENDER_CLOUD', `expected one of ${Object.keys(CLOUDS).join(', ')}`);
+    const cloud = CLOUDS[cloudName as keyof typeof CLOUDS];
+    const authorityHost = read('AZURE_AUTHORITY_HOST') ?? cloud.authorityHost;
     if (!/^https:\/\/[^/?#]+\/?$/.test(authorityHost)) fail('AZURE_AUTHORITY_HOST', 'expected https://host');
     return {
       kind: 'msal',
@@ -183,7 +256,7 @@ function parseCredentials(
       ...(clientSecret ? { clientSecret } : {}),
       ...(clientCertificatePath ? { clientCertificatePath } : {}),
       authorityHost: authorityHost.replace(/\/$/, ''),
-      scope: read('DEFENDER_SCOPE') ?? 'https://api.securitycenter.microsoft.com/.default',
+      scope: read('DEFENDER_SCOPE') ?? cloud.scope,
     };
   }
   if (token) return { kind: 'static', token };
@@ -194,4 +267,46 @@ function parseCredentials(
     );
   }
   return { kind: 'simulator' };
+}
+
+function parseInboundAuth(
+  read: (name: string) => string | undefined,
+  fail: (name: string, message: string) => never,
+  realDefender: boolean,
+): InboundAuth {
+  const mode = read('AUTH_MODE') ?? (realDefender ? 'jwt' : 'none');
+  if (mode === 'none') return { mode };
+  if (mode !== 'jwt') return fail('AUTH_MODE', `expected "jwt" or "none", got "${mode}"`);
+  const required = (name: string) => read(name) ?? fail(name, 'required when AUTH_MODE=jwt');
+  const issuer = required('AUTH_ISSUER');
+  const audience = required('AUTH_AUDIENCE');
+  const jwks = required('AUTH_JWKS_URI');
+  let jwksUri: URL;
+  try {
+    jwksUri = new URL(jwks);
+  } catch {
+    return fail('AUTH_JWKS_URI', `not a URL: "${jwks}"`);
+  }
+  if (jwksUri.protocol !== 'https:' && !(jwksUri.protocol === 'http:' && isLoopback(jwksUri.hostname))) {
+    fail('AUTH_JWKS_URI', 'must be https:// (http:// only for loopback hosts)');
+  }
+  const algorithms = (read('AUTH_ALGORITHMS') ?? 'RS256').split(',').map((a) => a.trim());
+  if (algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$/.test(a))) {
+    fail('AUTH_ALGORITHMS', 'expected asymmetric JWS algorithms such as RS256 (never none or HS*)');
+  }
+  const requiredRole = read('AUTH_REQUIRED_ROLE');
+  const requiredScope = read('AUTH_REQUIRED_SCOPE');
+  return {
+    mode,
+    issuer,
+    audience,
+    jwksUri,
+    algorithms,
+    ...(requiredRole ? { requiredRole } : {}),
+    ...(requiredScope ? { requiredScope } : {}),
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || hostname.startsWith('127.');
 }

@@ -1,11 +1,12 @@
-import Keyv from 'keyv';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { UpstreamCache } from './defender/cache.js';
+import { createMemoryCache } from './defender/cache.js';
 import { DefenderClient } from './defender/client.js';
 import { LocalRateLimiter } from './defender/limiter.js';
 import type { TokenProvider } from './defender/token.js';
-import { MsalTokenProvider, StaticTokenProvider } from './defender/token.js';
+import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './defender/token.js';
+import { JwtAuthenticator } from './auth/jwt.js';
+import { OboTokenProviders } from './defender/obo.js';
 import { createServer } from './server.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
 import { startSimulator } from './simulator/server.js';
@@ -31,19 +32,44 @@ if (!baseUrl) {
   tokens = new StaticTokenProvider(token, 'embedded-simulator');
   console.log(`defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`);
 } else if (config.credentials.kind === 'msal') {
-  tokens = new MsalTokenProvider(config.credentials);
+  // On behalf of callers, the application's own identity must never be used, even by mistake.
+  tokens =
+    config.defenderAuthMode === 'obo'
+      ? new RefusingTokenProvider()
+      : new MsalTokenProvider(config.credentials);
 } else if (config.credentials.kind === 'static') {
   tokens = new StaticTokenProvider(config.credentials.token);
 } else {
   throw new Error('unreachable: a Defender URL without credentials passed configuration');
 }
 
+if (config.auth.mode === 'none') {
+  console.warn(
+    'defender-graph: AUTH_MODE=none: every caller is trusted; use AUTH_MODE=jwt in front of a real Defender',
+  );
+}
+const authenticator =
+  config.auth.mode === 'jwt'
+    ? new JwtAuthenticator({
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        jwksUri: config.auth.jwksUri,
+        algorithms: config.auth.algorithms,
+        ...(config.auth.requiredRole && { requiredRole: config.auth.requiredRole }),
+        ...(config.auth.requiredScope && { requiredScope: config.auth.requiredScope }),
+      })
+    : undefined;
+const obo =
+  config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
+    ? new OboTokenProviders(config.credentials)
+    : undefined;
+
 const limiter = new LocalRateLimiter(config.rateLimits);
 const client = new DefenderClient({
   baseUrl,
   tokens,
   limiter,
-  cache: new UpstreamCache(new Keyv()),
+  cache: createMemoryCache(),
   ttlMs: (api) => config.cacheTtlMs[api],
   staleMs: config.cacheStaleMs,
   onBackgroundError: (error) =>
@@ -59,6 +85,12 @@ const server = await createServer({
   machineBatchSize: config.machineBatchSize,
   maxPageSize: config.maxPageSize,
   maxOperationCalls: config.maxOperationCalls,
+  routerSecret: config.routerSecret,
+  introspection: config.introspection,
+  hideSchemaSuggestions: config.hideSchemaSuggestions,
+  allowBatchedRequests: config.allowBatchedRequests,
+  ...(authenticator && { authenticator }),
+  ...(obo && { obo }),
 });
 await server.listen(config.port);
 console.log(`defender-graph: GraphQL on http://localhost:${config.port}/graphql`);

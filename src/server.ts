@@ -8,11 +8,15 @@ import type { CallScope } from './defender/client.js';
 import { newStats } from './defender/client.js';
 import type { UpstreamLimiter } from './defender/limiter.js';
 import { formatError } from './errors.js';
+import { registerGraphiQL } from './graphiql/route.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { inlineTracePlugin, routerOnly, subgraphSchema } from './graphql/federation.js';
 import { createLoaders } from './graphql/loaders.js';
-import { resolvers } from './graphql/resolvers/index.js';
-import { loadTypeDefs } from './graphql/schema.js';
 import { upstreamPlugin } from './graphql/upstream-plugin.js';
+import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
+import type { JwtAuthenticator } from './auth/jwt.js';
+import type { OboTokenProviders } from './defender/obo.js';
+import { authenticationHook } from './http/auth.js';
 
 export interface ServerDeps {
   readonly client: DefenderClient;
@@ -23,6 +27,18 @@ export interface ServerDeps {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need. */
   readonly maxOperationCalls: number;
+  /** The federation router's shared secret: when set, `/graphql` answers 401 without it. Default unset. */
+  readonly routerSecret?: string;
+  /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
+  readonly authenticator?: JwtAuthenticator;
+  /** On-behalf-of token providers (DEFENDER_AUTH_MODE=obo); needs the authenticator. */
+  readonly obo?: OboTokenProviders;
+  /** Introspection on. Default false. */
+  readonly introspection?: boolean;
+  /** Hide "Did you mean …?" suggestions. Default true. */
+  readonly hideSchemaSuggestions?: boolean;
+  /** Accept batched HTTP requests (a JSON array of operations). Default false. */
+  readonly allowBatchedRequests?: boolean;
 }
 
 export interface GatewayServer {
@@ -37,14 +53,25 @@ export interface GatewayServer {
  * dependencies, so tests build exactly what `npm start` runs.
  */
 export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
-  const app = Fastify({ logger: false, bodyLimit: 100_000 });
+  const app = Fastify({ logger: false, bodyLimit: QUERY_LIMITS.maxBodyBytes });
+  // Before every other hook: without the router's secret, nothing of /graphql answers, not even GraphiQL.
+  if (deps.routerSecret !== undefined) app.addHook('onRequest', routerOnly(deps.routerSecret));
+  // First of the hooks: a browser's GET /graphql gets the GraphiQL page, which needs no token (its queries do).
+  registerGraphiQL(app);
   let ready = false;
+  const hideSuggestions = deps.hideSchemaSuggestions ?? true;
+  const limits = queryLimits({ hideSuggestions });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    schema: subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize }),
     formatError,
     includeStacktraceInErrorResponses: false,
+    introspection: deps.introspection ?? false,
+    hideSchemaDetailsFromClientErrors: hideSuggestions,
+    allowBatchedHttpRequests: deps.allowBatchedRequests ?? false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    validationRules: limits.validationRules,
     // index.ts owns shutdown: it stops the limiter, the server and the embedded simulator, then exits 0.
     stopOnTerminationSignals: false,
     plugins: [
@@ -54,7 +81,9 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,
       }),
+      ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
+      inlineTracePlugin(deps.routerSecret),
     ],
   });
   await apollo.start();
@@ -64,6 +93,18 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     if (!ready) return reply.code(503).send({ status: 'starting' });
     return { status: 'ready' };
   });
+
+  if (deps.authenticator) {
+    const obo = deps.obo;
+    const authenticate = authenticationHook(
+      deps.authenticator,
+      obo ? (principal) => obo.forPrincipal(principal) : undefined,
+    );
+    app.addHook('onRequest', async (request, reply) => {
+      // The matched route, not the raw URL: `/%67raphql` reaches the same handler.
+      if (request.routeOptions.url === '/graphql') await authenticate(request, reply);
+    });
+  }
 
   app.route({
     url: '/graphql',
@@ -79,7 +120,8 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           stats: newStats(),
           deadline: Date.now() + deps.requestDeadlineMs,
           signal: abort.signal,
-          caller: callerOf(request),
+          caller: request.principal ? `principal:${request.principal.id}` : callerOf(request),
+          ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
           fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
           maxCalls: deps.maxOperationCalls,
         };
