@@ -124,6 +124,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
           fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
           maxCalls: deps.maxOperationCalls,
+          seen: new Map(),
         };
         return {
           scope,

@@ -54,6 +54,11 @@ export interface CallScope {
    * shared in-flight calls are partitioned by its `identity`, so one identity's answers never serve another.
    */
   readonly tokens?: TokenProvider;
+  /**
+   * Answers already read from the cache for this operation (by the cost estimate), so execution does not read
+   * them twice. Only hits are kept: an absent entry is read again, since the operation may have stored it since.
+   */
+  readonly seen?: Map<string, StoredAnswer>;
 }
 
 export interface DefenderClientOptions {
@@ -108,7 +113,7 @@ export class DefenderClient {
     const url = this.urlFor(request);
     const key = this.cacheKeyFor(request, scope);
     if (!scope.fresh) {
-      const stored = await this.options.cache.get(key);
+      const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
       if (stored) return { ...this.#served(request, key, stored, scope), fromCache: true };
     }
     const shared = this.#inFlight.get(key);
@@ -137,7 +142,7 @@ export class DefenderClient {
   async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
     if (scope.fresh) return requests.map(() => undefined);
     const keys = requests.map((r) => this.cacheKeyFor(r, scope));
-    const stored = await this.options.cache.getMany(keys);
+    const stored = await this.#read(keys, scope);
     return stored.map((answer, i) =>
       answer ? this.#served(requests[i]!, keys[i]!, answer, scope) : undefined,
     );
@@ -148,8 +153,21 @@ export class DefenderClient {
     requests: readonly DefenderRequest[],
     scope: CallScope,
   ): Promise<(CachedAnswer | undefined)[]> {
-    const stored = await this.options.cache.getMany(requests.map((r) => this.cacheKeyFor(r, scope)));
+    const stored = await this.#read(
+      requests.map((r) => this.cacheKeyFor(r, scope)),
+      scope,
+    );
     return stored.map((answer) => answer && withoutTime(answer));
+  }
+
+  /** Cache reads through the operation's memo of hits. */
+  async #read(keys: readonly string[], scope: CallScope): Promise<(StoredAnswer | undefined)[]> {
+    const memo = scope.seen;
+    const missing = memo ? keys.filter((k) => !memo.has(k)) : keys;
+    const fetched = await this.options.cache.getMany(missing);
+    const found = new Map<string, StoredAnswer | undefined>(missing.map((k, i) => [k, fetched[i]]));
+    if (memo) for (const [k, v] of found) if (v) memo.set(k, v);
+    return keys.map((k) => memo?.get(k) ?? found.get(k));
   }
 
   /** A cached answer served: counted, and refreshed in the background once past its TTL. */
