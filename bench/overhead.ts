@@ -198,6 +198,8 @@ class ServerChild<Start = unknown> {
     const child = fork(script, [], {
       cwd: PROJECT_ROOT,
       execArgv: ['--import', 'tsx', '--expose-gc'],
+      // As deployed (the Dockerfile sets it): graphql-js skips its development-mode checks. Both servers alike.
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerChild<Start>(child);
