@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    reporters: ['default'],
+    // The canary reporter fails the run if a secret the gateway holds was ever printed or reported.
+    reporters: ['default', './test/helpers/canary-reporter.ts'],
   },
 });
