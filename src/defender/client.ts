@@ -194,7 +194,7 @@ export class DefenderClient {
       ...(owner.tokens && { tokens: owner.tokens }),
     };
     const refresh = this.#token(scope)
-      .then((token) => this.#fetchOnce(this.urlFor(request), token, scope))
+      .then((token) => this.#fetchOnce(api, this.urlFor(request), token, scope))
       .then(async (answer) => {
         if (answer.status === 429) {
           this.options.limiter.pause(api, answer.retryAfterMs);
@@ -255,7 +255,7 @@ export class DefenderClient {
       try {
         const { token, waitedMs } = await this.#admit(api, scope);
         scope.stats.limiterWaitMs += waitedMs;
-        const answer = await this.#fetchOnce(url, token, scope);
+        const answer = await this.#fetchOnce(api, url, token, scope);
         if (answer.status !== 429) return answer;
         this.options.limiter.pause(api, answer.retryAfterMs);
         if (++throttles > maxThrottleRetries) {
@@ -337,6 +337,7 @@ export class DefenderClient {
   }
 
   async #fetchOnce(
+    api: DefenderApi,
     url: URL,
     token: string,
     scope: CallScope,
@@ -359,14 +360,23 @@ export class DefenderClient {
       const text = await response.text().catch((error: unknown) => {
         throw new RetryableFailure('body interrupted', { cause: error });
       });
+      let body: unknown;
       try {
-        return { status: 200, body: JSON.parse(text) as unknown };
+        body = JSON.parse(text) as unknown;
       } catch {
         throw new GatewayError(
           ErrorCode.UpstreamBadResponse,
           'Defender answered something that is not JSON.',
         );
       }
+      // Checked before anything is cached or shared: an answer of the wrong shape is never served again.
+      if (!hasDocumentedShape(api, body)) {
+        throw new GatewayError(
+          ErrorCode.UpstreamBadResponse,
+          'Defender answered something that is not the documented shape.',
+        );
+      }
+      return { status: 200, body };
     }
     await response.body?.cancel();
     if (status === 404) return { status: 404 };
@@ -410,4 +420,20 @@ export function retryAfterMs(header: string | null, now = Date.now()): number {
 
 function withoutTime(stored: StoredAnswer): CachedAnswer {
   return stored.status === 200 ? { status: 200, body: stored.body } : { status: 404 };
+}
+
+/** Routes answering one entity; every other route answers an OData collection (`{ value: [...] }`). */
+const ENTITY_APIS: ReadonlySet<DefenderApi> = new Set([
+  'machines/{id}',
+  'alerts/{id}',
+  'alerts/{id}/user',
+  'alerts/{id}/machine',
+]);
+
+function hasDocumentedShape(api: DefenderApi, body: unknown): boolean {
+  const isEntity = (v: unknown) =>
+    typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+  if (ENTITY_APIS.has(api)) return isEntity(body);
+  const value = typeof body === 'object' && body !== null ? (body as { value?: unknown }).value : undefined;
+  return Array.isArray(value) && value.every(isEntity);
 }

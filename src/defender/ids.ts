@@ -47,6 +47,8 @@ export interface UserKey {
 
 /** `domain\name`, a bare account name, or a UPN `name@domain`: Defender's user routes want the bare name. */
 export function parseUserKey(input: string): UserKey {
+  // A lone surrogate cannot be percent-encoded into a URL.
+  if (!input.isWellFormed()) throw invalidUser(input);
   const trimmed = input.trim();
   const backslash = trimmed.indexOf('\\');
   const at = trimmed.lastIndexOf('@');

@@ -48,7 +48,9 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?
 export function stringLiteral(value: string): string {
   if (value.length > MAX_STRING)
     throw badUserInput(`A filter value is longer than ${MAX_STRING} characters.`);
-  if (/\p{Cc}/u.test(value)) throw badUserInput('A filter value contains a control character.');
+  if (/\p{Cc}/u.test(value) || !value.isWellFormed()) {
+    throw badUserInput('A filter value contains a control character or a lone surrogate.');
+  }
   return `'${value.replaceAll("'", "''")}'`;
 }
 

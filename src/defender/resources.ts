@@ -51,14 +51,44 @@ export async function listAlerts(
   return { items };
 }
 
-/** A machine by id or computer name; null when Defender answers 404. */
-export async function getMachine(
+/**
+ * Machines by computer name, in the order asked, null where none has that name. Names never go into the path:
+ * `machines/{name}` would let a name such as `findbytag` reach another API. They go as one
+ * `$filter=computerDnsName in (…)` call per chunk, matched case-insensitively, and each machine found is cached
+ * as its own by id.
+ */
+export async function getMachinesByNames(
   client: DefenderClient,
-  idOrName: string,
+  names: readonly string[],
+  chunkSize: number,
   scope: CallScope,
-): Promise<MachineDto | null> {
-  const answer = await client.get({ api: 'machines/{id}', id: idOrName }, scope);
-  return answer.status === 404 ? null : entity<MachineDto>(answer);
+): Promise<(MachineDto | null)[]> {
+  const distinct = [...new Set(names.map((n) => n.toLowerCase()))];
+  const found = new Map<string, MachineDto>();
+  const chunks = [];
+  for (let i = 0; i < distinct.length; i += chunkSize) chunks.push(distinct.slice(i, i + chunkSize));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      const request = machinesByNameRequest(chunk);
+      const answer = await client.get(request, scope);
+      const machines = answer.status === 404 ? [] : collection<MachineDto>(answer);
+      // Re-onboarded devices can leave duplicate records under one name: Defender's first answer wins.
+      for (const m of machines) {
+        const name = m.computerDnsName?.toLowerCase();
+        if (name && !found.has(name)) found.set(name, m);
+      }
+      if (!answer.fromCache) await primeMachines(client, machines, scope);
+    }),
+  );
+  return names.map((n) => found.get(n.toLowerCase()) ?? null);
+}
+
+/** The request for one chunk of machines by name (lower-cased, in the order given). */
+export function machinesByNameRequest(names: readonly string[]): DefenderRequest {
+  return {
+    api: 'machines',
+    query: { $filter: isIn('computerDnsName', names), $top: String(names.length * 2) },
+  };
 }
 
 /**

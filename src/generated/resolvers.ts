@@ -517,8 +517,8 @@ export type LoggedOnUser = {
  *
  * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
  * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
- * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one `GET /api/machines/{name}` each,
- * unless cached). A reference to a machine Defender does not return resolves to null.
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one
+ * `GET /api/machines?$filter=computerDnsName in (…)` per 50 names). A reference to a machine Defender does not return resolves to null.
  */
 export type Machine = {
   __typename?: 'Machine';
@@ -760,8 +760,10 @@ export type Query = {
    */
   alerts: AlertConnection;
   /**
-   * One machine by its Defender id or its computer name. Costs one call to `GET /api/machines/{id}` unless
-   * cached. Null when Defender answers 404 (no such machine, or one the caller may not see).
+   * One machine by its Defender id or its full computer name. An id costs one call to `GET /api/machines/{id}`
+   * unless cached (several ids in one operation are batched into `$filter=id in (…)` calls); a name costs one
+   * `GET /api/machines?$filter=computerDnsName in (…)` call per 50 names (a name never goes into the path). Null
+   * when Defender has no such machine, or one the caller may not see.
    */
   machine?: Maybe<Machine>;
   /** A page of machines, in Defender's order. Costs one call to `GET /api/machines` per page unless cached. */

@@ -165,10 +165,11 @@ class Planner {
   async query(selection: SelectionSetNode): Promise<void> {
     const fields = this.#collect('Query', selection);
     const machineIds: { id: string; field: FieldNode }[] = [];
+    const machineNames: { id: string; field: FieldNode }[] = [];
     const alertIds: { id: string; field: FieldNode }[] = [];
     for (const field of fields) {
       try {
-        await this.#root(field, machineIds, alertIds);
+        await this.#root(field, machineIds, machineNames, alertIds);
       } catch (error) {
         // A bad id or filter fails its own field, with no call; the rest of the operation is still estimated.
         if (!(error instanceof GatewayError && error.code === ErrorCode.BadUserInput)) throw error;
@@ -180,6 +181,16 @@ class Planner {
         partial: false,
       }),
     );
+    // Names always go as batched `computerDnsName in (…)` filters on the list route, one call per chunk.
+    const names = [...new Set(machineNames.map((n) => n.id))];
+    const chunks = Math.ceil(names.length / this.options.batchSize);
+    if (chunks > 0) this.#add('machines', chunks, chunks);
+    for (const { field } of machineNames) {
+      await this.machines(field, {
+        entities: { kind: 'unknown', lo: 0, hi: 1, mayRepeat: false },
+        partial: false,
+      });
+    }
     await this.#lookups('alerts/{id}', 'alerts', alertIds, (field, answer) =>
       this.alerts(field, {
         entities: one(answer, (body) => ({ alert: body as AlertDto, evidenceOmitted: false })),
@@ -192,6 +203,7 @@ class Planner {
   async #root(
     field: FieldNode,
     machineIds: { id: string; field: FieldNode }[],
+    machineNames: { id: string; field: FieldNode }[],
     alertIds: { id: string; field: FieldNode }[],
   ): Promise<void> {
     const args = this.#args('Query', field);
@@ -199,15 +211,7 @@ class Planner {
       case 'machine': {
         const key = parseMachineKey(args['id'] as string);
         if (key.kind === 'id') machineIds.push({ id: key.value, field });
-        else {
-          const request = { api: 'machines/{id}', id: key.value } as const;
-          const [answer] = await this.options.lookup([request]);
-          if (!answer) this.#add(request.api, 1, 1, keyOf(request));
-          await this.machines(field, {
-            entities: one(answer, (body) => ({ partial: false, machine: body as MachineDto }) as const),
-            partial: false,
-          });
-        }
+        else machineNames.push({ id: key.value.toLowerCase(), field });
         break;
       }
       case 'alert':

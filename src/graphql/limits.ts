@@ -11,7 +11,7 @@ export const QUERY_LIMITS = {
   maxDepth: 10,
   maxAliases: 15,
   maxDirectives: 50,
-  maxTokens: 2_000,
+  maxTokens: 1_000,
   /** Request body, in bytes; larger is 413 before parsing. */
   maxBodyBytes: 100_000,
 } as const;

@@ -3,7 +3,7 @@ import type { CallScope, DefenderClient } from '../defender/client.js';
 import {
   getAlertUser,
   getAlertsByIds,
-  getMachine,
+  getMachinesByNames,
   getMachineAlerts,
   getMachineLogonUsers,
   getMachinesByIds,
@@ -46,7 +46,13 @@ export function createLoaders(client: DefenderClient, scope: CallScope, batchSiz
 
   return {
     machineById: batched((ids) => getMachinesByIds(client, ids, batchSize, scope)),
-    machineByName: perKey((name) => getMachine(client, name, scope), lower),
+    machineByName: new DataLoader<string, MachineDto | null, string>(
+      (names) =>
+        getMachinesByNames(client, names, batchSize, scope).catch((error: unknown) =>
+          names.map(() => toError(error)),
+        ),
+      { cacheKeyFn: lower },
+    ),
     alertById: batched((ids) => getAlertsByIds(client, ids, batchSize, scope)),
     alertUser: perKey((id) => getAlertUser(client, id, scope)),
     machineLogonUsers: perKey((id) => getMachineLogonUsers(client, id, scope)),

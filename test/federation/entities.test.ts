@@ -140,7 +140,7 @@ describe('_entities', () => {
     ).toEqual([...names].map((name) => `users/{id}/machines ${name}`).sort());
   });
 
-  it('resolves machines by computer name, one call each', async () => {
+  it('resolves machines by computer name in one batched filter call, never with a name in the path', async () => {
     gw = await startTestGateway();
     const machines = gw.sim.tenant.machines.filter((m) => m.computerDnsName).slice(0, 3);
     const res = await entities(
@@ -149,9 +149,8 @@ describe('_entities', () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data!._entities!.map((e) => e!['id'])).toEqual(machines.map((m) => m.id));
-    expect(callKeys(gw.sim.calls).sort()).toEqual(
-      machines.map((m) => `machines/{id} ${m.computerDnsName}`).sort(),
-    );
+    const names = machines.map((m) => `'${m.computerDnsName!.toLowerCase()}'`).join(',');
+    expect(callKeys(gw.sim.calls)).toEqual([`machines?$filter=computerDnsName in (${names})&$top=6`]);
   });
 
   it('answers null for a machine or alert Defender does not have, within the same batch', async () => {
