@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
   readonly simulator?: Partial<SimulatorOptions>;
   /** The gateway's limit windows. Default: Defender's. */
   readonly rateLimits?: readonly RateLimitWindow[];
+  /** The limiter's safety margin per window (ms). Default: the limiter's own. */
+  readonly limiterMarginMs?: number;
   readonly client?: Partial<Omit<DefenderClientOptions, 'baseUrl' | 'tokens' | 'limiter' | 'cache'>>;
   readonly server?: Partial<Omit<ServerDeps, 'client' | 'limiter'>>;
   readonly cacheTtlMs?: number;
@@ -44,7 +46,11 @@ export interface TestGatewayOptions {
 /** The gateway as `npm start` builds it, against an in-process simulator, listening on a free port. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const sim = await testSimulator(options.simulator);
-  const limiter = new LocalRateLimiter(options.rateLimits ?? parseRateLimits('100/60s,1500/3600s'));
+  const margin = options.limiterMarginMs;
+  const limiter = new LocalRateLimiter(
+    options.rateLimits ?? parseRateLimits('100/60s,1500/3600s'),
+    margin === undefined ? {} : { marginMs: () => margin },
+  );
   const client = new DefenderClient({
     baseUrl: new URL(sim.url),
     tokens: new StaticTokenProvider(TOKEN),
