@@ -37,6 +37,8 @@ export interface BenchGatewayOptions {
   readonly cacheTtlMs: number;
   /** Most Defender calls one operation may need (MAX_OPERATION_CALLS). Default: {@link BENCH_MAX_OPERATION_CALLS}. */
   readonly maxOperationCalls?: number;
+  /** Reuse identical operations' results (the default of `npm start`); false measures execution over cached answers. */
+  readonly responseCache?: boolean;
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -72,6 +74,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     machineBatchSize: 50,
     maxPageSize: 500,
     maxOperationCalls: options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS,
+    responseCache: options.responseCache ?? true,
   });
   const url = await server.listen(0, '127.0.0.1');
   return {

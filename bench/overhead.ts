@@ -58,9 +58,13 @@ export interface ServerLoad {
 export interface OverheadResult {
   readonly options: OverheadOptions;
   readonly gateway: ServerLoad;
+  /** The gateway with its response cache off: every request executes over cached upstream answers. */
+  readonly gatewayExecuting: ServerLoad;
   readonly baseline: ServerLoad;
   /** Gateway requests/s over baseline requests/s. */
   readonly throughputRatio: number;
+  /** The same with the response cache off. */
+  readonly executingRatio: number;
   /** `extensions.upstream` of the gateway's answer once warm (calls should be 0). */
   readonly warmUpstream: UpstreamExtension | undefined;
   /** Error codes of the gateway's warm answer (none expected). */
@@ -70,6 +74,22 @@ export interface OverheadResult {
   /** The baseline answers the same data as the gateway. */
   readonly sameAnswer: boolean;
   readonly answerBytes: number;
+}
+
+/** The gateway with its response cache off, warmed, under the same load: execution over cached answers. */
+async function loadExecutingGateway(simulatorUrl: string, options: OverheadOptions): Promise<ServerLoad> {
+  const child = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
+    simulatorUrl,
+    rateLimits: options.rateLimits,
+    cacheTtlMs: 3_600_000,
+    responseCache: false,
+  });
+  try {
+    await postQuery(child.url, options.query.query);
+    return await loadServer('gateway, response cache off', child, options);
+  } finally {
+    await child.stop();
+  }
 }
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -83,10 +103,12 @@ const PROJECT_ROOT = here('..');
 export async function measureOverhead(options: OverheadOptions): Promise<OverheadResult> {
   const sim = await startSimulator({ seed: options.seed, rateLimits: parseRateLimits(options.rateLimits) });
   try {
+    const gatewayExecuting = await loadExecutingGateway(sim.url, options);
     const gatewayChild = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
       simulatorUrl: sim.url,
       rateLimits: options.rateLimits,
       cacheTtlMs: 3_600_000,
+      responseCache: true,
     });
     let warm: GraphQLAnswer;
     let warmErrors: string[];
@@ -122,8 +144,10 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     return {
       options,
       gateway,
+      gatewayExecuting,
       baseline,
       throughputRatio: gateway.requestsPerSecond / baseline.requestsPerSecond,
+      executingRatio: gatewayExecuting.requestsPerSecond / baseline.requestsPerSecond,
       warmUpstream: warm.extensions?.upstream,
       warmErrors,
       upstreamCallsDuringLoad,

@@ -152,8 +152,8 @@ export function overheadSection(o: OverheadResult): Section {
   return {
     tables: `## Gateway overhead\n\n${table(
       ['server', 'requests/s', 'p50', 'p99', 'mean', 'requests', 'non-2xx / errors / timeouts'],
-      [row(o.gateway), row(o.baseline)],
-    )}\n\nThroughput ratio gateway / baseline: **${o.throughputRatio.toFixed(2)}**${cachedWarning(o)}`,
+      [row(o.gateway), row(o.gatewayExecuting), row(o.baseline)],
+    )}\n\nThroughput ratio gateway / baseline: **${o.throughputRatio.toFixed(2)}** (with the response cache off, every request executing over cached upstream answers: ${o.executingRatio.toFixed(2)})${cachedWarning(o)}`,
     notes: [
       `Query \`${o.options.query.name}\` (answer ${(o.answerBytes / 1024).toFixed(1)} KiB), fully cached: warm`,
       `\`extensions.upstream\` ${upstream(o.warmUpstream)}; calls that reached the simulator during the gateway's load:`,

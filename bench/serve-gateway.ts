@@ -7,6 +7,7 @@ export interface GatewayChildConfig {
   readonly simulatorUrl: string;
   readonly rateLimits: string;
   readonly cacheTtlMs: number;
+  readonly responseCache: boolean;
 }
 
 /** The real gateway (`createServer`, fastify, Apollo, DataLoaders, cache, limiter) in its own process. */
@@ -16,6 +17,7 @@ serveInChild<GatewayChildConfig>(async (config) => {
     rateLimits: parseRateLimits(config.rateLimits),
     requestDeadlineMs: 15_000,
     cacheTtlMs: config.cacheTtlMs,
+    responseCache: config.responseCache,
   });
   return gateway.url;
 });

@@ -13,6 +13,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { inlineTracePlugin, routerOnly, subgraphSchema } from './graphql/federation.js';
 import { createLoaders } from './graphql/loaders.js';
 import { upstreamPlugin } from './graphql/upstream-plugin.js';
+import { ResponseCache } from './graphql/response-cache.js';
 import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
@@ -39,6 +40,8 @@ export interface ServerDeps {
   readonly hideSchemaSuggestions?: boolean;
   /** Accept batched HTTP requests (a JSON array of operations). Default false. */
   readonly allowBatchedRequests?: boolean;
+  /** Reuse an identical operation's result while its upstream answers are fresh. Default true. */
+  readonly responseCache?: boolean;
 }
 
 export interface GatewayServer {
@@ -77,6 +80,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     plugins: [
       fastifyApolloDrainPlugin(app),
       upstreamPlugin({
+        ...(deps.responseCache !== false && { responseCache: new ResponseCache() }),
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,

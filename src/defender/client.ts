@@ -25,6 +25,11 @@ export interface UpstreamStats {
   staleHits: number;
   /** Time spent queued in the rate limiter, summed over calls (ms). */
   limiterWaitMs: number;
+  /**
+   * Epoch ms until which every answer this operation used stays fresh (Infinity when it used none): how long
+   * its result may be reused. Something that is not an upstream answer sets it to 0.
+   */
+  freshUntil: number;
   readonly byApi: Partial<Record<DefenderApi, { calls: number; cacheHits: number }>>;
 }
 
@@ -34,6 +39,7 @@ export const newStats = (): UpstreamStats => ({
   sharedCalls: 0,
   staleHits: 0,
   limiterWaitMs: 0,
+  freshUntil: Number.POSITIVE_INFINITY,
   byApi: {},
 });
 
@@ -119,13 +125,17 @@ export class DefenderClient {
     const shared = this.#inFlight.get(key);
     if (shared) {
       scope.stats.sharedCalls++;
-      return shared;
+      const answer = await shared;
+      scope.stats.freshUntil = Math.min(scope.stats.freshUntil, Date.now() + this.options.ttlMs(request.api));
+      return answer;
     }
     const call = this.#fetchWithRetries(request.api, url, scope).then(async (answer) => {
       await this.#store(request.api, key, answer);
       return answer;
     });
-    return this.#track(key, call);
+    const answer = await this.#track(key, call);
+    scope.stats.freshUntil = Math.min(scope.stats.freshUntil, Date.now() + this.options.ttlMs(request.api));
+    return answer;
   }
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
@@ -173,7 +183,9 @@ export class DefenderClient {
   /** A cached answer served: counted, and refreshed in the background once past its TTL. */
   #served(request: DefenderRequest, key: string, stored: StoredAnswer, scope: CallScope): CachedAnswer {
     countHit(scope.stats, request.api);
-    if (Date.now() - stored.storedAt >= this.options.ttlMs(request.api)) {
+    const freshUntil = stored.storedAt + this.options.ttlMs(request.api);
+    scope.stats.freshUntil = Math.min(scope.stats.freshUntil, freshUntil);
+    if (Date.now() >= freshUntil) {
       scope.stats.staleHits++;
       this.#refresh(request, key, scope);
     }
@@ -280,6 +292,11 @@ export class DefenderClient {
         });
       }
     }
+  }
+
+  /** The identity calls of this scope go out as (cache partitions follow it). */
+  identityOf(scope: CallScope): string {
+    return this.#tokens(scope).identity;
   }
 
   #tokens(scope: CallScope): TokenProvider {

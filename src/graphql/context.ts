@@ -2,6 +2,7 @@ import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { UpstreamLimiter } from '../defender/limiter.js';
 import type { CostEstimate } from './cost.js';
 import type { Loaders } from './loaders.js';
+import type { CachedResponse } from './response-cache.js';
 
 /** What every resolver gets for one operation. */
 export interface GraphQLContext {
@@ -14,4 +15,8 @@ export interface GraphQLContext {
   readonly maxPageSize: number;
   /** What the operation can cost, estimated before execution. */
   estimate?: CostEstimate;
+  /** Where this operation's result is kept in the response cache, when it may be. */
+  responseKey?: string;
+  /** A stored result this operation is answered with, without executing. */
+  cachedResponse?: CachedResponse;
 }

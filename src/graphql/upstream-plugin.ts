@@ -1,12 +1,19 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { FormattedExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { DEFENDER_APIS } from '../defender/apis.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import type { CostEstimate } from './cost.js';
 import { estimateCost } from './cost.js';
+import { ResponseCache } from './response-cache.js';
 
 export interface UpstreamPluginOptions {
+  /** Results of operations, reused while their upstream answers are fresh; absent disables it. */
+  readonly responseCache?: ResponseCache;
+  /** Longest a result built from no upstream answer at all is reused (ms). Default 60 s. */
+  readonly maxResponseAgeMs?: number;
   /** Most Defender calls one operation may need; more is QUERY_TOO_EXPENSIVE before any call. */
   readonly maxOperationCalls: number;
   readonly batchSize: number;
@@ -23,8 +30,22 @@ export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlug
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operationName, request, contextValue }) {
+        async didResolveOperation({ document, operationName, request, contextValue, queryHash, operation }) {
           const { scope, client, limiter } = contextValue;
+          if (options.responseCache && operation?.operation === 'query') {
+            const key = ResponseCache.keyFor(
+              client.identityOf(scope),
+              queryHash,
+              operationName ?? undefined,
+              request.variables,
+            );
+            contextValue.responseKey = key;
+            const stored = scope.fresh ? undefined : options.responseCache.get(key);
+            if (stored) {
+              contextValue.cachedResponse = stored;
+              return;
+            }
+          }
           const estimate = await estimateCost(document, operationName, request.variables, {
             lookup: scope.fresh
               ? async (requests) => requests.map(() => undefined)
@@ -57,8 +78,35 @@ export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlug
           }
         },
 
+        async responseForOperation({ contextValue }) {
+          const stored = contextValue.cachedResponse;
+          if (!stored) return null;
+          return {
+            http: { headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { data: stored.data } },
+          };
+        },
+
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single' || !contextValue?.scope) return;
+          const stored = contextValue.cachedResponse;
+          if (stored) {
+            response.body.singleResult.extensions = {
+              ...response.body.singleResult.extensions,
+              upstream: {
+                calls: 0,
+                cacheHits: stored.answers,
+                sharedCalls: 0,
+                staleHits: 0,
+                limiterWaitMs: 0,
+                responseCacheHit: true,
+                estimate: { min: 0, max: 0 },
+                byApi: {},
+              },
+            };
+            return;
+          }
+          keepResult(response.body.singleResult, contextValue, options);
           const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = contextValue.scope.stats;
           const estimate = contextValue.estimate;
           const apis = new Set([...Object.keys(byApi), ...Object.keys(estimate?.byApi ?? {})]) as Set<
@@ -90,6 +138,22 @@ export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlug
       };
     },
   };
+}
+
+/** Keeps an error-free result while all it was built from is fresh, for identical operations to reuse. */
+function keepResult(
+  result: FormattedExecutionResult,
+  context: GraphQLContext,
+  options: UpstreamPluginOptions,
+): void {
+  const { responseCache } = options;
+  const key = context.responseKey;
+  if (!responseCache || key === undefined || result.errors?.length || !result.data) return;
+  const now = Date.now();
+  const { freshUntil, calls, cacheHits, sharedCalls, staleHits } = context.scope.stats;
+  if (staleHits > 0) return;
+  const validUntil = Math.min(freshUntil, now + (options.maxResponseAgeMs ?? 60_000));
+  responseCache.set(key, { data: result.data, validUntil, answers: calls + cacheHits + sharedCalls }, now);
 }
 
 /** An operation refused before execution, with what it would have cost. */
