@@ -47,7 +47,7 @@ query AlertQueue {
 
 const MACHINE = `# A device and its alerts, by id or computer name (take one from the alert queue's results).
 query Machine {
-  machine(id: "desktop-8k2j4lq.contoso.local") {
+  machine(id: "laptop-aglrvfh.ad.woodgrove.com") {
     id
     osPlatform
     lastSeen
@@ -66,7 +66,7 @@ query Machine {
 
 const USER = `# An account, as domain\\name, a bare account name or a UPN (of which the part before @ is used).
 query User {
-  user(id: "contoso\\\\jdoe") {
+  user(id: "europe\\\\adm-isaiah.thomas") {
     accountName
     machines {
       computerDnsName
