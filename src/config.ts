@@ -4,6 +4,8 @@ import type { RateLimitWindow } from './rate-limits.js';
 import { parseRateLimits } from './rate-limits.js';
 import type { StandaloneConfig } from './simulator/config.js';
 import { readSimulatorEnv } from './simulator/config.js';
+import type { LogLevel } from './ops/logger.js';
+import { LOG_LEVELS } from './ops/logger.js';
 
 /** How the gateway authenticates to Defender. */
 export type DefenderCredentials =
@@ -58,6 +60,8 @@ export interface Config {
   readonly allowBatchedRequests: boolean;
   /** `ROUTER_SECRET`: the federation router's shared secret; when set, `/graphql` requires it. Default unset. */
   readonly routerSecret?: string;
+  /** `LOG_LEVEL`: the JSON logs' threshold (fatal, error, warn, info, debug, trace, silent). Default info. */
+  readonly logLevel: LogLevel;
 }
 
 export type InboundAuth =
@@ -186,8 +190,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: bool('GRAPHQL_INTROSPECTION', !production),
     hideSchemaSuggestions: production,
     allowBatchedRequests: bool('GRAPHQL_BATCHING', false),
+    logLevel: parseLogLevel(read('LOG_LEVEL'), fail),
     ...parseRouterSecret(read('ROUTER_SECRET'), fail),
   });
+}
+
+function parseLogLevel(raw: string | undefined, fail: (name: string, message: string) => never): LogLevel {
+  if (raw === undefined) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw))
+    fail('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  return raw as LogLevel;
 }
 
 /** The router's shared secret goes in a header as it is: visible ASCII, and long enough not to be guessed. */

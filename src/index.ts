@@ -7,6 +7,9 @@ import type { TokenProvider } from './defender/token.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './defender/token.js';
 import { JwtAuthenticator } from './auth/jwt.js';
 import { OboTokenProviders } from './defender/obo.js';
+import { createLogger } from './ops/logger.js';
+import { createMetrics } from './ops/metrics.js';
+import { shutdown } from './ops/shutdown.js';
 import { createServer } from './server.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
 import { startSimulator } from './simulator/server.js';
@@ -20,6 +23,7 @@ try {
   console.error(`defender-graph: bad configuration: ${error.message}`);
   process.exit(2);
 }
+const logger = createLogger(config.logLevel);
 
 let baseUrl = config.defenderUrl;
 let tokens: TokenProvider;
@@ -30,7 +34,7 @@ if (!baseUrl) {
   closeSimulator = () => simulator.close();
   const token = config.simulator.options.tokens[0]?.token ?? DEFAULT_SIMULATOR_TOKEN;
   tokens = new StaticTokenProvider(token, 'embedded-simulator');
-  console.log(`defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`);
+  logger.info(`defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`);
 } else if (config.credentials.kind === 'msal') {
   // On behalf of callers, the application's own identity must never be used, even by mistake.
   tokens =
@@ -44,7 +48,7 @@ if (!baseUrl) {
 }
 
 if (config.auth.mode === 'none') {
-  console.warn(
+  logger.warn(
     'defender-graph: AUTH_MODE=none: every caller is trusted; use AUTH_MODE=jwt in front of a real Defender',
   );
 }
@@ -65,6 +69,7 @@ const obo =
     : undefined;
 
 const limiter = new LocalRateLimiter(config.rateLimits);
+const metrics = createMetrics({ limiter });
 const client = new DefenderClient({
   baseUrl,
   tokens,
@@ -73,7 +78,8 @@ const client = new DefenderClient({
   ttlMs: (api) => config.cacheTtlMs[api],
   staleMs: config.cacheStaleMs,
   onBackgroundError: (error) =>
-    console.warn(`defender-graph: a background cache refresh failed: ${(error as Error).name}`),
+    logger.warn({ error: (error as Error).name }, 'defender-graph: a background cache refresh failed'),
+  observer: metrics.observer,
   timeoutMs: config.upstreamTimeoutMs,
   maxRetries: config.upstreamRetries,
   maxThrottleRetries: 2,
@@ -91,16 +97,26 @@ const server = await createServer({
   allowBatchedRequests: config.allowBatchedRequests,
   ...(authenticator && { authenticator }),
   ...(obo && { obo }),
+  metrics,
+  logger,
 });
 await server.listen(config.port);
-console.log(`defender-graph: GraphQL on http://localhost:${config.port}/graphql`);
+logger.info({ port: config.port }, `defender-graph: GraphQL on http://localhost:${config.port}/graphql`);
 
+/** Kubernetes kills at 30 s: whatever happens, the process is gone well before. */
+const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_DEADLINE_MS = 20_000;
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    limiter.close();
-    void server
-      .close()
-      .then(closeSimulator)
-      .then(() => process.exit(0));
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      logger.error('defender-graph: shutdown did not finish in time, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    void shutdown({ server, limiter, closeOthers: closeSimulator, logger }, signal, {
+      gracePeriodMs: SHUTDOWN_GRACE_MS,
+    }).then(() => process.exit(0));
   });
 }

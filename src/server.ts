@@ -18,6 +18,11 @@ import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
 import { authenticationHook } from './http/auth.js';
+import type { Logger } from './ops/logger.js';
+import { requestIdFor } from './ops/logger.js';
+import type { GatewayMetrics } from './ops/metrics.js';
+import { createMetrics } from './ops/metrics.js';
+import { operationsPlugin } from './ops/operations-plugin.js';
 
 export interface ServerDeps {
   readonly client: DefenderClient;
@@ -42,12 +47,20 @@ export interface ServerDeps {
   readonly allowBatchedRequests?: boolean;
   /** Reuse an identical operation's result while its upstream answers are fresh. Default true. */
   readonly responseCache?: boolean;
+  /** Served at `/metrics`; give its `observer` to the client. Default: fresh metrics without upstream series. */
+  readonly metrics?: GatewayMetrics;
+  /** One JSON line per GraphQL operation. Default: no request logs. */
+  readonly logger?: Logger;
 }
 
 export interface GatewayServer {
   readonly app: FastifyInstance;
   /** Listens on `port` (0 for any) on `host`; resolves to the base URL. */
   listen(port: number, host?: string): Promise<string>;
+  /** `/readyz` answers 503 from now on (shutdown has begun); everything else still works. */
+  markDraining(): void;
+  /** Destroys every open connection, idle or not (the end of a shutdown's grace period). */
+  forceCloseConnections(): void;
   close(): Promise<void>;
 }
 
@@ -56,12 +69,28 @@ export interface GatewayServer {
  * dependencies, so tests build exactly what `npm start` runs.
  */
 export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
-  const app = Fastify({ logger: false, bodyLimit: QUERY_LIMITS.maxBodyBytes });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: QUERY_LIMITS.maxBodyBytes,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+  });
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  // The id travels to Apollo's plugins in the request headers, and back to the client in the response's.
+  app.addHook('onRequest', async (request, reply) => {
+    request.headers['x-request-id'] = request.id;
+    void reply.header('x-request-id', request.id);
+  });
   // Before every other hook: without the router's secret, nothing of /graphql answers, not even GraphiQL.
   if (deps.routerSecret !== undefined) app.addHook('onRequest', routerOnly(deps.routerSecret));
   // First of the hooks: a browser's GET /graphql gets the GraphiQL page, which needs no token (its queries do).
   registerGraphiQL(app);
-  let ready = false;
+  let state: 'starting' | 'ready' | 'draining' = 'starting';
+  // Once draining, a finished request closes its connection: a kept-alive one would hold close() to the end of
+  // the grace period.
+  app.addHook('onSend', async (_, reply) => {
+    if (state === 'draining') void reply.header('connection', 'close');
+  });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
   const limits = queryLimits({ hideSuggestions });
 
@@ -88,15 +117,20 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),
+      operationsPlugin({ metrics, ...(deps.logger && { logger: deps.logger }) }),
     ],
   });
   await apollo.start();
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
-    if (!ready) return reply.code(503).send({ status: 'starting' });
+    if (state !== 'ready') return reply.code(503).send({ status: state });
     return { status: 'ready' };
   });
+  // Counts and durations only: no label holds a caller's data, so it needs no authentication.
+  app.get('/metrics', async (_, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   if (deps.authenticator) {
     const obo = deps.obo;
@@ -145,13 +179,19 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     app,
     async listen(port, host = '0.0.0.0') {
       await app.listen({ port, host });
-      ready = true;
+      if (state === 'starting') state = 'ready';
       const address = app.server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
       return `http://127.0.0.1:${actual}`;
     },
+    markDraining() {
+      state = 'draining';
+    },
+    forceCloseConnections() {
+      app.server.closeAllConnections();
+    },
     async close() {
-      ready = false;
+      state = 'draining';
       await app.close();
       await apollo.stop();
     },

@@ -67,6 +67,19 @@ export interface CallScope {
   readonly seen?: Map<string, StoredAnswer>;
 }
 
+/**
+ * Told of what the client does, for metrics; every hook is optional and must not throw. Absent, nothing is
+ * told and nothing changes.
+ */
+export interface UpstreamObserver {
+  /** One HTTP request to Defender ended: its status, or `error` (network, timeout, interrupted body). */
+  onCall?(api: DefenderApi, status: number | 'error', durationMs: number): void;
+  /** A cache read for a client's call: fresh hit, hit past its TTL (`stale`), or miss. */
+  onCacheLookup?(api: DefenderApi, result: 'hit' | 'miss' | 'stale'): void;
+  /** A call was admitted by the rate limiter after waiting this long (0 when a slot was free). */
+  onLimiterWait?(api: DefenderApi, waitedMs: number): void;
+}
+
 export interface DefenderClientOptions {
   /** Base URL without `/api`, e.g. `https://api.security.microsoft.com`. */
   readonly baseUrl: URL;
@@ -82,6 +95,8 @@ export interface DefenderClientOptions {
   readonly staleMs?: number;
   /** Told of background refreshes that failed (logged by the caller; never a client's concern). */
   readonly onBackgroundError?: (error: unknown) => void;
+  /** Told of calls, cache reads and limiter waits (metrics). Default: none. */
+  readonly observer?: UpstreamObserver;
   /** Per-call timeout (ms). */
   readonly timeoutMs: number;
   /** Retries after a 5xx, a timeout or a network error. */
@@ -121,6 +136,7 @@ export class DefenderClient {
     if (!scope.fresh) {
       const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
       if (stored) return { ...this.#served(request, key, stored, scope), fromCache: true };
+      this.options.observer?.onCacheLookup?.(request.api, 'miss');
     }
     const shared = this.#inFlight.get(key);
     if (shared) {
@@ -153,9 +169,11 @@ export class DefenderClient {
     if (scope.fresh) return requests.map(() => undefined);
     const keys = requests.map((r) => this.cacheKeyFor(r, scope));
     const stored = await this.#read(keys, scope);
-    return stored.map((answer, i) =>
-      answer ? this.#served(requests[i]!, keys[i]!, answer, scope) : undefined,
-    );
+    return stored.map((answer, i) => {
+      if (answer) return this.#served(requests[i]!, keys[i]!, answer, scope);
+      this.options.observer?.onCacheLookup?.(requests[i]!.api, 'miss');
+      return undefined;
+    });
   }
 
   /** What the cache holds for these requests, stale or not, counted nowhere: for estimates before execution. */
@@ -185,7 +203,9 @@ export class DefenderClient {
     countHit(scope.stats, request.api);
     const freshUntil = stored.storedAt + this.options.ttlMs(request.api);
     scope.stats.freshUntil = Math.min(scope.stats.freshUntil, freshUntil);
-    if (Date.now() >= freshUntil) {
+    const stale = Date.now() >= freshUntil;
+    this.options.observer?.onCacheLookup?.(request.api, stale ? 'stale' : 'hit');
+    if (stale) {
       scope.stats.staleHits++;
       this.#refresh(request, key, scope);
     }
@@ -324,6 +344,7 @@ export class DefenderClient {
     try {
       const token = await this.#token(scope);
       const { waitedMs } = await this.options.limiter.acquire(api, scope);
+      this.options.observer?.onLimiterWait?.(api, waitedMs);
       return { token, waitedMs };
     } catch (error) {
       stats.calls--;
@@ -361,6 +382,7 @@ export class DefenderClient {
   ): Promise<CachedAnswer | { status: 429; retryAfterMs: number }> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = scope.signal ? AbortSignal.any([scope.signal, timeout]) : timeout;
+    const started = performance.now();
     let response: Response;
     try {
       response = await this.#fetch(url, {
@@ -369,10 +391,12 @@ export class DefenderClient {
         signal,
       });
     } catch (error) {
+      this.options.observer?.onCall?.(api, 'error', performance.now() - started);
       if (scope.signal?.aborted) throw scope.signal.reason;
       throw new RetryableFailure('network error or timeout', { cause: error });
     }
     const { status } = response;
+    this.options.observer?.onCall?.(api, status, performance.now() - started);
     if (status === 200) {
       const text = await response.text().catch((error: unknown) => {
         throw new RetryableFailure('body interrupted', { cause: error });

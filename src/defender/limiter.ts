@@ -224,6 +224,14 @@ export class LocalRateLimiter implements UpstreamLimiter {
     });
   }
 
+  /** How many callers wait for each API now (metrics). */
+  queueDepths(): Record<DefenderApi, number> {
+    return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
+      DefenderApi,
+      number
+    >;
+  }
+
   close(): void {
     for (const [api, queue] of this.#queues) {
       for (const waiter of queue.all()) {

@@ -1,0 +1,115 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DefenderApi } from '../defender/apis.js';
+import type { UpstreamObserver } from '../defender/client.js';
+
+/** What the queue-depth gauge reads at scrape time. */
+export interface QueueDepthSource {
+  queueDepths(): Partial<Record<DefenderApi, number>>;
+}
+
+export interface MetricsOptions {
+  /** Read at every scrape for `defender_limiter_queue_depth`; absent, the gauge has no series. */
+  readonly limiter?: QueueDepthSource;
+  /** Distinct operation names kept as labels; later names count as `other`. Default 100. */
+  readonly maxOperationNames?: number;
+  /** Node's default process metrics (CPU, memory, event loop). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+/** The gateway's Prometheus metrics, in a registry of their own (never the global one). */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Feeds the upstream metrics: give it to `DefenderClient` as its `observer`. */
+  readonly observer: UpstreamObserver;
+  /** One GraphQL operation took `seconds`, under its (bounded) name. */
+  observeOperation(operationName: string | null | undefined, seconds: number): void;
+}
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Creates the metrics named in the README: upstream calls by API and status, 429s, limiter queue depth and
+ * wait, cache reads by result, and GraphQL duration by operation. Label values come only from closed sets
+ * (API templates, HTTP statuses) or from a capped set of operation names, so cardinality stays bounded.
+ */
+export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const calls = new Counter({
+    name: 'defender_upstream_calls_total',
+    help: 'HTTP requests sent to Defender, by API and HTTP status (or "error" for network failures and timeouts).',
+    labelNames: ['api', 'status'] as const,
+    registers: [registry],
+  });
+  const throttled = new Counter({
+    name: 'defender_upstream_throttled_total',
+    help: 'Defender answers 429 (Too Many Requests), by API.',
+    labelNames: ['api'] as const,
+    registers: [registry],
+  });
+  const limiter = options.limiter;
+  new Gauge({
+    name: 'defender_limiter_queue_depth',
+    help: 'Calls waiting in the gateway rate limiter now, by API.',
+    labelNames: ['api'] as const,
+    registers: [registry],
+    collect() {
+      if (!limiter) return;
+      for (const [api, depth] of Object.entries(limiter.queueDepths())) this.set({ api }, depth ?? 0);
+    },
+  });
+  const limiterWait = new Histogram({
+    name: 'defender_limiter_wait_seconds',
+    help: 'Time a call waited in the gateway rate limiter before it was sent, by API.',
+    labelNames: ['api'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  });
+  const cache = new Counter({
+    name: 'defender_cache_requests_total',
+    help: 'Upstream cache reads for client calls, by API and result (hit, miss, stale).',
+    labelNames: ['api', 'result'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'graphql_request_duration_seconds',
+    help: 'GraphQL operation duration, by operation name ("anonymous" without one, "other" past the cap).',
+    labelNames: ['operation'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  });
+
+  const operationLabel = boundedLabel(options.maxOperationNames ?? 100);
+  return {
+    registry,
+    observer: {
+      onCall(api, status) {
+        calls.inc({ api, status: String(status) });
+        if (status === 429) throttled.inc({ api });
+      },
+      onCacheLookup(api, result) {
+        cache.inc({ api, result });
+      },
+      onLimiterWait(api, waitedMs) {
+        limiterWait.observe({ api }, waitedMs / 1000);
+      },
+    },
+    observeOperation(name, seconds) {
+      duration.observe({ operation: operationLabel(name) }, seconds);
+    },
+  };
+}
+
+/** Maps operation names to labels: the first `max` distinct names as they are, later ones `other`. */
+function boundedLabel(max: number): (name: string | null | undefined) => string {
+  const known = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    const label = name.slice(0, 100);
+    if (known.has(label)) return label;
+    if (known.size >= max) return 'other';
+    known.add(label);
+    return label;
+  };
+}
