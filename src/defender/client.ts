@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DefenderApi } from './apis.js';
+import type { BreakerState, CallOutcome } from './breaker.js';
+import { CircuitBreaker } from './breaker.js';
 import type { CachedAnswer, StoredAnswer, UpstreamCache } from './cache.js';
 import type { UpstreamLimiter } from './limiter.js';
 import type { TokenProvider } from './token.js';
@@ -78,6 +80,8 @@ export interface UpstreamObserver {
   onCacheLookup?(api: DefenderApi, result: 'hit' | 'miss' | 'stale'): void;
   /** A call was admitted by the rate limiter after waiting this long (0 when a slot was free). */
   onLimiterWait?(api: DefenderApi, waitedMs: number): void;
+  /** The circuit breaker of `api` changed state. */
+  onBreakerState?(api: DefenderApi, state: BreakerState): void;
 }
 
 export interface DefenderClientOptions {
@@ -106,6 +110,15 @@ export interface DefenderClientOptions {
   /** Backoff cap for retries (ms); each delay is drawn uniformly in [0, min(cap, base·2^attempt)]. */
   readonly backoffBaseMs?: number;
   readonly backoffCapMs?: number;
+  /**
+   * Consecutive failed calls (5xx, timeout or connection error after the retries; never 429 or 4xx) that open
+   * the circuit breaker of an API, which then refuses its calls at once with UPSTREAM_UNAVAILABLE. Default 5.
+   */
+  readonly breakerThreshold?: number;
+  /** How long an open breaker refuses calls before it lets one probe call through (ms). Default 30,000. */
+  readonly breakerHalfOpenAfterMs?: number;
+  /** The breaker's clock (tests). Default `Date.now`. */
+  readonly now?: () => number;
   readonly fetch?: typeof fetch;
   readonly random?: () => number;
 }
@@ -123,10 +136,24 @@ export class DefenderClient {
   readonly #inFlight = new Map<string, Promise<CachedAnswer>>();
   readonly #fetch: typeof fetch;
   readonly #random: () => number;
+  readonly #breaker: CircuitBreaker;
 
   constructor(private readonly options: DefenderClientOptions) {
     this.#fetch = options.fetch ?? fetch;
     this.#random = options.random ?? Math.random;
+    this.#breaker = new CircuitBreaker({
+      ...(options.breakerThreshold !== undefined && { threshold: options.breakerThreshold }),
+      ...(options.breakerHalfOpenAfterMs !== undefined && {
+        halfOpenAfterMs: options.breakerHalfOpenAfterMs,
+      }),
+      ...(options.now && { now: options.now }),
+      onStateChange: (api, state) => options.observer?.onBreakerState?.(api, state),
+    });
+  }
+
+  /** The state of the circuit breaker of `api`. */
+  breakerState(api: DefenderApi): BreakerState {
+    return this.#breaker.state(api);
   }
 
   /** One call's answer; `fromCache` says it came from the cache (so what it holds is cached already). */
@@ -145,7 +172,7 @@ export class DefenderClient {
       scope.stats.freshUntil = Math.min(scope.stats.freshUntil, Date.now() + this.options.ttlMs(request.api));
       return answer;
     }
-    const call = this.#fetchWithRetries(request.api, url, scope).then(async (answer) => {
+    const call = this.#guarded(request.api, url, scope).then(async (answer) => {
       await this.#store(request.api, key, answer);
       return answer;
     });
@@ -218,7 +245,8 @@ export class DefenderClient {
    */
   #refresh(request: DefenderRequest, key: string, owner: CallScope): void {
     const { api } = request;
-    if (this.#inFlight.has(key) || !this.options.limiter.tryAcquire(api)) return;
+    if (this.#inFlight.has(key) || !this.#breaker.allowsBackground(api)) return;
+    if (!this.options.limiter.tryAcquire(api)) return;
     // As the same identity as the answer it replaces, and never cancelled by the client that triggered it.
     const scope: CallScope = {
       stats: newStats(),
@@ -277,6 +305,19 @@ export class DefenderClient {
   cacheKeyFor({ api, id, query }: DefenderRequest, scope: CallScope): string {
     // JSON of a tuple is injective whatever the parts contain, and cheap enough for every field of every query.
     return JSON.stringify([this.#tokens(scope).identity, api, id ?? null, query ?? null]);
+  }
+
+  /** A call through its API's circuit breaker: refused at once while it is open, its outcome recorded. */
+  async #guarded(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
+    this.#breaker.admit(api);
+    try {
+      const answer = await this.#fetchWithRetries(api, url, scope);
+      this.#breaker.settle(api, 'success');
+      return answer;
+    } catch (error) {
+      this.#breaker.settle(api, outcomeOf(error));
+      throw error;
+    }
   }
 
   async #fetchWithRetries(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
@@ -439,6 +480,28 @@ export class DefenderClient {
       ErrorCode.UpstreamBadResponse,
       `Defender answered with an unexpected status ${status}.`,
     );
+  }
+}
+
+/**
+ * What a failed call says about Defender's health: exhausted retries on 5xx, timeouts or connection errors are
+ * failures (unless the token authority, not Defender, was down); Defender's 4xx refusals show it answers;
+ * everything else (429, cancellation, our own limits, bad bodies) says nothing.
+ */
+function outcomeOf(error: unknown): CallOutcome {
+  if (!(error instanceof GatewayError)) return 'neutral';
+  switch (error.code) {
+    case ErrorCode.UpstreamUnavailable:
+      return error.cause instanceof RetryableFailure && !(error.cause.cause instanceof TokenAcquisitionError)
+        ? 'failure'
+        : 'neutral';
+    case ErrorCode.BadUserInput:
+    case ErrorCode.Forbidden:
+      return 'success';
+    case ErrorCode.Unauthenticated:
+      return error.cause instanceof TokenAcquisitionError ? 'neutral' : 'success';
+    default:
+      return 'neutral';
   }
 }
 

@@ -39,7 +39,7 @@ export interface UpstreamLimiter {
   /** Defender answered 429 with Retry-After: no caller may call `api` for `ms`. */
   pause(api: DefenderApi, ms: number): void;
   budget(): ApiBudget[];
-  /** Rejects every queued caller (shutdown). */
+  /** Rejects every queued caller, and every later `acquire` at once (shutdown). */
   close(): void;
 }
 
@@ -137,6 +137,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
   readonly #queues = new Map<DefenderApi, FairQueue>();
   readonly #pausedUntil = new Map<DefenderApi, number>();
   readonly #timers = new Map<DefenderApi, NodeJS.Timeout>();
+  #closed = false;
 
   constructor(
     readonly windows: readonly RateLimitWindow[],
@@ -154,6 +155,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   acquire(api: DefenderApi, { deadline, signal, caller = ANONYMOUS }: AcquireOptions): Promise<Permit> {
     signal?.throwIfAborted();
+    if (this.#closed) return Promise.reject(rateLimited(1, api));
     const now = this.#now();
     const queue = this.#queue(api);
     if (queue.size === 0 && this.#freeNow(api, now)) {
@@ -192,7 +194,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   tryAcquire(api: DefenderApi): boolean {
     const now = this.#now();
-    if (this.#queue(api).size > 0 || !this.#freeNow(api, now)) return false;
+    if (this.#closed || this.#queue(api).size > 0 || !this.#freeNow(api, now)) return false;
     this.#log.record(api, now);
     return true;
   }
@@ -233,6 +235,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
   }
 
   close(): void {
+    this.#closed = true;
     for (const [api, queue] of this.#queues) {
       for (const waiter of queue.all()) {
         this.#remove(api, waiter);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DefenderApi } from '../defender/apis.js';
+import type { BreakerState } from '../defender/breaker.js';
 import type { UpstreamObserver } from '../defender/client.js';
 
 /** What the queue-depth gauge reads at scrape time. */
@@ -25,6 +26,7 @@ export interface GatewayMetrics {
   observeOperation(operationName: string | null | undefined, seconds: number): void;
 }
 
+const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
@@ -72,6 +74,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['api', 'result'] as const,
     registers: [registry],
   });
+  const breaker = new Gauge({
+    name: 'defender_breaker_state',
+    help: 'Circuit breaker state by API: 0 closed, 1 half-open (probing), 2 open. No series until a breaker first changes.',
+    labelNames: ['api'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'graphql_request_duration_seconds',
     help: 'GraphQL operation duration, by operation name ("anonymous" without one, "other" past the cap).',
@@ -93,6 +101,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       },
       onLimiterWait(api, waitedMs) {
         limiterWait.observe({ api }, waitedMs / 1000);
+      },
+      onBreakerState(api, state) {
+        breaker.set({ api }, BREAKER_STATE_VALUES[state]);
       },
     },
     observeOperation(name, seconds) {

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/defender/breaker.js';
+import { createMemoryCache } from '../../src/defender/cache.js';
+import type { CallScope, DefenderClientOptions } from '../../src/defender/client.js';
+import { DefenderClient, newStats } from '../../src/defender/client.js';
+import { LocalRateLimiter } from '../../src/defender/limiter.js';
+import { StaticTokenProvider } from '../../src/defender/token.js';
+import { GatewayError } from '../../src/errors.js';
+import { parseRateLimits } from '../../src/rate-limits.js';
+
+const MACHINE = 'machines/{id}' as const;
+const machine = (id: string) => ({ status: 200, body: { id } });
+
+/** A client against a scripted Defender: each request takes the next status; the clock is the test's. */
+function scripted(statuses: number[], options: Partial<DefenderClientOptions> = {}) {
+  const clock = { now: 1_000_000 };
+  const sent: string[] = [];
+  const fetchStub = (async (input: URL | string | Request) => {
+    const url = input instanceof Request ? input.url : String(input);
+    sent.push(url);
+    const status = statuses.shift() ?? 200;
+    const id = decodeURIComponent(url.split('/').pop()!);
+    if (status === 200) return new Response(JSON.stringify(machine(id).body), { status });
+    return new Response('', { status, headers: status === 429 ? { 'retry-after': '0' } : {} });
+  }) as typeof fetch;
+  const client = new DefenderClient({
+    baseUrl: new URL('http://defender.test'),
+    tokens: new StaticTokenProvider('t'),
+    limiter: new LocalRateLimiter(parseRateLimits('10000/60s')),
+    cache: createMemoryCache(),
+    ttlMs: () => 0,
+    timeoutMs: 1_000,
+    maxRetries: 0,
+    maxThrottleRetries: 0,
+    backoffBaseMs: 0,
+    backoffCapMs: 0,
+    breakerThreshold: 3,
+    breakerHalfOpenAfterMs: 10_000,
+    now: () => clock.now,
+    fetch: fetchStub,
+    ...options,
+  });
+  const scope = (): CallScope => ({ stats: newStats(), deadline: Date.now() + 5_000 });
+  const get = (id: string) => client.get({ api: MACHINE, id }, scope());
+  return { client, clock, sent, get };
+}
+
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e instanceof GatewayError ? e.code : String(e)),
+  );
+
+describe('circuit breaker in the client', () => {
+  it('opens after N consecutive failed calls and then fails fast with zero upstream calls', async () => {
+    const { client, sent, get } = scripted([503, 500, 502]);
+    for (const id of ['a', 'b', 'c']) expect(await codeOf(get(id))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(client.breakerState(MACHINE)).toBe('open');
+    expect(sent).toHaveLength(3);
+    const error = await get('d').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).message).toBe('Defender is failing on machines/{id}; retry later.');
+    expect((error as GatewayError).extensions).toEqual({ retryAfterSeconds: 10 });
+    expect(sent).toHaveLength(3);
+    // Other APIs have breakers of their own.
+    expect(client.breakerState('alerts/{id}')).toBe('closed');
+  });
+
+  it('counts calls, not attempts: one call failing all its retries is one failure', async () => {
+    const { client, sent, get } = scripted([503, 503, 503, 503, 503, 503], { maxRetries: 2 });
+    expect(await codeOf(get('a'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(sent).toHaveLength(3);
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    expect(await codeOf(get('b'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(client.breakerState(MACHINE)).toBe('closed');
+  });
+
+  it('lets one probe through after halfOpenAfter: success closes, failure re-opens', async () => {
+    const { client, clock, sent, get } = scripted([503, 503, 503, 503]);
+    for (const id of ['a', 'b', 'c']) await codeOf(get(id));
+    clock.now += 9_999;
+    expect(await codeOf(get('x'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(sent).toHaveLength(3);
+    clock.now += 1;
+    expect(client.breakerState(MACHINE)).toBe('halfOpen');
+    // The probe fails: open again for another full period.
+    expect(await codeOf(get('p1'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(sent).toHaveLength(4);
+    expect(client.breakerState(MACHINE)).toBe('open');
+    clock.now += 10_000;
+    // The probe succeeds: closed, and calls flow again.
+    await expect(get('p2')).resolves.toEqual(machine('p2'));
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    await expect(get('q')).resolves.toEqual(machine('q'));
+    expect(sent).toHaveLength(6);
+  });
+
+  it('lets only one probe through while it is in flight', async () => {
+    const { clock, sent, get } = scripted([503, 503, 503]);
+    for (const id of ['a', 'b', 'c']) await codeOf(get(id));
+    clock.now += 10_000;
+    const [probe, other] = await Promise.all([codeOf(get('p')), codeOf(get('o'))]);
+    expect([probe, other]).toEqual(['ok', 'UPSTREAM_UNAVAILABLE']);
+    expect(sent).toHaveLength(4);
+  });
+
+  it('never counts 429s or 4xx, and a success resets the count', async () => {
+    const { client, get } = scripted([503, 503, 429, 404, 400, 403, 503, 503, 200, 503, 503]);
+    expect(await codeOf(get('a'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await codeOf(get('b'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await codeOf(get('c'))).toBe('RATE_LIMITED');
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    // 404 is an answer, and resets the count like 400 and 403.
+    expect(await get('d')).toEqual({ status: 404 });
+    expect(await codeOf(get('e'))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(get('f'))).toBe('FORBIDDEN');
+    expect(await codeOf(get('g'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await codeOf(get('h'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await codeOf(get('i'))).toBe('ok');
+    expect(await codeOf(get('j'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await codeOf(get('k'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(client.breakerState(MACHINE)).toBe('closed');
+  });
+
+  it('counts timeouts and connection errors', async () => {
+    const clock = { now: 0 };
+    const client = new DefenderClient({
+      baseUrl: new URL('http://defender.test'),
+      tokens: new StaticTokenProvider('t'),
+      limiter: new LocalRateLimiter(parseRateLimits('10000/60s')),
+      cache: createMemoryCache(),
+      ttlMs: () => 0,
+      timeoutMs: 1_000,
+      maxRetries: 0,
+      maxThrottleRetries: 0,
+      breakerThreshold: 2,
+      now: () => clock.now,
+      fetch: (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch,
+    });
+    const scope = (): CallScope => ({ stats: newStats(), deadline: Date.now() + 5_000 });
+    for (const id of ['a', 'b']) await codeOf(client.get({ api: MACHINE, id }, scope()));
+    expect(client.breakerState(MACHINE)).toBe('open');
+    // Default half-open delay: 30 s.
+    clock.now += 29_999;
+    expect(client.breakerState(MACHINE)).toBe('open');
+    clock.now += 1;
+    expect(client.breakerState(MACHINE)).toBe('halfOpen');
+  });
+});
+
+describe('CircuitBreaker', () => {
+  it('frees the probe slot when the probe says nothing about health', () => {
+    let now = 0;
+    const states: string[] = [];
+    const breaker = new CircuitBreaker({
+      threshold: 1,
+      halfOpenAfterMs: 100,
+      now: () => now,
+      onStateChange: (_, s) => states.push(s),
+    });
+    breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'failure');
+    now = 100;
+    breaker.admit(MACHINE);
+    expect(() => breaker.admit(MACHINE)).toThrow(GatewayError);
+    breaker.settle(MACHINE, 'neutral');
+    breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'success');
+    expect(breaker.state(MACHINE)).toBe('closed');
+    expect(states).toEqual(['open', 'halfOpen', 'halfOpen', 'closed']);
+  });
+});
+
+describe('limiter shutdown', () => {
+  it('refuses acquire at once after close() instead of queueing', async () => {
+    const limiter = new LocalRateLimiter(parseRateLimits('100/60s'));
+    limiter.close();
+    const started = performance.now();
+    const error = await limiter
+      .acquire(MACHINE, { deadline: Date.now() + 60_000 })
+      .catch((e: unknown) => e as GatewayError);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('RATE_LIMITED');
+    expect((error as GatewayError).extensions).toEqual({ retryAfterSeconds: 1 });
+    expect(limiter.tryAcquire(MACHINE)).toBe(false);
+  });
+});
