@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { compile } from 'vega-lite';
+import type { LoadResult } from './load.js';
 import type { OverheadResult } from './overhead.js';
 import type { QueryCalls } from './upstream-calls.js';
 import type { UtilisationResult } from './utilisation.js';
@@ -183,5 +184,30 @@ export function overheadChart(result: OverheadResult): TopLevelSpec {
         },
       },
     ],
+  };
+}
+
+/** RSS and heap used of the gateway process over each load phase (0 s = start of the phase's load). */
+export function loadMemoryChart(result: LoadResult): TopLevelSpec {
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  const values = [result.warm, result.cold].flatMap((phase) =>
+    phase.memory.flatMap((p) => [
+      { phase: phase.label, metric: 'rss', t: p.tMs / 1000, mib: mib(p.rss) },
+      { phase: phase.label, metric: 'heapUsed', t: p.tMs / 1000, mib: mib(p.heapUsed) },
+    ]),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Gateway memory under sustained load, ${result.options.workers} workers (0 s = start of the load)`,
+    width: 720,
+    height: 260,
+    data: { values },
+    mark: { type: 'line' },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 's' },
+      y: { field: 'mib', type: 'quantitative', title: 'MiB', scale: { domainMin: 0 } },
+      color: { field: 'phase', type: 'nominal', title: null, legend: { labelLimit: 240 } },
+      strokeDash: { field: 'metric', type: 'nominal', title: null, legend: { symbolType: 'stroke' } },
+    },
   };
 }

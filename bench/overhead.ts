@@ -205,7 +205,7 @@ function fire(url: string, body: string, connections: number, seconds: number): 
 }
 
 /** A server in a child process (`node --import tsx --expose-gc`), as bench/serve-protocol.ts describes. */
-class ServerChild<Start = unknown> {
+export class ServerChild<Start = unknown> {
   readonly samples: MemorySample[] = [];
   #url = '';
   #rest: ((reading: { sample: MemorySample; gcExposed: boolean }) => void)[] = [];

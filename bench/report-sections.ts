@@ -1,3 +1,4 @@
+import type { LoadPhase, LoadResult } from './load.js';
 import type { OverheadResult, ServerLoad } from './overhead.js';
 import type { QueryCalls } from './upstream-calls.js';
 import type { UtilisationResult } from './utilisation.js';
@@ -226,4 +227,103 @@ export function memorySection(o: OverheadResult): Section {
 function longestGapMs(s: ServerLoad): number {
   const times = s.memory.slice(1, -1).map((p) => p.tMs);
   return times.slice(1).reduce((gap, t, i) => Math.max(gap, t - times[i]!), 0);
+}
+
+export function loadSection(l: LoadResult): Section {
+  const phases = [l.warm, l.cold];
+  const main = table(
+    [
+      'phase',
+      'requests/s',
+      'p50',
+      'p99',
+      'mean',
+      'max',
+      'operations',
+      'clean / with errors',
+      'upstream calls',
+      '429s',
+      'peak RSS',
+      'peak heap used',
+      'RSS / heap after (GC)',
+    ],
+    phases.map((p) => [
+      p.label,
+      p.requestsPerSecond.toFixed(0),
+      `${p.latencyP50Ms.toFixed(1)} ms`,
+      `${p.latencyP99Ms.toFixed(1)} ms`,
+      `${p.latencyMeanMs.toFixed(1)} ms`,
+      `${p.latencyMaxMs.toFixed(0)} ms`,
+      String(p.requests),
+      `${p.clean} / ${p.withErrors}`,
+      String(p.upstreamCalls),
+      String(p.throttled),
+      mib(p.peakRss),
+      mib(p.peakHeapUsed),
+      `${mib(p.afterLoad.rss)} / ${mib(p.afterLoad.heapUsed)}`,
+    ]),
+  );
+  const codes = [...new Set(phases.flatMap((p) => Object.keys(p.errorsByCode)))].sort();
+  const errors = codes.length
+    ? table(
+        ['error code', ...phases.map((p) => p.label)],
+        codes.map((c) => [c, ...phases.map((p) => String(p.errorsByCode[c] ?? 0))]),
+      )
+    : 'No errors in either phase.';
+  const peaks = l.cold.peaks.length
+    ? table(
+        ['API', 'calls', 'window', 'peak calls in any window', 'limit', 'peak / limit', '429s'],
+        l.cold.peaks.map((p) => [
+          p.api,
+          String(p.calls),
+          `${p.windowSeconds} s`,
+          String(p.peak),
+          String(p.limit),
+          pct(p.peak / p.limit),
+          String(p.throttled),
+        ]),
+      )
+    : 'No upstream calls in the cold phase.';
+  return {
+    tables: `## Sustained load
+
+${main}
+
+Errors by \`extensions.code\` (one per error entry):
+
+${errors}
+
+Cold under throttling, calls at the simulator per API: the most in any sliding window of the limit’s length:
+
+${peaks}`,
+    notes: [
+      `${l.options.workers} closed-loop workers (fetch, one operation in flight each) in the bench process for`,
+      `${l.options.seconds} s per phase, against the gateway in a child process (\`node --import tsx --expose-gc\`,`,
+      'NODE_ENV=production); the simulator runs in the bench process. Latency is from send to parsed answer.',
+      'No operation is sent after the phase’s time is up, but those in flight are awaited (under throttling, up to',
+      'the request deadline): requests/s is over the whole phase, that tail included.',
+      `**${l.warm.label}:** ${phaseSetup(l.warm)}; the fixed mix (${l.queryMix.join(', ')}) in turn, each`,
+      'query sent twice before the load.',
+      `**${l.cold.label}:** ${phaseSetup(l.cold)}; device pages, user pages and five-alert lookups over ids`,
+      'walked through the tenant, interleaved with the fixed mix, so most operations need upstream calls. Past',
+      'its deadline the limiter refuses at once (RATE_LIMITED), past the cap an operation is QUERY_TOO_EXPENSIVE.',
+      `Operations per query: ${Object.entries(l.cold.byQuery)
+        .map(([q, n]) => `${q} ${n}`)
+        .join(', ')}.`,
+      'Peak: for each API and limit window, the most calls the simulator received within any span of the',
+      'window’s length (exact, over every call’s arrival time). Memory: readings the gateway sends every 250 ms,',
+      'RSS at rest after the warm-up and a full GC, and again after the load.',
+    ].join('\n'),
+  };
+}
+
+function phaseSetup(p: LoadPhase): string {
+  const o = p.options;
+  return [
+    `limits \`${o.rateLimits}\` on both sides`,
+    `cache TTL ${o.cacheTtlMs >= 60_000 ? `${o.cacheTtlMs / 60_000} min` : `${o.cacheTtlMs / 1000} s`}`,
+    `response cache ${o.responseCache ? 'on' : 'off'}`,
+    `request deadline ${o.requestDeadlineMs / 1000} s`,
+    `MAX_OPERATION_CALLS ${o.maxOperationCalls}`,
+  ].join(', ');
 }

@@ -1,10 +1,24 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { callsChart, memoryChart, overheadChart, renderSvg, utilisationChart } from './charts.js';
+import {
+  callsChart,
+  loadMemoryChart,
+  memoryChart,
+  overheadChart,
+  renderSvg,
+  utilisationChart,
+} from './charts.js';
+import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
-import { callsSection, memorySection, overheadSection, utilisationSection } from './report-sections.js';
+import {
+  callsSection,
+  loadSection,
+  memorySection,
+  overheadSection,
+  utilisationSection,
+} from './report-sections.js';
 import type { QueryCalls } from './upstream-calls.js';
 import type { UtilisationResult } from './utilisation.js';
 
@@ -31,6 +45,7 @@ export interface BenchResults {
   readonly calls?: readonly QueryCalls[];
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
+  readonly load?: LoadResult;
   /** Sections that crashed, with their error message. */
   readonly failures?: readonly { section: string; error: string }[];
 }
@@ -73,6 +88,12 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
     sections.push({
       ...memorySection(results.overhead),
       charts: [await chart('memory.svg', memoryChart(results.overhead), 'memory over time')],
+    });
+  }
+  if (results.load) {
+    sections.push({
+      ...loadSection(results.load),
+      charts: [await chart('load-memory.svg', loadMemoryChart(results.load), 'memory over time under load')],
     });
   }
   const failed = results.failures?.length
@@ -143,6 +164,19 @@ function goalsTable(r: BenchResults): string {
       r.overhead.throughputRatio.toFixed(2),
       met(r.overhead.throughputRatio >= 0.8),
     ]);
+  }
+  if (r.load) {
+    const { cold } = r.load;
+    const over = cold.peaks.filter((p) => p.peak > p.limit);
+    const worst = cold.peaks.reduce((m, p) => Math.max(m, p.peak / p.limit), 0);
+    rows.push([
+      'load, cold under throttling: peak upstream calls in any window ≤ limit (every API)',
+      `highest peak ${pct(worst)} of the limit${over.length ? `; over: ${over.map((p) => `${p.api} ${p.peak}/${p.limit}`).join(', ')}` : ''}`,
+      met(over.length === 0),
+    ]);
+    rows.push(['load, cold under throttling: zero 429s', String(cold.throttled), met(cold.throttled === 0)]);
+    const warmErrors = Object.values(r.load.warm.errorsByCode).reduce((a, b) => a + b, 0);
+    rows.push(['load, warm cache: no errors', String(warmErrors), met(warmErrors === 0)]);
   }
   return table(['goal', 'measured', 'met?'], rows);
 }

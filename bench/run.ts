@@ -6,6 +6,7 @@ import { parseRateLimits } from '../src/rate-limits.js';
 import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
+import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
 import { benchQueries } from './queries.js';
 import type { BenchResults } from './report.js';
@@ -19,7 +20,8 @@ import { measureUtilisation } from './utilisation.js';
  * section crashed (then the report still holds the other sections, and says which one failed).
  *
  * `npm run bench -- --only calls,utilisation,overhead` runs some sections only;
- * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue).
+ * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
+ * `--load-seconds N` sets the length of each load phase (default 60).
  */
 
 const SEED = 1;
@@ -32,12 +34,31 @@ const UTILISATION = {
   sampleStepMs: 50,
 } as const;
 const OVERHEAD = { query: 'alert-queue', connections: 50, warmupSeconds: 2, durationSeconds: 10 } as const;
+/** Sustained load: warm (generous limits, response cache on) then cold under a scaled-down limit. */
+const LOAD = {
+  seconds: 60,
+  workers: 20,
+  warm: {
+    rateLimits: COUNTING_LIMITS,
+    cacheTtlMs: 3_600_000,
+    responseCache: true,
+    requestDeadlineMs: 15_000,
+  },
+  cold: { rateLimits: '20/5s', cacheTtlMs: 1_000, responseCache: false },
+} as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
-const SECTIONS = ['calls', 'utilisation', 'overhead'] as const;
+const SECTIONS = ['calls', 'utilisation', 'overhead', 'load'] as const;
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, 'overhead-query': { type: 'string', default: OVERHEAD.query } },
+  options: {
+    only: { type: 'string' },
+    'overhead-query': { type: 'string', default: OVERHEAD.query },
+    'load-seconds': { type: 'string', default: String(LOAD.seconds) },
+  },
 });
+const loadSeconds = Number(values['load-seconds']);
+if (!Number.isFinite(loadSeconds) || loadSeconds <= 0)
+  throw new Error(`bench: --load-seconds expects a positive number, got "${values['load-seconds']}"`);
 const only = new Set(values.only?.split(',').map((s) => s.trim()) ?? SECTIONS);
 for (const name of only) {
   if (!(SECTIONS as readonly string[]).includes(name))
@@ -85,10 +106,33 @@ const overhead = only.has('overhead')
       return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS });
     })
   : undefined;
+const load = only.has('load')
+  ? await section('sustained load', () => {
+      const { cold, warm } = LOAD;
+      log(
+        `load: ${loadSeconds} s warm, then ${loadSeconds} s cold under ${cold.rateLimits}, ${LOAD.workers} workers…`,
+      );
+      // The warm phase has the bench's cap (no query refused); the cold one the gateway's defaults, as deployed.
+      const defaults = loadConfig({});
+      return measureLoad(tenant, queries, {
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        seconds: loadSeconds,
+        workers: LOAD.workers,
+        warm: { ...warm, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
+        cold: {
+          ...cold,
+          requestDeadlineMs: defaults.requestDeadlineMs,
+          maxOperationCalls: defaults.maxOperationCalls,
+        },
+      });
+    })
+  : undefined;
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
+  ...(load ? { load } : {}),
   failures,
 };
 
