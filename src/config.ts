@@ -62,6 +62,16 @@ export interface Config {
   readonly routerSecret?: string;
   /** `LOG_LEVEL`: the JSON logs' threshold (fatal, error, warn, info, debug, trace, silent). Default info. */
   readonly logLevel: LogLevel;
+  /**
+   * `CACHE_URL` (`redis://` or `rediss://`): the cache and the rate-limit state shared by every replica.
+   * Unset: both in this process.
+   */
+  readonly cacheUrl?: string;
+  /**
+   * `GATEWAY_REPLICAS`: how many replicas share the budget. While Redis is unreachable each one keeps to
+   * every limit divided by this (rounded down, at least 1). Default 1.
+   */
+  readonly replicas: number;
 }
 
 export type InboundAuth =
@@ -143,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlMs[api as DefenderApi] = Number(seconds) * 1000;
   }
 
-  if (read('CACHE_URL')) fail('CACHE_URL', 'a shared Redis cache is not supported by this version yet');
+  const cacheUrl = parseCacheUrl(read('CACHE_URL'), fail);
   const auth = parseInboundAuth(read, fail, defenderUrl !== undefined);
   const defenderAuthMode = read('DEFENDER_AUTH_MODE') ?? 'app';
   if (defenderAuthMode !== 'app' && defenderAuthMode !== 'obo')
@@ -191,8 +201,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hideSchemaSuggestions: production,
     allowBatchedRequests: bool('GRAPHQL_BATCHING', false),
     logLevel: parseLogLevel(read('LOG_LEVEL'), fail),
+    replicas: int('GATEWAY_REPLICAS', 1, 1),
+    ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(read('ROUTER_SECRET'), fail),
   });
+}
+
+/** A Redis URL; the value is never echoed, since it may carry a password. */
+function parseCacheUrl(
+  raw: string | undefined,
+  fail: (name: string, message: string) => never,
+): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('CACHE_URL', 'not a URL; expected redis://host:port or rediss://host:port');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    fail('CACHE_URL', `expected a redis:// or rediss:// URL, got a ${url.protocol}// one`);
+  }
+  if (!url.hostname) fail('CACHE_URL', 'expected a host, as in redis://host:6379');
+  return raw;
 }
 
 function parseLogLevel(raw: string | undefined, fail: (name: string, message: string) => never): LogLevel {

@@ -2,13 +2,19 @@ import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { createMemoryCache } from './defender/cache.js';
 import { DefenderClient } from './defender/client.js';
+import type { UpstreamCache } from './defender/cache.js';
 import { LocalRateLimiter } from './defender/limiter.js';
+import type { UpstreamLimiter } from './defender/limiter.js';
+import { closeRedis, connectRedis } from './defender/redis.js';
+import { createRedisCache } from './defender/redis-cache.js';
+import { RedisRateLimiter } from './defender/redis-limiter.js';
 import type { TokenProvider } from './defender/token.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './defender/token.js';
 import { JwtAuthenticator } from './auth/jwt.js';
 import { OboTokenProviders } from './defender/obo.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
+import type { QueueDepthSource } from './ops/metrics.js';
 import { shutdown } from './ops/shutdown.js';
 import { createServer } from './server.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
@@ -68,13 +74,45 @@ const obo =
     ? new OboTokenProviders(config.credentials)
     : undefined;
 
-const limiter = new LocalRateLimiter(config.rateLimits);
+// With CACHE_URL, the cache and the rate-limit budget are shared by every replica through Redis; a Redis that
+// fails makes cache misses, and each replica keeps to its share (GATEWAY_REPLICAS) until Redis answers again.
+let limiter: UpstreamLimiter & QueueDepthSource;
+let cache: UpstreamCache;
+let closeRedisClient = async () => {};
+if (config.cacheUrl) {
+  let lastErrorLog = 0;
+  const redis = connectRedis(config.cacheUrl, {
+    onError: (error) => {
+      // Reconnection errors repeat every second while Redis is down: logged at most once a minute.
+      if (Date.now() - lastErrorLog < 60_000) return;
+      lastErrorLog = Date.now();
+      logger.warn({ error: (error as Error).message }, 'defender-graph: Redis (CACHE_URL) unreachable');
+    },
+  });
+  closeRedisClient = () => closeRedis(redis);
+  cache = createRedisCache(redis);
+  limiter = new RedisRateLimiter(config.rateLimits, {
+    client: redis,
+    replicas: config.replicas,
+    onModeChange: (mode) =>
+      mode === 'local'
+        ? logger.warn(
+            { replicas: config.replicas },
+            'defender-graph: Redis unreachable; rate limits kept locally at this replica’s share',
+          )
+        : logger.info('defender-graph: Redis answers again; the rate-limit budget is shared again'),
+  });
+  logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
+} else {
+  cache = createMemoryCache();
+  limiter = new LocalRateLimiter(config.rateLimits);
+}
 const metrics = createMetrics({ limiter });
 const client = new DefenderClient({
   baseUrl,
   tokens,
   limiter,
-  cache: createMemoryCache(),
+  cache,
   ttlMs: (api) => config.cacheTtlMs[api],
   staleMs: config.cacheStaleMs,
   onBackgroundError: (error) =>
@@ -115,8 +153,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       logger.error('defender-graph: shutdown did not finish in time, exiting');
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    void shutdown({ server, limiter, closeOthers: closeSimulator, logger }, signal, {
-      gracePeriodMs: SHUTDOWN_GRACE_MS,
-    }).then(() => process.exit(0));
+    void shutdown(
+      {
+        server,
+        limiter,
+        closeOthers: () => Promise.all([closeSimulator(), closeRedisClient()]).then(() => {}),
+        logger,
+      },
+      signal,
+      {
+        gracePeriodMs: SHUTDOWN_GRACE_MS,
+      },
+    ).then(() => process.exit(0));
   });
 }

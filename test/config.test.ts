@@ -83,6 +83,17 @@ describe('configuration', () => {
     expect(token.credentials).toEqual({ kind: 'static', token: 'x' });
   });
 
+  it('accepts a Redis CACHE_URL and GATEWAY_REPLICAS (shared cache and budget)', () => {
+    expect(loadConfig({})).toMatchObject({ replicas: 1 });
+    expect(loadConfig({}).cacheUrl).toBeUndefined();
+    const config = loadConfig({ CACHE_URL: 'redis://redis:6379', GATEWAY_REPLICAS: '3' });
+    expect(config.cacheUrl).toBe('redis://redis:6379');
+    expect(config.replicas).toBe(3);
+    expect(loadConfig({ CACHE_URL: 'rediss://:pw@redis.example.com:6380/1' }).cacheUrl).toBe(
+      'rediss://:pw@redis.example.com:6380/1',
+    );
+  });
+
   it.each([
     [{ PORT: 'eighty' }, /^PORT: expected an integer/],
     [
@@ -133,6 +144,9 @@ describe('configuration', () => {
     ],
 
     [{ SIMULATOR_SEED: '-1' }, /^SIMULATOR_SEED: expected an integer/],
+    [{ CACHE_URL: 'memcached://cache:11211' }, /^CACHE_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
+    [{ CACHE_URL: 'cache:6379' }, /^CACHE_URL: /],
+    [{ GATEWAY_REPLICAS: '0' }, /^GATEWAY_REPLICAS: expected an integer ≥ 1/],
   ])('stops on a bad value, naming the variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -55,8 +55,8 @@ interface Waiter {
  * One API's waiters: a first-in-first-out queue per caller, served in turn (round robin), so that when demand
  * exceeds the budget each caller gets an equal share however many calls it queued.
  */
-class FairQueue {
-  readonly #byCaller = new Map<string, Waiter[]>();
+export class FairQueue<W extends { readonly caller: string } = Waiter> {
+  readonly #byCaller = new Map<string, W[]>();
   /** Callers with waiters, in the order they are served next. */
   #turns: string[] = [];
 
@@ -66,7 +66,7 @@ class FairQueue {
     return n;
   }
 
-  push(waiter: Waiter): void {
+  push(waiter: W): void {
     const queue = this.#byCaller.get(waiter.caller);
     if (queue) queue.push(waiter);
     else {
@@ -76,7 +76,7 @@ class FairQueue {
   }
 
   /** The waiter whose turn it is, moving its caller to the back of the turns. */
-  shift(): Waiter | undefined {
+  shift(): W | undefined {
     const caller = this.#turns.shift();
     if (caller === undefined) return undefined;
     const queue = this.#byCaller.get(caller)!;
@@ -86,7 +86,7 @@ class FairQueue {
     return waiter;
   }
 
-  remove(waiter: Waiter): boolean {
+  remove(waiter: W): boolean {
     const queue = this.#byCaller.get(waiter.caller);
     const index = queue?.indexOf(waiter) ?? -1;
     if (!queue || index === -1) return false;
@@ -107,7 +107,7 @@ class FairQueue {
     return ahead;
   }
 
-  all(): Waiter[] {
+  all(): W[] {
     return [...this.#byCaller.values()].flat();
   }
 }
@@ -121,7 +121,7 @@ export interface LimiterOptions {
   readonly marginMs?: (windowMs: number) => number;
 }
 
-const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(50, windowMs * 0.02));
+export const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(50, windowMs * 0.02));
 const ANONYMOUS = '';
 
 /**

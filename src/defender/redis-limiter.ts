@@ -1,0 +1,487 @@
+import { randomUUID } from 'node:crypto';
+import type { DefenderApi } from './apis.js';
+import { DEFENDER_APIS } from './apis.js';
+import type { AcquireOptions, ApiBudget, LimiterOptions, Permit, UpstreamLimiter } from './limiter.js';
+import { FairQueue, LocalRateLimiter, defaultMargin } from './limiter.js';
+import type { RedisConnection } from './redis.js';
+import { withTimeout } from './redis.js';
+import type { RateLimitWindow } from '../rate-limits.js';
+import { rateLimited } from '../errors.js';
+
+/**
+ * The sliding-window log of one API in Redis, checked and updated atomically. Redis's own clock is the only
+ * clock, so replicas with skewed clocks still share one window.
+ *
+ * KEYS: the log (a sorted set of call times), the pause key (set from a 429's Retry-After).
+ * ARGV: mode (`acquire`: add a call only if every window has room and no pause holds; `peek`: only look;
+ * `record`: add a call whatever the windows say), a unique member, the longest window (ms), then
+ * `limit, windowMs` per window.
+ * Returns: admitted (0/1), the ms until a call fits (0 when it fits now), then per window the calls in it
+ * (after the admission) and the ms until its oldest call slides out (-1 when empty).
+ */
+const WINDOW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mode = ARGV[1]
+local longest = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+local wait = 0
+local pause = redis.call('PTTL', KEYS[2])
+if pause > 0 then wait = pause end
+local n = (#ARGV - 3) / 2
+local info = {}
+for i = 1, n do
+  local limit = tonumber(ARGV[2 + 2 * i])
+  local win = tonumber(ARGV[3 + 2 * i])
+  local from = '(' .. string.format('%d', now - win)
+  local count = redis.call('ZCOUNT', KEYS[1], from, '+inf')
+  local oldest = -1
+  if count > 0 then
+    local first = redis.call('ZRANGE', KEYS[1], from, '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
+    oldest = tonumber(first[2]) + win - now
+  end
+  if count >= limit then
+    local e = redis.call('ZRANGE', KEYS[1], from, '+inf', 'BYSCORE', 'LIMIT', count - limit, 1, 'WITHSCORES')
+    local w = tonumber(e[2]) + win - now
+    if w > wait then wait = w end
+  end
+  info[2 * i - 1] = count
+  info[2 * i] = oldest
+end
+local admitted = 0
+if (mode == 'acquire' and wait == 0) or mode == 'record' then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], longest + 1000)
+  admitted = 1
+  for i = 1, n do
+    info[2 * i - 1] = info[2 * i - 1] + 1
+    if info[2 * i] < 0 then info[2 * i] = tonumber(ARGV[3 + 2 * i]) end
+  end
+end
+local out = { admitted, wait }
+for i = 1, #info do out[#out + 1] = info[i] end
+return out
+`;
+
+/** Extends the pause key to `ms` from now, never shortening a longer pause. */
+const PAUSE_SCRIPT = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+return 1
+`;
+
+export interface RedisLimiterOptions extends LimiterOptions {
+  readonly client: RedisConnection;
+  /** Prefix of the limiter's keys. Default `defender-graph:limiter`. */
+  readonly prefix?: string;
+  /** Replicas sharing the budget (`GATEWAY_REPLICAS`): while Redis is unreachable each keeps 1/replicas. */
+  readonly replicas?: number;
+  /** A Redis call slower than this counts as failed (ms). Default 100. */
+  readonly redisTimeoutMs?: number;
+  /** Longest sleep before asking Redis again, since other replicas take and free slots too (ms). Default 1,000. */
+  readonly maxSleepMs?: number;
+  /** How often to try Redis again while it is unreachable (ms). Default 500. */
+  readonly probeEveryMs?: number;
+  /** Told when the limiter switches between Redis and its local share. */
+  readonly onModeChange?: (mode: 'redis' | 'local', error?: unknown) => void;
+}
+
+interface RedisWaiter {
+  readonly caller: string;
+  readonly enqueuedAt: number;
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (permit: Permit) => void;
+  readonly reject: (error: unknown) => void;
+  readonly cleanup: () => void;
+}
+
+interface WindowState {
+  readonly count: number;
+  /** When the window's oldest call slides out (this process's clock, ms). */
+  readonly resetAt: number;
+}
+
+interface ApiState {
+  /** When Redis last said so (this process's clock). */
+  readonly at: number;
+  readonly waitMs: number;
+  readonly windows: readonly WindowState[];
+}
+
+/**
+ * The budget shared by every replica: the same sliding windows and safety margin as LocalRateLimiter, but
+ * the window log and any Retry-After pause live in Redis, checked and taken atomically by one script. Callers
+ * of this process queue in turn per caller (FairQueue); the head of the queue asks Redis for a slot and,
+ * without one, sleeps the time Redis says (at most `maxSleepMs`, as other replicas take and free slots).
+ *
+ * When Redis fails or is slow, calls go to a LocalRateLimiter holding this replica's share of the budget
+ * (every limit divided by the replicas, rounded down, at least 1), until Redis answers again.
+ */
+export class RedisRateLimiter implements UpstreamLimiter {
+  readonly #client: RedisConnection;
+  readonly #prefix: string;
+  readonly #specs: { readonly limit: number; readonly windowMs: number }[];
+  readonly #longestMs: number;
+  readonly #timeoutMs: number;
+  readonly #maxSleepMs: number;
+  readonly #probeEveryMs: number;
+  readonly #now: () => number;
+  readonly #onModeChange: RedisLimiterOptions['onModeChange'];
+  readonly #local: LocalRateLimiter;
+  readonly #replicas: number;
+  readonly #queues = new Map<DefenderApi, FairQueue<RedisWaiter>>();
+  readonly #pumping = new Set<DefenderApi>();
+  readonly #state = new Map<DefenderApi, ApiState>();
+  readonly #refreshing = new Set<DefenderApi>();
+  readonly #sleeps = new Set<() => void>();
+  readonly #id = randomUUID();
+  #seq = 0;
+  #redisUp = true;
+  #probe: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    readonly windows: readonly RateLimitWindow[],
+    options: RedisLimiterOptions,
+  ) {
+    const margin = options.marginMs ?? defaultMargin;
+    this.#client = options.client;
+    this.#prefix = options.prefix ?? 'defender-graph:limiter';
+    this.#specs = windows.map((w) => ({
+      limit: w.limit,
+      windowMs: Math.ceil(w.windowSeconds * 1000 + margin(w.windowSeconds * 1000)),
+    }));
+    this.#longestMs = Math.max(...this.#specs.map((s) => s.windowMs));
+    this.#timeoutMs = options.redisTimeoutMs ?? 100;
+    this.#maxSleepMs = options.maxSleepMs ?? 1_000;
+    this.#probeEveryMs = options.probeEveryMs ?? 500;
+    this.#now = options.now ?? Date.now;
+    this.#onModeChange = options.onModeChange;
+    this.#replicas = Math.max(1, Math.floor(options.replicas ?? 1));
+    this.#local = new LocalRateLimiter(shareOf(windows, this.#replicas), {
+      ...(options.now && { now: options.now }),
+      ...(options.marginMs && { marginMs: options.marginMs }),
+    });
+  }
+
+  /** Whether calls are counted in Redis now (false: in this replica's local share). */
+  get shared(): boolean {
+    return this.#redisUp;
+  }
+
+  acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
+    options.signal?.throwIfAborted();
+    if (this.#closed) return Promise.reject(rateLimited(1, api));
+    if (!this.#redisUp) return this.#local.acquire(api, options);
+    const { deadline, signal, caller = '' } = options;
+    const now = this.#now();
+    const queue = this.#queue(api);
+    // Refused at once when even an optimistic reading of the last known state says the turn comes too late.
+    const turn = this.whenAvailable(api, 1);
+    if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
+
+    return new Promise<Permit>((resolve, reject) => {
+      const onAbort = () => {
+        this.#remove(api, waiter);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(
+        () => {
+          this.#remove(api, waiter);
+          reject(rateLimited(Math.max(1, Math.ceil((this.whenAvailable(api, 1) - this.#now()) / 1000)), api));
+        },
+        Math.max(0, deadline - now),
+      );
+      const waiter: RedisWaiter = {
+        caller,
+        enqueuedAt: now,
+        deadline,
+        signal,
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
+      void this.#pump(api);
+    });
+  }
+
+  /**
+   * Background work takes a slot only when nobody here waits and the last word from Redis (under 1 s old)
+   * left room for every replica doing the same at once; the slot is then recorded in Redis. Otherwise no,
+   * and the state is refreshed so that a later try can say yes.
+   */
+  tryAcquire(api: DefenderApi): boolean {
+    if (this.#closed) return false;
+    if (!this.#redisUp) return this.#local.tryAcquire(api);
+    if (this.#queue(api).size > 0) return false;
+    const state = this.#state.get(api);
+    const now = this.#now();
+    if (!state || now - state.at > 1_000) {
+      this.#refresh(api);
+      return false;
+    }
+    const room = Math.min(...this.#specs.map((s, i) => s.limit - (state.windows[i]?.count ?? 0)));
+    if (state.waitMs > now - state.at || room < this.#replicas) return false;
+    this.#setState(api, {
+      ...state,
+      windows: state.windows.map((w) => ({ ...w, count: w.count + 1 })),
+    });
+    this.#run(api, 'record').catch(() => this.#down());
+    return true;
+  }
+
+  /**
+   * An optimistic estimate from the last state Redis reported: only a turn later than the deadline even so
+   * is refused early; the queue itself asks Redis.
+   */
+  whenAvailable(api: DefenderApi, calls: number): number {
+    if (!this.#redisUp) return this.#local.whenAvailable(api, calls);
+    const now = this.#now();
+    if (calls <= 0) return now;
+    const state = this.#state.get(api);
+    if (!state) return now;
+    const k = this.#queue(api).size + calls;
+    let at = Math.max(now, state.at + state.waitMs);
+    this.#specs.forEach((spec, i) => {
+      const w = state.windows[i];
+      if (!w) return;
+      const excess = w.count + k - spec.limit;
+      if (excess > 0) at = Math.max(at, w.resetAt + Math.floor((excess - 1) / spec.limit) * spec.windowMs);
+    });
+    return at;
+  }
+
+  pause(api: DefenderApi, ms: number): void {
+    // Locally too, so that the pause holds should Redis fail meanwhile.
+    this.#local.pause(api, ms);
+    if (!this.#redisUp) return;
+    withTimeout(
+      this.#client.sendCommand(['EVAL', PAUSE_SCRIPT, '1', this.#key(api, 'pause'), String(Math.ceil(ms))]),
+      this.#timeoutMs,
+    ).catch((error: unknown) => this.#down(error));
+  }
+
+  budget(): ApiBudget[] {
+    if (!this.#redisUp) return this.#local.budget();
+    const now = this.#now();
+    return DEFENDER_APIS.flatMap((api) => {
+      const state = this.#state.get(api);
+      if (!state || now - state.at > 1_000) this.#refresh(api);
+      return this.windows.map((w, i) => {
+        const known = state?.windows[i];
+        const fresh = known && known.resetAt > now;
+        return {
+          api,
+          limit: w.limit,
+          remaining: Math.max(0, w.limit - (fresh ? known.count : 0)),
+          windowSeconds: w.windowSeconds,
+          resetAt: new Date(fresh ? known.resetAt : now).toISOString(),
+        };
+      });
+    });
+  }
+
+  /** Callers waiting for each API in this process (metrics), in Redis mode and in the local share. */
+  queueDepths(): Record<DefenderApi, number> {
+    const local = this.#local.queueDepths();
+    return Object.fromEntries(
+      DEFENDER_APIS.map((api) => [api, (this.#queues.get(api)?.size ?? 0) + local[api]]),
+    ) as Record<DefenderApi, number>;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#probe);
+    this.#probe = undefined;
+    for (const wake of this.#sleeps) wake();
+    for (const [api, queue] of this.#queues) {
+      for (const waiter of queue.all()) {
+        queue.remove(waiter);
+        waiter.cleanup();
+        waiter.reject(rateLimited(1, api));
+      }
+    }
+    this.#local.close();
+  }
+
+  /** Serves this API's queue: the head asks Redis for a slot, or sleeps as long as Redis says. */
+  async #pump(api: DefenderApi): Promise<void> {
+    if (this.#pumping.has(api)) return;
+    this.#pumping.add(api);
+    const queue = this.#queue(api);
+    try {
+      while (queue.size > 0 && !this.#closed) {
+        if (!this.#redisUp) {
+          this.#handOver(api);
+          return;
+        }
+        let admitted: boolean;
+        let waitMs: number;
+        try {
+          ({ admitted, waitMs } = await this.#run(api, 'acquire'));
+        } catch (error) {
+          this.#down(error);
+          continue;
+        }
+        const now = this.#now();
+        if (admitted) {
+          // Whoever's turn it is now (the one that asked may have left meanwhile).
+          const waiter = queue.shift();
+          if (!waiter) break;
+          waiter.cleanup();
+          waiter.resolve({ waitedMs: now - waiter.enqueuedAt });
+          continue;
+        }
+        // Nobody here can go before `waitMs`: refuse at once those whose deadline comes first.
+        for (const waiter of queue.all()) {
+          if (waiter.deadline < now + waitMs) {
+            queue.remove(waiter);
+            waiter.cleanup();
+            waiter.reject(rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), api));
+          }
+        }
+        if (queue.size > 0) await this.#sleep(Math.max(1, Math.min(waitMs, this.#maxSleepMs)));
+      }
+    } finally {
+      this.#pumping.delete(api);
+    }
+  }
+
+  /** Redis failed: the waiters queued here go on in the local share, with what is left of their deadline. */
+  #handOver(api: DefenderApi): void {
+    const queue = this.#queue(api);
+    for (const waiter of queue.all()) {
+      queue.remove(waiter);
+      waiter.cleanup();
+      if (waiter.signal?.aborted) {
+        waiter.reject(waiter.signal.reason);
+        continue;
+      }
+      this.#local
+        .acquire(api, {
+          deadline: waiter.deadline,
+          caller: waiter.caller,
+          ...(waiter.signal && { signal: waiter.signal }),
+        })
+        .then(() => waiter.resolve({ waitedMs: this.#now() - waiter.enqueuedAt }), waiter.reject);
+    }
+  }
+
+  async #run(
+    api: DefenderApi,
+    mode: 'acquire' | 'peek' | 'record',
+  ): Promise<{ admitted: boolean; waitMs: number }> {
+    const member = `${this.#id}:${++this.#seq}`;
+    const args = this.#specs.flatMap((s) => [String(s.limit), String(s.windowMs)]);
+    const sent = this.#now();
+    const reply = (await withTimeout(
+      this.#client.sendCommand([
+        'EVAL',
+        WINDOW_SCRIPT,
+        '2',
+        this.#key(api, 'log'),
+        this.#key(api, 'pause'),
+        mode,
+        member,
+        String(this.#longestMs),
+        ...args,
+      ]),
+      this.#timeoutMs,
+    )) as number[];
+    const now = this.#now();
+    const [admitted, waitMs] = [Number(reply[0]), Number(reply[1])];
+    // Redis's clock read half-way through the round trip.
+    const at = Math.round((sent + now) / 2);
+    this.#setState(api, {
+      at,
+      waitMs,
+      windows: this.#specs.map((_, i) => {
+        const oldest = Number(reply[3 + 2 * i]);
+        return { count: Number(reply[2 + 2 * i]), resetAt: oldest < 0 ? at : at + oldest };
+      }),
+    });
+    this.#up();
+    return { admitted: admitted === 1, waitMs };
+  }
+
+  #refresh(api: DefenderApi): void {
+    if (this.#refreshing.has(api) || this.#closed) return;
+    this.#refreshing.add(api);
+    this.#run(api, 'peek')
+      .catch((error: unknown) => this.#down(error))
+      .finally(() => this.#refreshing.delete(api));
+  }
+
+  #setState(api: DefenderApi, state: ApiState): void {
+    this.#state.set(api, state);
+  }
+
+  #down(error?: unknown): void {
+    if (!this.#redisUp || this.#closed) return;
+    this.#redisUp = false;
+    this.#state.clear();
+    this.#onModeChange?.('local', error);
+    for (const api of this.#queues.keys()) this.#handOver(api);
+    this.#probe = setInterval(() => {
+      withTimeout(this.#client.sendCommand(['PING']), this.#timeoutMs).then(
+        () => this.#up(),
+        () => {},
+      );
+    }, this.#probeEveryMs);
+    this.#probe.unref();
+  }
+
+  #up(): void {
+    if (this.#redisUp || this.#closed) return;
+    clearInterval(this.#probe);
+    this.#probe = undefined;
+    this.#redisUp = true;
+    this.#onModeChange?.('redis');
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleeps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleeps.add(wake);
+    });
+  }
+
+  #remove(api: DefenderApi, waiter: RedisWaiter): void {
+    waiter.cleanup();
+    this.#queue(api).remove(waiter);
+  }
+
+  #key(api: DefenderApi, what: 'log' | 'pause'): string {
+    return `${this.#prefix}:{${api}}:${what}`;
+  }
+
+  #queue(api: DefenderApi): FairQueue<RedisWaiter> {
+    let queue = this.#queues.get(api);
+    if (!queue) {
+      queue = new FairQueue<RedisWaiter>();
+      this.#queues.set(api, queue);
+    }
+    return queue;
+  }
+}
+
+/** One replica's share of every window: the limit divided by the replicas, rounded down, at least 1. */
+export function shareOf(windows: readonly RateLimitWindow[], replicas: number): RateLimitWindow[] {
+  const n = Math.max(1, Math.floor(replicas));
+  return windows.map((w) => ({
+    limit: Math.max(1, Math.floor(w.limit / n)),
+    windowSeconds: w.windowSeconds,
+  }));
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Permit } from '../../src/defender/limiter.js';
+import type { RedisConnection } from '../../src/defender/redis.js';
+import { closeRedis, connectRedis } from '../../src/defender/redis.js';
+import { RedisRateLimiter, shareOf } from '../../src/defender/redis-limiter.js';
+import { parseRateLimits } from '../../src/rate-limits.js';
+
+/** The real Redis (`.ci/run` starts one when nothing listens on 6379). */
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** Nothing listens there: every command fails. */
+const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
+
+const clients: RedisConnection[] = [];
+const limiters: RedisRateLimiter[] = [];
+const errors: unknown[] = [];
+afterEach(async () => {
+  for (const limiter of limiters.splice(0)) limiter.close();
+  await Promise.all(clients.splice(0).map((c) => closeRedis(c)));
+  errors.length = 0;
+});
+
+async function redis(url = REDIS_URL): Promise<RedisConnection> {
+  const client = connectRedis(url, { onError: (error) => errors.push(error) });
+  clients.push(client);
+  if (url === REDIS_URL) {
+    const deadline = Date.now() + 5_000;
+    while (!client.isReady && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(client.isReady, `Redis at ${REDIS_URL}`).toBe(true);
+  }
+  return client;
+}
+
+/** A limiter (one "replica") over its own connection, with keys under the test's own prefix. */
+async function replica(
+  prefix: string,
+  limits: string,
+  url = REDIS_URL,
+  replicas = 1,
+): Promise<RedisRateLimiter> {
+  const limiter = new RedisRateLimiter(parseRateLimits(limits), {
+    client: await redis(url),
+    prefix,
+    replicas,
+    marginMs: () => 50,
+  });
+  limiters.push(limiter);
+  return limiter;
+}
+
+const inSeconds = (s: number) => ({ deadline: Date.now() + s * 1000 });
+
+describe('RedisRateLimiter: one budget for every replica', () => {
+  it('admits at most the limit per sliding window across two replicas, the rest as the window slides', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const [a, b] = [await replica(prefix, '5/1s'), await replica(prefix, '5/1s')];
+    const start = Date.now();
+    const times: number[] = [];
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 === 0 ? a : b)
+        .acquire('machines', { ...inSeconds(10), caller: `c${i % 3}` })
+        .then((p: Permit) => {
+          times.push(Date.now());
+          return p;
+        }),
+    );
+    await Promise.all(calls);
+    const elapsed = Date.now() - start;
+    times.sort((x, y) => x - y);
+    expect(times).toHaveLength(20);
+    // No 1 s window (plus the margin) holds more than 5 admissions, counted on this process's clock.
+    for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(1_000);
+    // Throughput about the limit: 20 calls at 5/s need 3 full windows after the first 5, and not much more.
+    expect(elapsed).toBeGreaterThanOrEqual(3_000);
+    expect(elapsed).toBeLessThan(5_500);
+    expect(a.shared && b.shared).toBe(true);
+    // Both replicas saw the shared log: at most 5 in the window now.
+    const used = 5 - a.budget().find((x) => x.api === 'machines' && x.windowSeconds === 1)!.remaining;
+    expect(used).toBeLessThanOrEqual(5);
+  }, 15_000);
+
+  it('honours on one replica a Retry-After pause set by another', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const [a, b] = [await replica(prefix, '100/60s'), await replica(prefix, '100/60s')];
+    await b.acquire('alerts', inSeconds(2)); // b knows the API and Redis works
+    a.pause('alerts', 1_200);
+    await new Promise((r) => setTimeout(r, 50)); // the pause reaches Redis
+    const start = Date.now();
+    await b.acquire('alerts', inSeconds(5));
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - start).toBeLessThan(2_500);
+    // Other APIs are not paused.
+    const other = Date.now();
+    await b.acquire('machines', inSeconds(2));
+    expect(Date.now() - other).toBeLessThan(500);
+    // A caller whose deadline falls inside the pause is refused at once, not after waiting.
+    a.pause('alerts', 3_000);
+    await new Promise((r) => setTimeout(r, 50));
+    const refusedAt = Date.now();
+    await expect(b.acquire('alerts', inSeconds(1))).rejects.toThrow(/cannot serve this in time/);
+    expect(Date.now() - refusedAt).toBeLessThan(1_100);
+  }, 15_000);
+
+  it('falls back to its share (limit / GATEWAY_REPLICAS) when Redis is unreachable, without hanging or crashing', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (error: unknown) => unhandled.push(error);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const limiter = await replica(`test:${randomUUID()}`, '10/1s', DEAD_REDIS_URL, 2);
+      expect(shareOf(limiter.windows, 2)).toEqual([{ limit: 5, windowSeconds: 1 }]);
+      const start = Date.now();
+      const times: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          limiter.acquire('machines', inSeconds(5)).then(() => times.push(Date.now() - start)),
+        ),
+      );
+      times.sort((x, y) => x - y);
+      expect(limiter.shared).toBe(false);
+      // The first 5 (the share) at once, after at most the failed Redis call; the other 3 a window later.
+      expect(times[4]!).toBeLessThan(300);
+      expect(times[5]!).toBeGreaterThanOrEqual(1_000);
+      expect(times[7]!).toBeLessThan(2_000);
+      expect(limiter.budget().find((b) => b.api === 'machines')).toMatchObject({ limit: 5 });
+      // Background work takes only what is left of the share in the window: 3 of 5 are used.
+      let extra = 0;
+      while (limiter.tryAcquire('machines')) extra++;
+      expect(extra).toBeLessThanOrEqual(2);
+      expect(errors.length).toBeGreaterThan(0); // the client's errors reached the listener, not the process
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }, 10_000);
+
+  it('goes back to the shared budget by itself once Redis answers', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const limiter = await replica(prefix, '100/60s');
+    await limiter.acquire('machines', inSeconds(2));
+    expect(limiter.shared).toBe(true);
+    // Redis "fails": the connection drops, the limiter goes local at once; then the client reconnects.
+    const client = clients.at(-1)!;
+    const id = Number(await client.sendCommand(['CLIENT', 'ID']));
+    await (await redis()).sendCommand(['CLIENT', 'KILL', 'ID', String(id)]);
+    await limiter.acquire('machines', inSeconds(2));
+    const deadline = Date.now() + 5_000;
+    while (!limiter.shared && Date.now() < deadline) {
+      await limiter.acquire('machines', inSeconds(2));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(limiter.shared).toBe(true);
+  }, 10_000);
+});
