@@ -129,7 +129,7 @@ describe('deploy/compose.yaml', () => {
     expect((simulator.healthcheck.test as string[]).join(' ')).toContain(`127.0.0.1:${config.port}/`);
   });
 
-  it('sets only variables the code reads, with values it accepts (no CACHE_URL: not supported yet)', () => {
+  it('sets only variables the code reads, with values it accepts (no CACHE_URL: the manifests divide the limits per replica instead)', () => {
     const known = variablesTheCodeReads();
     for (const service of [gateway, simulator]) {
       for (const name of Object.keys(composeEnv(service))) expect(known, name).toContain(name);
@@ -219,7 +219,7 @@ describe('deploy/k8s', () => {
     expect(configMap.data).not.toHaveProperty('ROUTER_SECRET');
   });
 
-  it('sets only variables the code reads, and the code accepts the values (no CACHE_URL: not supported yet)', () => {
+  it('sets only variables the code reads, and the code accepts the values (no CACHE_URL: the manifests divide the limits per replica instead)', () => {
     const configMap = k8sKind('ConfigMap');
     const secret = k8sKind('Secret');
     const literal = Object.fromEntries((container.env ?? []).map((e: Doc) => [e.name, String(e.value)]));
