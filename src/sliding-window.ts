@@ -58,6 +58,19 @@ export class SlidingWindowLog {
     this.#trimmed(key, now).push(now);
   }
 
+  /** Adds events at the given times (any order, none later than `now`), kept sorted. */
+  add(key: string, times: readonly number[], now: number): void {
+    const events = this.#trimmed(key, now);
+    events.push(...times);
+    events.sort((a, b) => a - b);
+    this.#trimmed(key, now);
+  }
+
+  /** The key's events in the longest window, oldest first. */
+  events(key: string, now: number): readonly number[] {
+    return [...this.#trimmed(key, now)];
+  }
+
   /** Events under `key` in each window now, in window order. */
   usage(key: string, now: number): number[] {
     const times = this.#trimmed(key, now);

@@ -226,6 +226,24 @@ export class LocalRateLimiter implements UpstreamLimiter {
     });
   }
 
+  /**
+   * Counts calls made elsewhere at `times` against this limiter's windows (a replica taking over from a
+   * shared budget reserves its part of what was already spent).
+   */
+  seed(api: DefenderApi, times: readonly number[]): void {
+    this.#log.add(api, times, this.#now());
+  }
+
+  /** Forgets every call on record; Retry-After pauses stay. */
+  forget(): void {
+    this.#log.reset();
+  }
+
+  /** Until when a Retry-After pause holds `api` (epoch ms; 0 when none). */
+  pausedUntil(api: DefenderApi): number {
+    return this.#pausedUntil.get(api) ?? 0;
+  }
+
   /** How many callers wait for each API now (metrics). */
   queueDepths(): Record<DefenderApi, number> {
     return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<

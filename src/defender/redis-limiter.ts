@@ -7,32 +7,39 @@ import type { RedisConnection } from './redis.js';
 import { withTimeout } from './redis.js';
 import type { RateLimitWindow } from '../rate-limits.js';
 import { rateLimited } from '../errors.js';
+import { SlidingWindowLog } from '../sliding-window.js';
 
 /**
  * The sliding-window log of one API in Redis, checked and updated atomically. Redis's own clock is the only
  * clock, so replicas with skewed clocks still share one window.
  *
- * KEYS: the log (a sorted set of call times), the pause key (set from a 429's Retry-After).
+ * KEYS: the log (a sorted set of call times), the pause key (set from a 429's Retry-After), the epoch key
+ * (set once per Redis lifetime: a new value means Redis lost the log, as after a restart without persistence).
  * ARGV: mode (`acquire`: add a call only if every window has room and no pause holds; `peek`: only look;
- * `record`: add a call whatever the windows say), a unique member, the longest window (ms), then
- * `limit, windowMs` per window.
- * Returns: admitted (0/1), the ms until a call fits (0 when it fits now), then per window the calls in it
- * (after the admission) and the ms until its oldest call slides out (-1 when empty).
+ * `record`: add a call whatever the windows say), a unique member, the longest window (ms), an epoch to set
+ * when there is none, then `limit, windowMs` per window.
+ * Returns: admitted (0/1), the ms until a call fits (0 when it fits now), the epoch, then per window the calls
+ * in it (after the admission) and the ms until its oldest call slides out (-1 when empty).
  */
 const WINDOW_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mode = ARGV[1]
 local longest = tonumber(ARGV[3])
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[3], epoch)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
 local wait = 0
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then wait = pause end
-local n = (#ARGV - 3) / 2
+local n = (#ARGV - 4) / 2
 local info = {}
 for i = 1, n do
-  local limit = tonumber(ARGV[2 + 2 * i])
-  local win = tonumber(ARGV[3 + 2 * i])
+  local limit = tonumber(ARGV[3 + 2 * i])
+  local win = tonumber(ARGV[4 + 2 * i])
   local from = '(' .. string.format('%d', now - win)
   local count = redis.call('ZCOUNT', KEYS[1], from, '+inf')
   local oldest = -1
@@ -55,12 +62,45 @@ if (mode == 'acquire' and wait == 0) or mode == 'record' then
   admitted = 1
   for i = 1, n do
     info[2 * i - 1] = info[2 * i - 1] + 1
-    if info[2 * i] < 0 then info[2 * i] = tonumber(ARGV[3 + 2 * i]) end
+    if info[2 * i] < 0 then info[2 * i] = tonumber(ARGV[4 + 2 * i]) end
   end
 end
-local out = { admitted, wait }
+local out = { admitted, wait, epoch }
 for i = 1, #info do out[#out + 1] = info[i] end
 return out
+`;
+
+/**
+ * Gives Redis back what this replica knows after Redis failed: its own calls (as ages in ms, so that no clock
+ * but Redis's is used) and any Retry-After pause still running. When the epoch is still the one this replica
+ * knew, Redis kept its log and only the calls made meanwhile in the local share are added; otherwise Redis
+ * lost the log, and every call of this replica still in a window is.
+ *
+ * KEYS: the log, the pause key, the epoch key. ARGV: the known epoch ('' if none), an epoch to set when there
+ * is none, a member prefix, the longest window (ms), the pause still to run (ms), how many of the ages that
+ * follow are of calls Redis had already counted, then the ages. Returns the epoch.
+ */
+const RESTORE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[3])
+local lost = epoch ~= ARGV[1]
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[3], epoch)
+end
+local first = 7
+if not lost then first = 7 + tonumber(ARGV[6]) end
+for i = first, #ARGV do
+  redis.call('ZADD', KEYS[1], now - tonumber(ARGV[i]), ARGV[3] .. ':' .. i)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + 1000) end
+local pause = tonumber(ARGV[5])
+if pause > 0 and redis.call('PTTL', KEYS[2]) < pause then
+  redis.call('SET', KEYS[2], '1', 'PX', pause)
+end
+return epoch
 `;
 
 /** Extends the pause key to `ms` from now, never shortening a longer pause. */
@@ -83,6 +123,12 @@ export interface RedisLimiterOptions extends LimiterOptions {
   readonly maxSleepMs?: number;
   /** How often to try Redis again while it is unreachable (ms). Default 500. */
   readonly probeEveryMs?: number;
+  /**
+   * After Redis returns, how long calls must also fit this replica's local share (ms), while the other
+   * replicas reconnect and give Redis the calls they made in theirs. Default 3,000 (Redis clients reconnect
+   * within 1 s, and probe every `probeEveryMs`).
+   */
+  readonly settleMs?: number;
   /** Told when the limiter switches between Redis and its local share. */
   readonly onModeChange?: (mode: 'redis' | 'local', error?: unknown) => void;
 }
@@ -116,8 +162,13 @@ interface ApiState {
  * of this process queue in turn per caller (FairQueue); the head of the queue asks Redis for a slot and,
  * without one, sleeps the time Redis says (at most `maxSleepMs`, as other replicas take and free slots).
  *
- * When Redis fails or is slow, calls go to a LocalRateLimiter holding this replica's share of the budget
- * (every limit divided by the replicas, rounded down, at least 1), until Redis answers again.
+ * When Redis fails or is slow, the same queue is served from a LocalRateLimiter holding this replica's share
+ * of the budget (every limit divided by the replicas, rounded down, at least 1). So that the replicas together
+ * stay within the limits across the switch, the share starts with this replica's part of the calls Redis last
+ * reported in each window, dated as late as they can have been made. When Redis answers again, this replica
+ * first gives it the calls it made meanwhile (and, if Redis lost its log, every call of its own still in a
+ * window) and any pause still running, then goes back to Redis; for `settleMs` after that its calls must fit
+ * its share too, since the other replicas may still be calling in theirs until they are back as well.
  */
 export class RedisRateLimiter implements UpstreamLimiter {
   readonly #client: RedisConnection;
@@ -130,15 +181,25 @@ export class RedisRateLimiter implements UpstreamLimiter {
   readonly #now: () => number;
   readonly #onModeChange: RedisLimiterOptions['onModeChange'];
   readonly #local: LocalRateLimiter;
+  /** Every call this replica made, in either mode, for as long as a window holds it. */
+  readonly #own: SlidingWindowLog;
   readonly #replicas: number;
   readonly #queues = new Map<DefenderApi, FairQueue<RedisWaiter>>();
   readonly #pumping = new Set<DefenderApi>();
   readonly #state = new Map<DefenderApi, ApiState>();
+  /** The epoch Redis last reported per API (see WINDOW_SCRIPT). */
+  readonly #epochs = new Map<DefenderApi, string>();
   readonly #refreshing = new Set<DefenderApi>();
   readonly #sleeps = new Set<() => void>();
   readonly #id = randomUUID();
   #seq = 0;
   #redisUp = true;
+  /** When Redis last failed: this replica's calls since then are not in Redis. */
+  #downAt = 0;
+  #restoring = false;
+  /** Until then (after Redis returned) calls must fit the local share too. */
+  #settleUntil = 0;
+  readonly #settleMs: number;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -154,9 +215,11 @@ export class RedisRateLimiter implements UpstreamLimiter {
       windowMs: Math.ceil(w.windowSeconds * 1000 + margin(w.windowSeconds * 1000)),
     }));
     this.#longestMs = Math.max(...this.#specs.map((s) => s.windowMs));
+    this.#own = new SlidingWindowLog(this.#specs);
     this.#timeoutMs = options.redisTimeoutMs ?? 100;
     this.#maxSleepMs = options.maxSleepMs ?? 1_000;
     this.#probeEveryMs = options.probeEveryMs ?? 500;
+    this.#settleMs = options.settleMs ?? 3_000;
     this.#now = options.now ?? Date.now;
     this.#onModeChange = options.onModeChange;
     this.#replicas = Math.max(1, Math.floor(options.replicas ?? 1));
@@ -174,7 +237,6 @@ export class RedisRateLimiter implements UpstreamLimiter {
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
     options.signal?.throwIfAborted();
     if (this.#closed) return Promise.reject(rateLimited(1, api));
-    if (!this.#redisUp) return this.#local.acquire(api, options);
     const { deadline, signal, caller = '' } = options;
     const now = this.#now();
     const queue = this.#queue(api);
@@ -218,11 +280,15 @@ export class RedisRateLimiter implements UpstreamLimiter {
    * and the state is refreshed so that a later try can say yes.
    */
   tryAcquire(api: DefenderApi): boolean {
-    if (this.#closed) return false;
-    if (!this.#redisUp) return this.#local.tryAcquire(api);
-    if (this.#queue(api).size > 0) return false;
+    if (this.#closed || this.#queue(api).size > 0) return false;
+    if (!this.#redisUp) {
+      if (!this.#local.tryAcquire(api)) return false;
+      this.#own.record(api, this.#now());
+      return true;
+    }
     const state = this.#state.get(api);
     const now = this.#now();
+    if (now < this.#settleUntil) return false;
     if (!state || now - state.at > 1_000) {
       this.#refresh(api);
       return false;
@@ -233,22 +299,24 @@ export class RedisRateLimiter implements UpstreamLimiter {
       ...state,
       windows: state.windows.map((w) => ({ ...w, count: w.count + 1 })),
     });
-    this.#run(api, 'record').catch(() => this.#down());
+    this.#own.record(api, now);
+    this.#run(api, 'record').catch((error: unknown) => this.#down(error));
     return true;
   }
 
   /**
-   * An optimistic estimate from the last state Redis reported: only a turn later than the deadline even so
-   * is refused early; the queue itself asks Redis.
+   * In Redis mode, an optimistic estimate from the last state Redis reported: only a turn later than the
+   * deadline even so is refused early; the queue itself asks Redis.
    */
   whenAvailable(api: DefenderApi, calls: number): number {
-    if (!this.#redisUp) return this.#local.whenAvailable(api, calls);
     const now = this.#now();
     if (calls <= 0) return now;
-    const state = this.#state.get(api);
-    if (!state) return now;
     const k = this.#queue(api).size + calls;
-    let at = Math.max(now, state.at + state.waitMs);
+    if (!this.#redisUp) return this.#local.whenAvailable(api, k);
+    const settling = now < this.#settleUntil ? this.#local.whenAvailable(api, k) : now;
+    const state = this.#state.get(api);
+    if (!state) return settling;
+    let at = Math.max(settling, now, state.at + state.waitMs);
     this.#specs.forEach((spec, i) => {
       const w = state.windows[i];
       if (!w) return;
@@ -259,8 +327,9 @@ export class RedisRateLimiter implements UpstreamLimiter {
   }
 
   pause(api: DefenderApi, ms: number): void {
-    // Locally too, so that the pause holds should Redis fail meanwhile.
+    // Locally too, so that the pause holds should Redis fail meanwhile (and is given back to Redis after).
     this.#local.pause(api, ms);
+    this.#wakeAll();
     if (!this.#redisUp) return;
     withTimeout(
       this.#client.sendCommand(['EVAL', PAUSE_SCRIPT, '1', this.#key(api, 'pause'), String(Math.ceil(ms))]),
@@ -288,19 +357,19 @@ export class RedisRateLimiter implements UpstreamLimiter {
     });
   }
 
-  /** Callers waiting for each API in this process (metrics), in Redis mode and in the local share. */
+  /** Callers waiting for each API in this process (metrics). */
   queueDepths(): Record<DefenderApi, number> {
-    const local = this.#local.queueDepths();
-    return Object.fromEntries(
-      DEFENDER_APIS.map((api) => [api, (this.#queues.get(api)?.size ?? 0) + local[api]]),
-    ) as Record<DefenderApi, number>;
+    return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
+      DefenderApi,
+      number
+    >;
   }
 
   close(): void {
     this.#closed = true;
     clearInterval(this.#probe);
     this.#probe = undefined;
-    for (const wake of this.#sleeps) wake();
+    this.#wakeAll();
     for (const [api, queue] of this.#queues) {
       for (const waiter of queue.all()) {
         queue.remove(waiter);
@@ -311,27 +380,39 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#local.close();
   }
 
-  /** Serves this API's queue: the head asks Redis for a slot, or sleeps as long as Redis says. */
+  /**
+   * Serves this API's queue: the head asks Redis for a slot (or the local share while Redis is down), or
+   * sleeps as long as it is told.
+   */
   async #pump(api: DefenderApi): Promise<void> {
     if (this.#pumping.has(api)) return;
     this.#pumping.add(api);
     const queue = this.#queue(api);
     try {
       while (queue.size > 0 && !this.#closed) {
-        if (!this.#redisUp) {
-          this.#handOver(api);
-          return;
-        }
         let admitted: boolean;
         let waitMs: number;
-        try {
-          ({ admitted, waitMs } = await this.#run(api, 'acquire'));
-        } catch (error) {
-          this.#down(error);
-          continue;
+        const settling = this.#now() < this.#settleUntil;
+        const localWait = settling ? this.#local.whenAvailable(api, 1) - this.#now() : 0;
+        if (this.#redisUp && localWait > 0) {
+          // Just back from the local share: the call must fit it too, until the other replicas are back.
+          admitted = false;
+          waitMs = localWait;
+        } else if (this.#redisUp) {
+          try {
+            ({ admitted, waitMs } = await this.#run(api, 'acquire'));
+          } catch (error) {
+            this.#down(error);
+            continue;
+          }
+          if (admitted && settling) this.#local.seed(api, [this.#now()]);
+        } else {
+          admitted = this.#local.tryAcquire(api);
+          waitMs = admitted ? 0 : Math.max(1, this.#local.whenAvailable(api, 1) - this.#now());
         }
         const now = this.#now();
         if (admitted) {
+          this.#own.record(api, now);
           // Whoever's turn it is now (the one that asked may have left meanwhile).
           const waiter = queue.shift();
           if (!waiter) break;
@@ -354,26 +435,6 @@ export class RedisRateLimiter implements UpstreamLimiter {
     }
   }
 
-  /** Redis failed: the waiters queued here go on in the local share, with what is left of their deadline. */
-  #handOver(api: DefenderApi): void {
-    const queue = this.#queue(api);
-    for (const waiter of queue.all()) {
-      queue.remove(waiter);
-      waiter.cleanup();
-      if (waiter.signal?.aborted) {
-        waiter.reject(waiter.signal.reason);
-        continue;
-      }
-      this.#local
-        .acquire(api, {
-          deadline: waiter.deadline,
-          caller: waiter.caller,
-          ...(waiter.signal && { signal: waiter.signal }),
-        })
-        .then(() => waiter.resolve({ waitedMs: this.#now() - waiter.enqueuedAt }), waiter.reject);
-    }
-  }
-
   async #run(
     api: DefenderApi,
     mode: 'acquire' | 'peek' | 'record',
@@ -385,30 +446,60 @@ export class RedisRateLimiter implements UpstreamLimiter {
       this.#client.sendCommand([
         'EVAL',
         WINDOW_SCRIPT,
-        '2',
-        this.#key(api, 'log'),
-        this.#key(api, 'pause'),
+        '3',
+        ...this.#keys(api),
         mode,
         member,
         String(this.#longestMs),
+        member,
         ...args,
       ]),
       this.#timeoutMs,
-    )) as number[];
+    )) as (number | string)[];
     const now = this.#now();
-    const [admitted, waitMs] = [Number(reply[0]), Number(reply[1])];
+    const [admitted, waitMs, epoch] = [Number(reply[0]), Number(reply[1]), String(reply[2])];
     // Redis's clock read half-way through the round trip.
     const at = Math.round((sent + now) / 2);
     this.#setState(api, {
       at,
       waitMs,
       windows: this.#specs.map((_, i) => {
-        const oldest = Number(reply[3 + 2 * i]);
-        return { count: Number(reply[2 + 2 * i]), resetAt: oldest < 0 ? at : at + oldest };
+        const oldest = Number(reply[4 + 2 * i]);
+        return { count: Number(reply[3 + 2 * i]), resetAt: oldest < 0 ? at : at + oldest };
       }),
     });
-    this.#up();
+    const known = this.#epochs.get(api);
+    this.#epochs.set(api, epoch);
+    // Redis lost the log while this replica was not looking (a restart between two calls): give it back ours.
+    if (known !== undefined && known !== epoch && this.#redisUp) {
+      this.#restore(api, known).catch((error: unknown) => this.#down(error));
+    }
     return { admitted: admitted === 1, waitMs };
+  }
+
+  /** Gives Redis this replica's calls and pause for `api` (RESTORE_SCRIPT); resolves when Redis has them. */
+  async #restore(api: DefenderApi, knownEpoch = this.#epochs.get(api) ?? ''): Promise<void> {
+    const now = this.#now();
+    const calls = this.#own.events(api, now);
+    const counted = this.#downAt > 0 ? calls.filter((t) => t < this.#downAt).length : calls.length;
+    const pause = Math.max(0, this.#local.pausedUntil(api) - now);
+    const epoch = (await withTimeout(
+      this.#client.sendCommand([
+        'EVAL',
+        RESTORE_SCRIPT,
+        '3',
+        ...this.#keys(api),
+        knownEpoch,
+        `${this.#id}:${++this.#seq}`,
+        `${this.#id}:restore:${this.#seq}`,
+        String(this.#longestMs),
+        String(Math.ceil(pause)),
+        String(counted),
+        ...calls.map((t) => String(Math.max(0, now - t))),
+      ]),
+      this.#timeoutMs,
+    )) as string;
+    this.#epochs.set(api, String(epoch));
   }
 
   #refresh(api: DefenderApi): void {
@@ -423,27 +514,46 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#state.set(api, state);
   }
 
+  /**
+   * Redis failed: from now on this replica's share, which first takes its part of the calls Redis last
+   * reported, so that the replicas' shares and what was already spent together stay within every window.
+   */
   #down(error?: unknown): void {
     if (!this.#redisUp || this.#closed) return;
     this.#redisUp = false;
+    const now = this.#now();
+    this.#downAt = now;
+    this.#local.forget();
+    for (const [api, state] of this.#state) {
+      this.#local.seed(api, reservedCalls(state, this.#specs, this.#replicas));
+    }
     this.#state.clear();
     this.#onModeChange?.('local', error);
-    for (const api of this.#queues.keys()) this.#handOver(api);
-    this.#probe = setInterval(() => {
-      withTimeout(this.#client.sendCommand(['PING']), this.#timeoutMs).then(
-        () => this.#up(),
-        () => {},
-      );
-    }, this.#probeEveryMs);
+    this.#wakeAll();
+    this.#probe = setInterval(() => void this.#tryUp(), this.#probeEveryMs);
     this.#probe.unref();
   }
 
-  #up(): void {
+  /** While down: once Redis answers, give it back what happened meanwhile, then switch to it. */
+  async #tryUp(): Promise<void> {
+    if (this.#redisUp || this.#closed || this.#restoring) return;
+    this.#restoring = true;
+    try {
+      await withTimeout(this.#client.sendCommand(['PING']), this.#timeoutMs);
+      for (const api of DEFENDER_APIS) await this.#restore(api);
+    } catch {
+      return;
+    } finally {
+      this.#restoring = false;
+    }
     if (this.#redisUp || this.#closed) return;
     clearInterval(this.#probe);
     this.#probe = undefined;
     this.#redisUp = true;
+    this.#downAt = 0;
+    this.#settleUntil = this.#now() + this.#settleMs;
     this.#onModeChange?.('redis');
+    this.#wakeAll();
   }
 
   #sleep(ms: number): Promise<void> {
@@ -458,12 +568,21 @@ export class RedisRateLimiter implements UpstreamLimiter {
     });
   }
 
+  /** Wakes every sleeping queue, to look again (the mode changed, a pause was set, or closing). */
+  #wakeAll(): void {
+    for (const wake of [...this.#sleeps]) wake();
+  }
+
   #remove(api: DefenderApi, waiter: RedisWaiter): void {
     waiter.cleanup();
     this.#queue(api).remove(waiter);
   }
 
-  #key(api: DefenderApi, what: 'log' | 'pause'): string {
+  #keys(api: DefenderApi): [string, string, string] {
+    return [this.#key(api, 'log'), this.#key(api, 'pause'), this.#key(api, 'epoch')];
+  }
+
+  #key(api: DefenderApi, what: 'log' | 'pause' | 'epoch'): string {
     return `${this.#prefix}:{${api}}:${what}`;
   }
 
@@ -484,4 +603,29 @@ export function shareOf(windows: readonly RateLimitWindow[], replicas: number): 
     limit: Math.max(1, Math.floor(w.limit / n)),
     windowSeconds: w.windowSeconds,
   }));
+}
+
+/**
+ * The calls one replica reserves in its local share when Redis fails: its part (1/replicas, rounded up) of
+ * the calls Redis last counted in each window, each dated as late as such a call can have been made: a call in
+ * the shortest window when Redis counted it, one in a longer window but not the next shorter one just before
+ * that shorter window began.
+ */
+function reservedCalls(
+  state: ApiState,
+  specs: readonly { readonly limit: number; readonly windowMs: number }[],
+  replicas: number,
+): number[] {
+  const now = state.at;
+  const order = specs.map((s, i) => ({ windowMs: s.windowMs, count: state.windows[i]?.count ?? 0 }));
+  order.sort((a, b) => a.windowMs - b.windowMs);
+  const times: number[] = [];
+  let placed = 0;
+  let at = now;
+  for (const w of order) {
+    const need = Math.ceil(w.count / replicas);
+    for (; placed < need; placed++) times.push(at);
+    at = now - w.windowMs;
+  }
+  return times;
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Permit } from '../../src/defender/limiter.js';
 import type { RedisConnection } from '../../src/defender/redis.js';
 import { closeRedis, connectRedis } from '../../src/defender/redis.js';
 import { RedisRateLimiter, shareOf } from '../../src/defender/redis-limiter.js';
 import { parseRateLimits } from '../../src/rate-limits.js';
+import type { PrivateRedis } from '../helpers/redis.js';
+import { startPrivateRedis } from '../helpers/redis.js';
 
 /** The real Redis (`.ci/run` starts one when nothing listens on 6379). */
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -23,7 +25,7 @@ afterEach(async () => {
 async function redis(url = REDIS_URL): Promise<RedisConnection> {
   const client = connectRedis(url, { onError: (error) => errors.push(error) });
   clients.push(client);
-  if (url === REDIS_URL) {
+  if (url !== DEAD_REDIS_URL) {
     const deadline = Date.now() + 5_000;
     while (!client.isReady && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(client.isReady, `Redis at ${REDIS_URL}`).toBe(true);
@@ -37,12 +39,14 @@ async function replica(
   limits: string,
   url = REDIS_URL,
   replicas = 1,
+  settleMs?: number,
 ): Promise<RedisRateLimiter> {
   const limiter = new RedisRateLimiter(parseRateLimits(limits), {
     client: await redis(url),
     prefix,
     replicas,
     marginMs: () => 50,
+    ...(settleMs !== undefined && { settleMs }),
   });
   limiters.push(limiter);
   return limiter;
@@ -150,4 +154,105 @@ describe('RedisRateLimiter: one budget for every replica', () => {
     }
     expect(limiter.shared).toBe(true);
   }, 10_000);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The largest number of `times` (sorted) within any `windowMs`. */
+function peakInWindow(times: readonly number[], windowMs: number): number {
+  let peak = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+describe('RedisRateLimiter when Redis dies and comes back empty', () => {
+  let server: PrivateRedis;
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+  });
+  afterAll(async () => {
+    await server.kill();
+  });
+
+  it('gives Redis back the calls made in its local share (all of its own if Redis lost them) and the pause', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const a = await replica(prefix, '100/60s', server.url, 2);
+    const admin = await redis(server.url);
+    const logged = async () => Number(await admin.sendCommand(['ZCARD', `${prefix}:{machines}:log`]));
+    const backToRedis = async () => {
+      const deadline = Date.now() + 5_000;
+      while (!a.shared && Date.now() < deadline) await sleep(20);
+      expect(a.shared).toBe(true);
+    };
+    for (let i = 0; i < 3; i++) await a.acquire('machines', inSeconds(2));
+    expect(await logged()).toBe(3);
+
+    // A dropped connection: Redis keeps its log, so only the 2 calls made meanwhile are added.
+    const id = Number(await clients.at(-2)!.sendCommand(['CLIENT', 'ID']));
+    await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(id)]);
+    for (let i = 0; i < 2; i++) await a.acquire('machines', inSeconds(2));
+    expect(a.shared).toBe(false);
+    await backToRedis();
+    expect(await logged()).toBe(5);
+
+    // A restart: Redis comes back empty, and is given every call of this replica still in a window, and the
+    // Retry-After pause set meanwhile.
+    await server.kill();
+    for (let i = 0; i < 2; i++) await a.acquire('machines', inSeconds(2));
+    a.pause('alerts', 10_000);
+    expect(a.shared).toBe(false);
+    await server.start();
+    await backToRedis();
+    expect(await logged()).toBe(7);
+    expect(Number(await admin.sendCommand(['PTTL', `${prefix}:{alerts}:pause`]))).toBeGreaterThan(5_000);
+  }, 20_000);
+
+  it('keeps two replicas together within every window, before, during and after the outage', async () => {
+    const prefix = `test:${randomUUID()}`;
+    // A window longer than the settling time after Redis returns, so that Redis must be given the calls made
+    // in the local shares (it came back empty).
+    const limiter = () => replica(prefix, '10/3s', server.url, 2, 1_500);
+    const [a, b] = [await limiter(), await limiter()];
+    const admitted: { at: number; shared: boolean }[] = [];
+    let stop = false;
+    // Demand far above the limit from both replicas, three callers each.
+    const worker = async (limiter: RedisRateLimiter, caller: string) => {
+      while (!stop) {
+        try {
+          await limiter.acquire('machines', { ...inSeconds(3), caller });
+          admitted.push({ at: Date.now(), shared: limiter.shared });
+        } catch {
+          await sleep(20); // RATE_LIMITED: the turn would come after the deadline
+        }
+      }
+    };
+    const workers = [a, b].flatMap((limiter) => ['x', 'y', 'z'].map((c) => worker(limiter, c)));
+
+    await sleep(3_500); // a full window through Redis
+    const killedAt = Date.now();
+    await server.kill();
+    await sleep(4_500); // the local shares: each starts with half the full window Redis last reported
+    expect([a.shared, b.shared]).toEqual([false, false]);
+    const restartedAt = Date.now();
+    await server.start(); // empty: the log and the epoch are gone
+    const deadline = Date.now() + 6_000;
+    while (!(a.shared && b.shared) && Date.now() < deadline) await sleep(50);
+    expect([a.shared, b.shared]).toEqual([true, true]);
+    await sleep(3_500); // through Redis again, past the settling time
+    stop = true;
+    await Promise.all(workers);
+
+    const times = admitted.map((x) => x.at).sort((x, y) => x - y);
+    // Never more than the limit in any window (3 s; the limiter's own margin is 50 ms), across both switches.
+    expect(peakInWindow(times, 3_000)).toBeLessThanOrEqual(10);
+    // And the budget was used in each phase, not just refused: 10 per 3 s while shared, 5 + 5 while not.
+    const during = (from: number, to: number) => times.filter((t) => t >= from && t < to).length;
+    expect(during(killedAt - 3_500, killedAt)).toBeGreaterThanOrEqual(9);
+    expect(during(killedAt, restartedAt)).toBeGreaterThanOrEqual(8);
+    expect(during(restartedAt + 3_500, Date.now())).toBeGreaterThanOrEqual(5);
+    expect(admitted.some((x) => !x.shared)).toBe(true);
+  }, 30_000);
 });
