@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import { readSimulatorEnv } from '../../src/simulator/config.js';
 
 /**
  * Images cannot be built here, so the deployment files are held to the contract by reading them: ports,
- * probes, replicas, labels, and every environment variable they set is one the code reads, with a value that
- * the code accepts.
+ * probes, replicas, labels, how the services reach each other, and every environment variable they set is one
+ * the code reads, with a value that the code accepts.
  */
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,8 +20,9 @@ const k8sDir = join(deployDir, 'k8s');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, checked by the assertions
 type Doc = any;
 
+/** Compose applies YAML merge keys (`<<: *gateway`), so the test reads them as Compose does. */
 function readYaml(path: string): Doc {
-  return parse(readFileSync(path, 'utf8'));
+  return parse(readFileSync(path, 'utf8'), { merge: true });
 }
 
 function k8sDocs(): Doc[] {
@@ -41,6 +43,12 @@ function k8sKind(kind: string): Doc {
   return found[0];
 }
 
+function k8sResource(kind: string, name: string): Doc {
+  const found = k8sDocs().filter((doc) => doc.kind === kind && doc.metadata?.name === name);
+  expect(found, `${kind} ${name}`).toHaveLength(1);
+  return found[0];
+}
+
 /** Compose's `environment`, as a map or as a `NAME=value` list. */
 function composeEnv(service: Doc): Record<string, string> {
   const env = service.environment ?? {};
@@ -53,6 +61,15 @@ function composeEnv(service: Doc): Record<string, string> {
     );
   }
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+}
+
+/** Compose's published ports, in the short `host:container` syntax the file uses (no ranges, no host IP). */
+function publishedPorts(service: Doc): { host: number; container: number }[] {
+  return ((service.ports ?? []) as unknown[]).map((entry) => {
+    const match = /^(\d+):(\d+)$/.exec(String(entry));
+    expect(match, `port "${String(entry)}" as host:container`).not.toBeNull();
+    return { host: Number(match![1]), container: Number(match![2]) };
+  });
 }
 
 /** The variables the code reads: every `read('X')`, `int('X'`, `bool('X'`, `required('X')` and `env['X']`. */
@@ -77,22 +94,35 @@ function containerPort(container: Doc, port: string | number): number {
   return named.containerPort;
 }
 
+/** Whether a label selector's `matchLabels` (or a Service's selector) selects pods with these labels. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+/** Defender's own limits: what the code uses when DEFENDER_RATE_LIMITS is unset. */
+const defenderRateLimits = loadConfig({}).rateLimits;
+
 describe('the variables the code reads', () => {
   it('are found in src/config.ts and src/simulator/config.ts', () => {
     const names = variablesTheCodeReads();
     for (const name of [
       'PORT',
       'DEFENDER_API_URL',
+      'DEFENDER_TOKEN',
       'DEFENDER_RATE_LIMITS',
       'AZURE_CLIENT_SECRET',
       'AUTH_MODE',
       'AUTH_ISSUER',
       'AUTH_JWKS_URI',
+      'CACHE_URL',
+      'GATEWAY_REPLICAS',
+      'GRAPHQL_INTROSPECTION',
       'ROUTER_SECRET',
       'NODE_ENV',
       'SIMULATOR_PORT',
       'SIMULATOR_HOST',
       'SIMULATOR_SEED',
+      'SIMULATOR_TOKEN',
     ]) {
       expect(names, name).toContain(name);
     }
@@ -101,49 +131,117 @@ describe('the variables the code reads', () => {
 
 describe('deploy/compose.yaml', () => {
   const compose = readYaml(join(deployDir, 'compose.yaml'));
-  const gateway = compose.services.gateway;
-  const simulator = compose.services.simulator;
+  const services = compose.services as Record<string, Doc>;
+  const gateways = Object.entries(services).filter(([name]) => name.startsWith('gateway'));
+  const simulator = services['simulator'];
+  const redis = services['redis'];
 
-  it('has the gateway (three replicas), the simulator and Redis', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'redis', 'simulator']);
-    expect(gateway.deploy.replicas).toBe(3);
-    expect(compose.services.redis.image).toMatch(/^redis:7-alpine$/);
+  /** A gateway's configuration as the code reads it, under the image's NODE_ENV. */
+  const gatewayConfig = (gateway: Doc): Config =>
+    loadConfig({ NODE_ENV: 'production', ...composeEnv(gateway) });
+  const simulatorConfig = () => readSimulatorEnv(composeEnv(simulator));
+
+  it('has three gateway services, one replica each, the simulator and Redis', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'gateway-1',
+      'gateway-2',
+      'gateway-3',
+      'redis',
+      'simulator',
+    ]);
+    for (const [name, gateway] of gateways) expect(gateway.deploy?.replicas ?? 1, name).toBe(1);
+    expect(redis.image).toMatch(/^redis:7-alpine$/);
   });
 
-  it('publishes the gateway on container port 4000 and checks /healthz on it', () => {
-    const env = composeEnv(gateway);
-    expect(env['PORT'] ?? '4000').toBe('4000');
-    expect((gateway.ports as string[]).every((p) => String(p).endsWith(':4000'))).toBe(true);
-    const check = (gateway.healthcheck.test as string[]).join(' ');
-    expect(check).toContain('http://127.0.0.1:4000/healthz');
-    expect(gateway.healthcheck.test[0]).toBe('CMD');
-    expect(gateway.healthcheck.test[1]).toBe('node');
+  it("runs the gateways in the simulator's network namespace, on distinct PORTs that the simulator publishes", () => {
+    const simulatorPort = simulatorConfig().port;
+    const ports = gateways.map(([name, gateway]) => {
+      expect(gateway.network_mode, name).toBe('service:simulator');
+      // A service in another's network namespace cannot publish ports of its own.
+      expect(gateway.ports, name).toBeUndefined();
+      return gatewayConfig(gateway).port;
+    });
+    expect(new Set([...ports, simulatorPort]).size).toBe(gateways.length + 1);
+    const published = publishedPorts(simulator);
+    for (const port of [...ports, simulatorPort])
+      expect(published).toContainEqual({ host: port, container: port });
   });
 
-  it('runs the compiled simulator, listening on all interfaces on the published port', () => {
+  it("checks each gateway's /healthz on its own PORT", () => {
+    for (const [name, gateway] of gateways) {
+      const { port } = gatewayConfig(gateway);
+      expect(gateway.healthcheck.test.slice(0, 2), name).toEqual(['CMD', 'node']);
+      expect((gateway.healthcheck.test as string[]).join(' '), name).toContain(
+        `http://127.0.0.1:${port}/healthz`,
+      );
+    }
+  });
+
+  it('runs the compiled simulator, listening on all interfaces, throttling as Defender does', () => {
     expect(simulator.command.slice(-1)).toEqual(['dist/simulator/main.js']);
     expect(existsSync(join(root, 'src/simulator/main.ts'))).toBe(true);
-    const config = readSimulatorEnv(composeEnv(simulator));
+    const config = simulatorConfig();
     expect(config.host).toBe('0.0.0.0');
-    expect(simulator.ports).toContain(`${config.port}:${config.port}`);
     expect((simulator.healthcheck.test as string[]).join(' ')).toContain(`127.0.0.1:${config.port}/`);
+    expect(config.options.rateLimits).toEqual(defenderRateLimits);
   });
 
-  it('sets only variables the code reads, with values it accepts (no CACHE_URL: the manifests divide the limits per replica instead)', () => {
+  it("points every gateway at the simulator over loopback, with the simulator's token", () => {
+    const { port, options } = simulatorConfig();
+    for (const [name, gateway] of gateways) {
+      const config = gatewayConfig(gateway);
+      expect(config.defenderUrl?.protocol, name).toBe('http:');
+      expect(config.defenderUrl?.hostname, name).toBe('127.0.0.1');
+      expect(Number(config.defenderUrl?.port), name).toBe(port);
+      expect(config.credentials, name).toEqual({ kind: 'static', token: options.tokens[0]!.token });
+      // With DEFENDER_API_URL set, AUTH_MODE defaults to jwt: the demo must say none explicitly.
+      expect(composeEnv(gateway)['AUTH_MODE'], name).toBe('none');
+      expect(config.auth.mode, name).toBe('none');
+      expect(config.introspection, name).toBe(true);
+    }
+  });
+
+  it("shares the cache and the rate-limit budget through the redis service, with Defender's limits undivided", () => {
+    for (const [name, gateway] of gateways) {
+      const config = gatewayConfig(gateway);
+      expect(config.cacheUrl, name).toBeDefined();
+      const url = new URL(config.cacheUrl!);
+      expect(url.protocol, name).toBe('redis:');
+      expect(url.hostname, name).toBe('redis');
+      // Redis's default port: the service sets no other.
+      expect(Number(url.port || 6379), name).toBe(6379);
+      expect(redis.command, name).not.toContain('--port');
+      expect(config.replicas, name).toBe(gateways.length);
+      expect(config.rateLimits, name).toEqual(defenderRateLimits);
+    }
+  });
+
+  it('starts each gateway once the simulator and Redis are healthy', () => {
+    expect(simulator.healthcheck.test).toBeDefined();
+    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    for (const [name, gateway] of gateways) {
+      expect(gateway.depends_on?.simulator?.condition, name).toBe('service_healthy');
+      expect(gateway.depends_on?.redis?.condition, name).toBe('service_healthy');
+    }
+  });
+
+  it('sets only variables the code reads', () => {
     const known = variablesTheCodeReads();
-    for (const service of [gateway, simulator]) {
+    for (const service of [...gateways.map(([, gateway]) => gateway), simulator]) {
       for (const name of Object.keys(composeEnv(service))) expect(known, name).toContain(name);
     }
-    const env = { NODE_ENV: 'production', ...composeEnv(gateway) };
-    expect(env).not.toHaveProperty('CACHE_URL');
-    const config = loadConfig(env);
-    // http:// reaches loopback hosts only, so each replica runs the embedded simulator.
-    expect(config.defenderUrl).toBeUndefined();
-    expect(config.port).toBe(4000);
   });
 
-  it('builds both services from the repository Dockerfile, which exposes 4000', () => {
-    for (const service of [gateway, simulator]) {
+  it('runs the gateways on a read-only root filesystem with time to drain', () => {
+    for (const [name, gateway] of gateways) {
+      expect(gateway.read_only, name).toBe(true);
+      expect(gateway.tmpfs, name).toContain('/tmp');
+      expect(gateway.stop_grace_period, name).toBe('30s');
+    }
+  });
+
+  it('builds the gateways and the simulator from the repository Dockerfile, which exposes 4000', () => {
+    for (const service of [...gateways.map(([, gateway]) => gateway), simulator]) {
       expect(join(deployDir, service.build.context, service.build.dockerfile)).toBe(join(root, 'Dockerfile'));
     }
     expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).toMatch(/^EXPOSE 4000$/m);
@@ -151,16 +249,31 @@ describe('deploy/compose.yaml', () => {
 });
 
 describe('deploy/k8s', () => {
-  const deployment = k8sDocs().find((doc) => doc.kind === 'Deployment');
+  const docs = k8sDocs();
+  const deployment = docs.find((doc) => doc.kind === 'Deployment' && doc.metadata.name === 'defender-graph');
   const pod = deployment?.spec.template.spec;
   const container = pod?.containers[0];
+  const redisDeployment = docs.find(
+    (doc) => doc.kind === 'Deployment' && doc.metadata.name === 'defender-graph-redis',
+  );
+  const redisPod = redisDeployment?.spec.template.spec;
+  const redisContainer = redisPod?.containers[0];
+  const gatewayLabels = deployment?.spec.template.metadata.labels;
+  const redisLabels = redisDeployment?.spec.template.metadata.labels;
 
   it('lists every manifest in kustomization.yaml', () => {
     const kustomization = readYaml(join(k8sDir, 'kustomization.yaml'));
     const files = readdirSync(k8sDir).filter((n) => n.endsWith('.yaml') && n !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
     expect(files.sort()).toEqual(
-      ['configmap.yaml', 'deployment.yaml', 'pdb.yaml', 'secret.example.yaml', 'service.yaml'].sort(),
+      [
+        'configmap.yaml',
+        'deployment.yaml',
+        'pdb.yaml',
+        'redis.yaml',
+        'secret.example.yaml',
+        'service.yaml',
+      ].sort(),
     );
   });
 
@@ -181,19 +294,20 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('has a Service on port 80 that targets the container port and selects the pods', () => {
-    const service = k8sKind('Service');
-    const labels = deployment.spec.template.metadata.labels;
+  it('has a Service on port 80 that targets the container port and selects the gateway pods only', () => {
+    const service = k8sResource('Service', 'defender-graph');
     expect(service.spec.ports).toHaveLength(1);
     expect(service.spec.ports[0].port).toBe(80);
     expect(containerPort(container, service.spec.ports[0].targetPort)).toBe(4000);
-    expect(labels).toMatchObject(service.spec.selector);
-    expect(labels).toMatchObject(deployment.spec.selector.matchLabels);
+    expect(selects(service.spec.selector, gatewayLabels)).toBe(true);
+    expect(selects(service.spec.selector, redisLabels)).toBe(false);
+    expect(selects(deployment.spec.selector.matchLabels, gatewayLabels)).toBe(true);
   });
 
-  it('has a PodDisruptionBudget that selects the pods and keeps at least two of three', () => {
+  it('has a PodDisruptionBudget that selects the gateway pods only and keeps at least two of three', () => {
     const pdb = k8sKind('PodDisruptionBudget');
-    expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(selects(pdb.spec.selector.matchLabels, gatewayLabels)).toBe(true);
+    expect(selects(pdb.spec.selector.matchLabels, redisLabels)).toBe(false);
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     const kept =
       pdb.spec.minAvailable ?? deployment.spec.replicas - (pdb.spec.maxUnavailable as number | undefined)!;
@@ -201,11 +315,62 @@ describe('deploy/k8s', () => {
   });
 
   it('runs as a non-root user on a read-only root filesystem', () => {
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(Number.isInteger(pod.securityContext.runAsUser) && pod.securityContext.runAsUser > 0).toBe(true);
-    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
-    expect(container.resources.requests).toBeDefined();
+    for (const [p, c] of [
+      [pod, container],
+      [redisPod, redisContainer],
+    ]) {
+      expect(p.securityContext.runAsNonRoot).toBe(true);
+      expect(Number.isInteger(p.securityContext.runAsUser) && p.securityContext.runAsUser > 0).toBe(true);
+      expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
+      expect(c.resources.requests).toBeDefined();
+    }
+  });
+
+  it('runs one Redis without persistence, ready once it answers PING', () => {
+    expect(redisDeployment.spec.replicas).toBe(1);
+    expect(redisPod.containers).toHaveLength(1);
+    expect(redisContainer.image).toMatch(/^redis:7-alpine$/);
+    const args = [...(redisContainer.command ?? []), ...(redisContainer.args ?? [])] as string[];
+    expect(args[0]).toBe('redis-server');
+    expect(args[args.indexOf('--save') + 1]).toBe('');
+    expect(args[args.indexOf('--appendonly') + 1]).toBe('no');
+    expect(args).not.toContain('--port');
+    expect(redisContainer.readinessProbe.exec.command).toEqual(['redis-cli', 'ping']);
+    expect(selects(redisDeployment.spec.selector.matchLabels, redisLabels)).toBe(true);
+    expect(selects(redisDeployment.spec.selector.matchLabels, gatewayLabels)).toBe(false);
+  });
+
+  it("keeps Redis's maxmemory under its container's memory limit", () => {
+    const args = (redisContainer.args ?? []) as string[];
+    const maxmemory = /^(\d+)mb$/.exec(args[args.indexOf('--maxmemory') + 1] ?? '');
+    const limit = /^(\d+)Mi$/.exec(redisContainer.resources.limits.memory);
+    expect(maxmemory, '--maxmemory in mb').not.toBeNull();
+    expect(limit, 'memory limit in Mi').not.toBeNull();
+    // Redis's "mb" and Kubernetes's "Mi" are both 2^20 bytes.
+    expect(Number(maxmemory![1])).toBeLessThan(Number(limit![1]));
+  });
+
+  it('has a Service defender-graph-redis on 6379 that selects the Redis pod only', () => {
+    const service = k8sResource('Service', 'defender-graph-redis');
+    expect(service.spec.ports).toHaveLength(1);
+    expect(service.spec.ports[0].port).toBe(6379);
+    expect(containerPort(redisContainer, service.spec.ports[0].targetPort)).toBe(6379);
+    expect(selects(service.spec.selector, redisLabels)).toBe(true);
+    expect(selects(service.spec.selector, gatewayLabels)).toBe(false);
+  });
+
+  it('lets only the gateway pods reach Redis', () => {
+    const policy = k8sKind('NetworkPolicy');
+    expect(selects(policy.spec.podSelector.matchLabels, redisLabels)).toBe(true);
+    expect(selects(policy.spec.podSelector.matchLabels, gatewayLabels)).toBe(false);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toHaveLength(1);
+    const [rule] = policy.spec.ingress;
+    expect(rule.from).toHaveLength(1);
+    expect(selects(rule.from[0].podSelector.matchLabels, gatewayLabels)).toBe(true);
+    expect(selects(rule.from[0].podSelector.matchLabels, redisLabels)).toBe(false);
+    expect(rule.ports.map((p: Doc) => containerPort(redisContainer, p.port))).toEqual([6379]);
   });
 
   it('takes its configuration from the ConfigMap and the Secret, secrets from the Secret only', () => {
@@ -219,31 +384,41 @@ describe('deploy/k8s', () => {
     expect(configMap.data).not.toHaveProperty('ROUTER_SECRET');
   });
 
-  it('sets only variables the code reads, and the code accepts the values (no CACHE_URL: the manifests divide the limits per replica instead)', () => {
-    const configMap = k8sKind('ConfigMap');
-    const secret = k8sKind('Secret');
+  /** The gateway's environment: the image's NODE_ENV, the ConfigMap, the Secret and the container's own. */
+  function gatewayEnv(): Record<string, string> {
     const literal = Object.fromEntries((container.env ?? []).map((e: Doc) => [e.name, String(e.value)]));
-    const env: Record<string, string> = {
+    return {
       NODE_ENV: 'production', // set by the image
-      ...configMap.data,
-      ...secret.stringData,
+      ...k8sKind('ConfigMap').data,
+      ...k8sKind('Secret').stringData,
       ...literal,
     };
+  }
+
+  it('sets only variables the code reads, and the code accepts the values', () => {
+    const env = gatewayEnv();
     const known = variablesTheCodeReads();
     for (const name of Object.keys(env)) expect(known, name).toContain(name);
     for (const value of Object.values(env)) expect(typeof value).toBe('string');
-    expect(env).not.toHaveProperty('CACHE_URL');
 
     const config = loadConfig(env);
     expect(config.port).toBe(4000);
     expect(config.defenderUrl?.protocol).toBe('https:');
     expect(config.credentials.kind).toBe('msal');
     expect(config.auth.mode).toBe('jwt');
-    expect(config.routerSecret).toBe(secret.stringData.ROUTER_SECRET);
-    // Each replica has its own limiter: the per-replica budget is at most Defender's divided by the replicas.
-    const defender = loadConfig({}).rateLimits;
-    for (const [i, window] of config.rateLimits.entries()) {
-      expect(window.limit * deployment.spec.replicas).toBeLessThanOrEqual(defender[i]!.limit);
-    }
+    expect(config.routerSecret).toBe(k8sKind('Secret').stringData.ROUTER_SECRET);
+  });
+
+  it("shares the cache and Defender's undivided budget through the Redis Service, as many replicas as the Deployment's", () => {
+    const config = loadConfig(gatewayEnv());
+    const service = k8sResource('Service', 'defender-graph-redis');
+    expect(config.cacheUrl).toBeDefined();
+    const url = new URL(config.cacheUrl!);
+    expect(url.protocol).toBe('redis:');
+    // The Service's name, alone or qualified (name.namespace.svc…).
+    expect(url.hostname.split('.')[0]).toBe(service.metadata.name);
+    expect(Number(url.port || 6379)).toBe(service.spec.ports[0].port);
+    expect(config.replicas).toBe(deployment.spec.replicas);
+    expect(config.rateLimits).toEqual(defenderRateLimits);
   });
 });
