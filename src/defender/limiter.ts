@@ -116,12 +116,14 @@ export interface LimiterOptions {
   readonly now?: () => number;
   /**
    * Extra length given to every window, so that calls admitted exactly one window apart here cannot arrive
-   * less than one window apart at Defender (network jitter). Default: 2% of the window, 50 ms to 1 s.
+   * less than one window apart at Defender: what delays one call more than another between the limiter and
+   * Defender (event-loop lag of a busy process, the network) does not shrink with the window. Default: 2% of
+   * the window, at least 250 ms and at most 1 s (1 s for Defender's 60 s and 3,600 s windows).
    */
   readonly marginMs?: (windowMs: number) => number;
 }
 
-export const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(50, windowMs * 0.02));
+export const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(250, windowMs * 0.02));
 const ANONYMOUS = '';
 
 /**

@@ -37,7 +37,7 @@ describe('sharing the budget', () => {
     expect(up(stale)).toMatchObject({ calls: 0, cacheHits: 1, staleHits: 1 });
     expect(gw.sim.calls).toHaveLength(1);
     // Once the window has room, a stale hit refreshes the answer in the background.
-    await sleep(1_700);
+    await sleep(1_900); // the 2 s window and its 250 ms margin
     expect(up(await gw.query(query))).toMatchObject({ calls: 0, staleHits: 1 });
     for (let i = 0; i < 20 && gw.sim.calls.length < 2; i++) await sleep(10);
     expect(gw.sim.calls.map((c) => c.status)).toEqual([200, 200]);

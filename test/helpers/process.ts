@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** tsx's loader by absolute URL: the child is `node` itself, so a signal reaches the program, not npm. */
+const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
+/** Variables of the test process that would configure a gateway or simulator child if inherited. */
+const INHERITED =
+  /^(PORT|NODE_ENV|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|GATEWAY_\w+|GRAPHQL_\w+|LOG_LEVEL|REQUEST_\w+|MAX_\w+|MACHINE_\w+|ROUTER_SECRET)$/;
 
 /** A port that was free a moment ago, for a child process to listen on. */
 export async function freePort(): Promise<number> {
@@ -28,10 +38,14 @@ export async function startChild(
   env: Record<string, string>,
   ready: RegExp,
   timeoutMs = 20_000,
+  inherit = true,
 ): Promise<Child> {
+  const base = inherit
+    ? process.env
+    : Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED.test(name)));
   // Its own process group, so that stopping it also stops what it started (npm → sh → tsx → node).
   const child = spawn(command, args, {
-    env: { ...process.env, ...env },
+    env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -66,4 +80,24 @@ export async function startChild(
     });
   });
   return handle;
+}
+
+/**
+ * Runs a TypeScript entry point of the project (`src/index.ts`, `src/simulator/main.ts`) as `node` with tsx's
+ * loader, configured by `env` alone: the test process's own gateway and simulator variables are not passed on.
+ */
+export function startProgram(
+  entry: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 30_000,
+): Promise<Child> {
+  return startChild(
+    process.execPath,
+    ['--import', TSX_LOADER, join(ROOT, entry)],
+    env,
+    ready,
+    timeoutMs,
+    false,
+  );
 }
