@@ -27,9 +27,13 @@ import { measureUtilisation } from './utilisation.js';
 const SEED = 1;
 /** Generous limits for counting calls: throttling must not interfere. */
 const COUNTING_LIMITS = '10000/60s';
+/**
+ * A 10 s window, so that the limiter's safety margin (at least 250 ms) weighs on it about as the 1 s margin
+ * weighs on Defender's 60 s window; 6.25 windows of demand.
+ */
 const UTILISATION = {
-  window: { limit: 20, windowSeconds: 2 },
-  durationMs: 12_500,
+  window: { limit: 20, windowSeconds: 10 },
+  durationMs: 62_500,
   concurrencyPerApi: 30,
   sampleStepMs: 50,
 } as const;

@@ -1,4 +1,5 @@
 import type { DefenderApi } from '../src/defender/apis.js';
+import { defaultMargin } from '../src/defender/limiter.js';
 import type { RateLimitWindow } from '../src/rate-limits.js';
 import type { Tenant } from '../src/simulator/data.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
@@ -34,7 +35,7 @@ export interface ApiUtilisation {
   readonly tumbling: readonly WindowCount[];
   readonly sliding: readonly WindowCount[];
   readonly slidingMean: number;
-  /** slidingMean / limit: the average 2 s window's share of the allowance, free of window alignment. */
+  /** slidingMean / limit: the average window's share of the allowance, free of window alignment. */
   readonly slidingUtilisation: number;
   readonly slidingMin: number;
   readonly slidingMax: number;
@@ -133,8 +134,7 @@ export async function measureUtilisation(
     throttled: calls.filter((c) => c.status === 429).length,
     errorsDuringDemand,
     refusedAtClose,
-    // LocalRateLimiter's default margin: 2% of the window, 50 ms to 1 s.
-    marginCeiling: windowMs / (windowMs + Math.min(1_000, Math.max(50, windowMs * 0.02))),
+    marginCeiling: windowMs / (windowMs + defaultMargin(windowMs)),
   };
 }
 

@@ -1,13 +1,10 @@
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/server.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import type { TestAuthority } from '../helpers/authority.js';
 import { startTestAuthority } from '../helpers/authority.js';
 import type { Child } from '../helpers/process.js';
-import { freePort, startChild } from '../helpers/process.js';
+import { freePort, startProgram } from '../helpers/process.js';
 
 /**
  * The gateway as `npm start` runs it against a real Defender: a child process with the real `@azure/msal-node`
@@ -20,15 +17,6 @@ const CLIENT_ID = '7c1e9a42-5b3d-4f86-9e20-d4a8b61f3c57';
 const SECRET = 'canary-secret-3e9b71c04d5a28f6';
 const WRONG_SECRET = 'canary-wrong-secret-a06d4e2f91b7';
 const ACCESS_TOKEN = 'canary-access-token-5f2c8e1a7b40d936';
-const ROOT = resolve(import.meta.dirname, '../..');
-/** tsx's loader by absolute URL, so the child does not depend on the working directory. */
-const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
-/**
- * Variables of this process that would configure the child's gateway, or loosen its TLS, if inherited: the
- * child must trust the authority through the CA file alone and see only the configuration given here.
- */
-const INHERITED =
-  /^(PORT|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|MSAL_\w+|NODE_TLS_REJECT_UNAUTHORIZED|NODE_EXTRA_CA_CERTS)$/;
 
 interface GraphQLAnswer {
   readonly status: number;
@@ -42,20 +30,14 @@ interface GraphQLAnswer {
 
 let authority: TestAuthority;
 let sim: Simulator;
-const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  for (const name of Object.keys(process.env).filter((n) => INHERITED.test(n))) {
-    savedEnv[name] = process.env[name];
-    delete process.env[name];
-  }
   authority = await startTestAuthority({ clients: [{ clientId: CLIENT_ID, secret: SECRET }] });
   sim = await startSimulator({ latencyMs: 0, tokens: [{ token: ACCESS_TOKEN }] });
 });
 
 afterAll(async () => {
   await Promise.all([authority?.close(), sim?.close()]);
-  Object.assign(process.env, savedEnv);
 });
 
 beforeEach(() => sim.resetCalls());
@@ -69,9 +51,8 @@ async function startGateway(
   { trustAuthority = true, env = {} as Record<string, string> } = {},
 ): Promise<{ child: Child; url: string }> {
   const port = await freePort();
-  const child = await startChild(
-    process.execPath,
-    ['--import', TSX_LOADER, join(ROOT, 'src/index.ts')],
+  const child = await startProgram(
+    'src/index.ts',
     {
       PORT: String(port),
       DEFENDER_API_URL: sim.url,

@@ -8,9 +8,12 @@ import { pathToFileURL } from 'node:url';
 const ROOT = resolve(import.meta.dirname, '../..');
 /** tsx's loader by absolute URL: the child is `node` itself, so a signal reaches the program, not npm. */
 const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
-/** Variables of the test process that would configure a gateway or simulator child if inherited. */
+/**
+ * Variables of the test process that would configure a gateway or simulator child, or loosen its TLS, if
+ * inherited: a child sees only the configuration its test gives it (and trusts a test CA only when told to).
+ */
 const INHERITED =
-  /^(PORT|NODE_ENV|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|GATEWAY_\w+|GRAPHQL_\w+|LOG_LEVEL|REQUEST_\w+|MAX_\w+|MACHINE_\w+|ROUTER_SECRET)$/;
+  /^(PORT|NODE_ENV|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|GATEWAY_\w+|GRAPHQL_\w+|MSAL_\w+|LOG_LEVEL|REQUEST_\w+|MAX_\w+|MACHINE_\w+|ROUTER_SECRET|NODE_TLS_REJECT_UNAUTHORIZED|NODE_EXTRA_CA_CERTS)$/;
 
 /** A port that was free a moment ago, for a child process to listen on. */
 export async function freePort(): Promise<number> {

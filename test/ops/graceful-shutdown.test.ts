@@ -1,18 +1,10 @@
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/ops/logger.js';
 import { shutdown } from '../../src/ops/shutdown.js';
 import type { Child } from '../helpers/process.js';
-import { freePort, startChild } from '../helpers/process.js';
+import { freePort, startProgram } from '../helpers/process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-/** tsx's loader by absolute URL: the child is `node` itself, so SIGTERM reaches the gateway, not npm. */
-const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
-/** Variables of this process that would configure the child's gateway if inherited. */
-const INHERITED = /^(PORT|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|LOG_LEVEL|REQUEST_\w+)$/;
 const INBOUND_TOKEN = 'canary-inbound-token-8d1f5a2c';
 
 interface Answer {
@@ -48,7 +40,6 @@ async function readyz(url: string): Promise<number> {
 describe('SIGTERM', () => {
   let child: Child;
   let url: string;
-  const savedEnv: Record<string, string | undefined> = {};
   let inFlight: Answer;
   let queued: Answer;
   let readyAfterSignal: number;
@@ -56,15 +47,10 @@ describe('SIGTERM', () => {
   let exitMs: number;
 
   beforeAll(async () => {
-    for (const name of Object.keys(process.env).filter((n) => INHERITED.test(n))) {
-      savedEnv[name] = process.env[name];
-      delete process.env[name];
-    }
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    child = await startChild(
-      process.execPath,
-      ['--import', TSX_LOADER, join(ROOT, 'src/index.ts')],
+    child = await startProgram(
+      'src/index.ts',
       // One call per 5 s per API: of two operations calling `machines` at once, one waits in the limiter.
       { PORT: String(port), SIMULATOR_LATENCY_MS: '300', DEFENDER_RATE_LIMITS: '1/5s' },
       /GraphQL on/,
@@ -87,7 +73,6 @@ describe('SIGTERM', () => {
 
   afterAll(async () => {
     await child?.stop();
-    Object.assign(process.env, savedEnv);
   });
 
   it('fails readiness at once', () => {

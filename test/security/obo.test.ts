@@ -1,6 +1,3 @@
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertDto, MachineDto, UserDto } from '../../src/defender/types.js';
 import type { Tenant } from '../../src/simulator/data.js';
@@ -12,7 +9,7 @@ import { OBO_GRANT, startTestAuthority } from '../helpers/authority.js';
 import type { TestIssuer } from '../helpers/jwt.js';
 import { startTestIssuer } from '../helpers/jwt.js';
 import type { Child } from '../helpers/process.js';
-import { freePort, startChild } from '../helpers/process.js';
+import { freePort, startProgram } from '../helpers/process.js';
 
 /**
  * DEFENDER_AUTH_MODE=obo end to end: the gateway as `npm start` runs it (a child process, real
@@ -25,11 +22,6 @@ import { freePort, startChild } from '../helpers/process.js';
 const SCOPE = 'https://api.securitycenter.microsoft.com/.default';
 const CLIENT_ID = '4e8a1c2b-6d3f-4a97-b5e0-19c7d2f8a634';
 const SECRET = 'canary-obo-secret-8c41d7e2b9a03f65';
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
-/** Variables of this process that would configure the child's gateway, or loosen its TLS, if inherited. */
-const INHERITED =
-  /^(PORT|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|MSAL_\w+|ROUTER_SECRET|GRAPHQL_\w+|NODE_TLS_REJECT_UNAUTHORIZED|NODE_EXTRA_CA_CERTS)$/;
 
 /** The users, by `oid`. Alice sees device group A, Bob group B; the others' exchanges are refused. */
 const OID = {
@@ -63,7 +55,6 @@ let sim: Simulator;
 let gateway: Child;
 let url: string;
 const token: Record<keyof typeof OID, string> = { alice: '', bob: '', carol: '', dave: '', frank: '' };
-const savedEnv: Record<string, string | undefined> = {};
 
 const inGroup = (group: number) => (m: MachineDto) => m.rbacGroupId === group;
 
@@ -92,10 +83,6 @@ function pickGroups(t: Tenant): void {
 }
 
 beforeAll(async () => {
-  for (const name of Object.keys(process.env).filter((n) => INHERITED.test(n))) {
-    savedEnv[name] = process.env[name];
-    delete process.env[name];
-  }
   tenant = generateTenant({ seed: 1 });
   pickGroups(tenant);
 
@@ -124,9 +111,8 @@ beforeAll(async () => {
   expect(sim.tenant.machines.map((m) => m.id)).toEqual(tenant.machines.map((m) => m.id));
 
   const port = await freePort();
-  gateway = await startChild(
-    process.execPath,
-    ['--import', TSX_LOADER, join(ROOT, 'src/index.ts')],
+  gateway = await startProgram(
+    'src/index.ts',
     {
       PORT: String(port),
       DEFENDER_API_URL: sim.url,
@@ -150,7 +136,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   await Promise.all([authority?.close(), sim?.close(), issuer?.close()]);
-  Object.assign(process.env, savedEnv);
 });
 
 beforeEach(() => sim.resetCalls());
