@@ -3,9 +3,11 @@ import type { DefenderApi } from '../defender/apis.js';
 import type { BreakerState } from '../defender/breaker.js';
 import type { UpstreamObserver } from '../defender/client.js';
 
-/** What the queue-depth gauge reads at scrape time. */
+/** What the limiter gauges read at scrape time. */
 export interface QueueDepthSource {
   queueDepths(): Partial<Record<DefenderApi, number>>;
+  /** With a budget shared through Redis: whether it is (false while this replica keeps to its share). */
+  readonly shared?: boolean;
 }
 
 export interface MetricsOptions {
@@ -59,6 +61,14 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     collect() {
       if (!limiter) return;
       for (const [api, depth] of Object.entries(limiter.queueDepths())) this.set({ api }, depth ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'defender_limiter_shared',
+    help: 'With CACHE_URL: 1 while the rate-limit budget is shared through Redis, 0 while Redis is unreachable and this replica keeps to its share (limits / GATEWAY_REPLICAS). No series without CACHE_URL.',
+    registers: [registry],
+    collect() {
+      if (typeof limiter?.shared === 'boolean') this.set(limiter.shared ? 1 : 0);
     },
   });
   const limiterWait = new Histogram({

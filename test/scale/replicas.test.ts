@@ -356,7 +356,10 @@ describe('three gateway replicas, one Redis, one simulator', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     await redis.kill();
     const killedAt = Date.now();
-    await new Promise((r) => setTimeout(r, 6_000));
+    await new Promise((r) => setTimeout(r, 5_000));
+    // Operators see each replica on its own share.
+    for (let r = 0; r < 3; r++) expect(await metric(r, 'defender_limiter_shared')).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_000));
     const restartedAt = Date.now();
     await redis.start(); // empty: the log, the pause keys and the cache are gone
     const outcomes = await running;
@@ -368,6 +371,7 @@ describe('three gateway replicas, one Redis, one simulator', () => {
       expect(output).toContain('rate limits kept locally');
       expect(output).toContain('the rate-limit budget is shared again');
       expect((await fetch(`${replicas[r]!.url}/readyz`)).status).toBe(200);
+      expect(await metric(r, 'defender_limiter_shared')).toBe(1);
     }
     // Answers with data came from every replica during the outage (each in its share) and after it.
     const answered = (r: number, from: number, to: number) =>
