@@ -63,14 +63,17 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       for (const [api, depth] of Object.entries(limiter.queueDepths())) this.set({ api }, depth ?? 0);
     },
   });
-  new Gauge({
-    name: 'defender_limiter_shared',
-    help: 'With CACHE_URL: 1 while the rate-limit budget is shared through Redis, 0 while Redis is unreachable and this replica keeps to its share (limits / GATEWAY_REPLICAS). No series without CACHE_URL.',
-    registers: [registry],
-    collect() {
-      if (typeof limiter?.shared === 'boolean') this.set(limiter.shared ? 1 : 0);
-    },
-  });
+  // Only with a limiter that can share (CACHE_URL): a gauge without labels would otherwise read 0 ("not shared").
+  if (typeof limiter?.shared === 'boolean') {
+    new Gauge({
+      name: 'defender_limiter_shared',
+      help: 'With CACHE_URL: 1 while the rate-limit budget is shared through Redis, 0 while Redis is unreachable and this replica keeps to its share (limits / GATEWAY_REPLICAS).',
+      registers: [registry],
+      collect() {
+        this.set(limiter.shared ? 1 : 0);
+      },
+    });
+  }
   const limiterWait = new Histogram({
     name: 'defender_limiter_wait_seconds',
     help: 'Time a call waited in the gateway rate limiter before it was sent, by API.',

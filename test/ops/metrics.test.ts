@@ -97,6 +97,10 @@ describe('GET /metrics', () => {
     expect(valueOf(samples, 'defender_limiter_queue_depth', { api: 'alerts/{id}' })).toBe(0);
   });
 
+  it('has no limiter-sharing series without a budget shared through Redis', () => {
+    expect(valueOf(samples, 'defender_limiter_shared')).toBeUndefined();
+  });
+
   it('times GraphQL operations by name, "anonymous" without one', () => {
     for (const operation of ['Cold', 'Warm', 'Throttled', 'anonymous']) {
       expect(valueOf(samples, 'graphql_request_duration_seconds_count', { operation })).toBe(1);
@@ -122,5 +126,15 @@ describe('operation names as labels', () => {
       valueOf(samples, 'graphql_request_duration_seconds_count', { operation });
     expect([count('A'), count('B'), count('other'), count('anonymous')]).toEqual([2, 1, 2, 1]);
     expect(count('C')).toBeUndefined();
+  });
+});
+
+describe('defender_limiter_shared', () => {
+  it('reads 1 while the budget is shared and 0 while this replica keeps to its share, at scrape time', async () => {
+    const limiter = { shared: true, queueDepths: () => ({}) };
+    const metrics = createMetrics({ limiter, processMetrics: false });
+    expect(valueOf(parse(await metrics.registry.metrics()), 'defender_limiter_shared')).toBe(1);
+    limiter.shared = false;
+    expect(valueOf(parse(await metrics.registry.metrics()), 'defender_limiter_shared')).toBe(0);
   });
 });
