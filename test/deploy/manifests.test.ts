@@ -286,6 +286,12 @@ describe('deploy/k8s', () => {
     expect(pod.terminationGracePeriodSeconds).toBe(30);
   });
 
+  it('never runs more pods than GATEWAY_REPLICAS, even during a rolling update', () => {
+    // While Redis is unreachable each pod keeps 1/GATEWAY_REPLICAS of the budget: a surge pod would overspend.
+    expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBe(0);
+    expect(Number(k8sKind('ConfigMap').data.GATEWAY_REPLICAS)).toBe(deployment.spec.replicas);
+  });
+
   it('probes readiness on /readyz and liveness on /healthz, on the container port', () => {
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
