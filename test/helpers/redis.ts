@@ -27,9 +27,9 @@ export function listening(port: number): Promise<boolean> {
 
 /**
  * Starts `redis-server` (Debian's package; `.ci/run` installs it when missing) on a free loopback port, with
- * no persistence. Stop it with `kill()` in the test's teardown.
+ * no persistence and `extraArgs`. Stop it with `kill()` in the test's teardown.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   let server: ChildProcess | undefined;
   const handle: PrivateRedis = {
@@ -46,7 +46,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     start: async () => {
       server = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
         { stdio: 'ignore' },
       );
       const failed = new Promise<never>((_, reject) => {

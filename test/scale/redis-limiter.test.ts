@@ -171,7 +171,8 @@ function peakInWindow(times: readonly number[], windowMs: number): number {
 describe('RedisRateLimiter when Redis dies and comes back empty', () => {
   let server: PrivateRedis;
   beforeAll(async () => {
-    server = await startPrivateRedis();
+    // DEBUG SLEEP stalls it, for the test of a Redis that answers too slowly.
+    server = await startPrivateRedis(['--enable-debug-command', 'yes']);
   });
   afterAll(async () => {
     await server.kill();
@@ -209,6 +210,26 @@ describe('RedisRateLimiter when Redis dies and comes back empty', () => {
     expect(await logged()).toBe(7);
     expect(Number(await admin.sendCommand(['PTTL', `${prefix}:{alerts}:pause`]))).toBeGreaterThan(5_000);
   }, 20_000);
+
+  it('treats a Redis that stalls as down: nobody waits on it, and it is used again once it answers', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const a = await replica(prefix, '10/10s', server.url, 2);
+    const admin = await redis(server.url);
+    await a.acquire('machines', inSeconds(2));
+    expect(a.shared).toBe(true);
+    // Redis blocks for 1.5 s (DEBUG SLEEP answers only when it is over).
+    const stalled = admin.sendCommand(['DEBUG', 'SLEEP', '1.5']);
+    await sleep(100);
+    const started = Date.now();
+    await a.acquire('machines', inSeconds(2));
+    // Admitted in its local share once the Redis call timed out (100 ms), not after the stall.
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(a.shared).toBe(false);
+    await stalled;
+    const deadline = Date.now() + 5_000;
+    while (!a.shared && Date.now() < deadline) await sleep(20);
+    expect(a.shared).toBe(true);
+  }, 15_000);
 
   it('keeps two replicas together within every window, before, during and after the outage', async () => {
     const prefix = `test:${randomUUID()}`;
