@@ -289,8 +289,10 @@ describe('three gateway replicas, one Redis, one simulator', () => {
         codes: ['UPSTREAM_BAD_RESPONSE'],
       },
     ];
+    const ids = new Map<string, string>();
     for (const [i, c] of cases.entries()) {
       const id = freshMachine();
+      ids.set(c.name, id);
       await injectFault(c.rule);
       const replica = i % 3;
       const answer = await query(replica, c.query(id));
@@ -305,6 +307,11 @@ describe('three gateway replicas, one Redis, one simulator', () => {
       });
     }
     const calls = await simulatorCalls();
+    const statuses = (name: string, api: DefenderApi) =>
+      calls.filter((c) => c.id === ids.get(name) && c.api === api).map((c) => c.status);
+    // One retry after a 5xx (DEFENDER_RETRIES=1); the answer that came then was cached and shared.
+    expect(statuses('503 once (retried)', 'machines/{id}')).toEqual([503, 200]);
+    expect(statuses('500 every try', 'machines/{id}/logonusers')).toEqual([500, 500, 200]);
     expect(calls.filter((c) => c.path.includes('trap'))).toEqual([]); // the redirect was never followed
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
   }, 60_000);
