@@ -1,4 +1,5 @@
 import type { DefenderApi } from '../../src/defender/apis.js';
+import type { UpstreamCache } from '../../src/defender/cache.js';
 import { createMemoryCache } from '../../src/defender/cache.js';
 import type { DefenderClientOptions } from '../../src/defender/client.js';
 import { DefenderClient } from '../../src/defender/client.js';
@@ -41,11 +42,15 @@ export interface TestGatewayOptions {
   readonly client?: Partial<Omit<DefenderClientOptions, 'baseUrl' | 'tokens' | 'limiter' | 'cache'>>;
   readonly server?: Partial<Omit<ServerDeps, 'client' | 'limiter'>>;
   readonly cacheTtlMs?: number;
+  /** The upstream cache. Default: a memory cache of its own. */
+  readonly cache?: UpstreamCache;
+  /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
+  readonly sharedSimulator?: Simulator;
 }
 
 /** The gateway as `npm start` builds it, against an in-process simulator, listening on a free port. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const sim = await testSimulator(options.simulator);
+  const sim = options.sharedSimulator ?? (await testSimulator(options.simulator));
   const margin = options.limiterMarginMs;
   const limiter = new LocalRateLimiter(
     options.rateLimits ?? parseRateLimits('100/60s,1500/3600s'),
@@ -55,7 +60,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     baseUrl: new URL(sim.url),
     tokens: new StaticTokenProvider(TOKEN),
     limiter,
-    cache: createMemoryCache(),
+    cache: options.cache ?? createMemoryCache(),
     ttlMs: () => options.cacheTtlMs ?? 60_000,
     timeoutMs: 5_000,
     maxRetries: 2,
@@ -93,7 +98,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     async close() {
       limiter.close();
       await server.close();
-      await sim.close();
+      if (!options.sharedSimulator) await sim.close();
     },
   };
 }

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamCache } from '../../src/defender/cache.js';
-import { DefenderClient } from '../../src/defender/client.js';
-import { LocalRateLimiter } from '../../src/defender/limiter.js';
 import type { RedisConnection } from '../../src/defender/redis.js';
 import { closeRedis, connectRedis } from '../../src/defender/redis.js';
 import { createRedisCache } from '../../src/defender/redis-cache.js';
-import { StaticTokenProvider } from '../../src/defender/token.js';
-import { parseRateLimits } from '../../src/rate-limits.js';
-import type { GatewayServer } from '../../src/server.js';
-import { createServer } from '../../src/server.js';
 import type { Simulator } from '../../src/simulator/server.js';
-import type { GraphQLResponse } from '../helpers/gateway.js';
-import { TOKEN, testSimulator } from '../helpers/simulator.js';
+import type { TestGateway } from '../helpers/gateway.js';
+import { startTestGateway } from '../helpers/gateway.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
@@ -33,50 +28,11 @@ async function redis(url: string): Promise<RedisConnection> {
   return client;
 }
 
-interface Replica {
-  query<D = Record<string, unknown>>(query: string): Promise<GraphQLResponse<D>>;
-}
-
-/** One gateway replica as `npm start` builds it (test/helpers/gateway.ts), with the given cache. */
-async function gateway(sim: Simulator, cache: UpstreamCache): Promise<Replica> {
-  const limiter = new LocalRateLimiter(parseRateLimits('100/60s,1500/3600s'));
-  const client = new DefenderClient({
-    baseUrl: new URL(sim.url),
-    tokens: new StaticTokenProvider(TOKEN),
-    limiter,
-    cache,
-    ttlMs: () => 60_000,
-    timeoutMs: 5_000,
-    maxRetries: 2,
-    maxThrottleRetries: 2,
-    backoffBaseMs: 10,
-    backoffCapMs: 50,
-  });
-  const server: GatewayServer = await createServer({
-    client,
-    limiter,
-    requestDeadlineMs: 15_000,
-    machineBatchSize: 50,
-    maxPageSize: 500,
-    maxOperationCalls: 1000,
-    introspection: true,
-    hideSchemaSuggestions: false,
-  });
-  const url = await server.listen(0, '127.0.0.1');
-  cleanups.push(async () => {
-    limiter.close();
-    await server.close();
-  });
-  return {
-    async query(query) {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query }),
-      });
-      return { status: res.status, ...((await res.json()) as object) };
-    },
-  };
+/** One gateway replica as `npm start` builds it, on the shared simulator, with the given cache. */
+async function gateway(sim: Simulator, cache: UpstreamCache): Promise<TestGateway> {
+  const gw = await startTestGateway({ sharedSimulator: sim, cache });
+  cleanups.push(() => gw.close());
+  return gw;
 }
 
 async function simulator(): Promise<Simulator> {
