@@ -43,12 +43,57 @@ export interface UpstreamLimiter {
   close(): void;
 }
 
-interface Waiter {
+/** A caller queued for a permit (see queuedPermit). */
+export interface Waiter {
   readonly caller: string;
   readonly enqueuedAt: number;
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
   readonly resolve: (permit: Permit) => void;
   readonly reject: (error: unknown) => void;
+  /** Clears the deadline timer and the abort listener; call it before settling the waiter. */
   readonly cleanup: () => void;
+}
+
+/**
+ * A permit for a caller that must wait: `enqueue` receives its waiter, which the limiter resolves in turn. On
+ * abort the waiter is `remove`d and the promise rejected with the signal's reason; at the deadline it is
+ * `remove`d and rejected with `expired()` (a backstop: limiters refuse earlier when they know the turn is late).
+ */
+export function queuedPermit(
+  request: { readonly caller: string; readonly now: number } & AcquireOptions,
+  enqueue: (waiter: Waiter) => void,
+  remove: (waiter: Waiter) => void,
+  expired: () => unknown,
+): Promise<Permit> {
+  const { caller, now, deadline, signal } = request;
+  return new Promise<Permit>((resolve, reject) => {
+    const onAbort = () => {
+      remove(waiter);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(
+      () => {
+        remove(waiter);
+        reject(expired());
+      },
+      Math.max(0, deadline - now),
+    );
+    const waiter: Waiter = {
+      caller,
+      enqueuedAt: now,
+      deadline,
+      signal,
+      resolve,
+      reject,
+      cleanup: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    enqueue(waiter);
+  });
 }
 
 /**
@@ -167,31 +212,18 @@ export class LocalRateLimiter implements UpstreamLimiter {
     const turn = this.#turnAt(api, now, queue.ahead(caller));
     if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
 
-    return new Promise<Permit>((resolve, reject) => {
-      const onAbort = () => {
-        this.#remove(api, waiter);
-        reject(signal?.reason);
-      };
-      // Our estimate of the turn is late only if other callers abort, so the deadline is a backstop.
-      const timer = setTimeout(() => {
-        this.#remove(api, waiter);
+    return queuedPermit(
+      { caller, now, deadline, signal },
+      (waiter) => {
+        queue.push(waiter);
+        this.#pump(api);
+      },
+      (waiter) => this.#remove(api, waiter),
+      () => {
         const retry = Math.max(this.#turnAt(api, this.#now(), this.#queue(api).size) - this.#now(), 1_000);
-        reject(rateLimited(Math.ceil(retry / 1000), api));
-      }, deadline - now);
-      const waiter: Waiter = {
-        caller,
-        enqueuedAt: now,
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      queue.push(waiter);
-      this.#pump(api);
-    });
+        return rateLimited(Math.ceil(retry / 1000), api);
+      },
+    );
   }
 
   tryAcquire(api: DefenderApi): boolean {

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DefenderApi } from './apis.js';
 import { DEFENDER_APIS } from './apis.js';
-import type { AcquireOptions, ApiBudget, LimiterOptions, Permit, UpstreamLimiter } from './limiter.js';
-import { FairQueue, LocalRateLimiter, defaultMargin } from './limiter.js';
+import type {
+  AcquireOptions,
+  ApiBudget,
+  LimiterOptions,
+  Permit,
+  UpstreamLimiter,
+  Waiter,
+} from './limiter.js';
+import { FairQueue, LocalRateLimiter, defaultMargin, queuedPermit } from './limiter.js';
 import type { RedisConnection } from './redis.js';
 import { withTimeout } from './redis.js';
 import { PAUSE_SCRIPT, RESTORE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
@@ -30,16 +37,6 @@ export interface RedisLimiterOptions extends LimiterOptions {
   readonly settleMs?: number;
   /** Told when the limiter switches between Redis and its local share. */
   readonly onModeChange?: (mode: 'redis' | 'local', error?: unknown) => void;
-}
-
-interface RedisWaiter {
-  readonly caller: string;
-  readonly enqueuedAt: number;
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (permit: Permit) => void;
-  readonly reject: (error: unknown) => void;
-  readonly cleanup: () => void;
 }
 
 interface WindowState {
@@ -83,7 +80,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
   /** Every call this replica made, in either mode, for as long as a window holds it. */
   readonly #own: SlidingWindowLog;
   readonly #replicas: number;
-  readonly #queues = new Map<DefenderApi, FairQueue<RedisWaiter>>();
+  readonly #queues = new Map<DefenderApi, FairQueue<Waiter>>();
   readonly #pumping = new Set<DefenderApi>();
   readonly #state = new Map<DefenderApi, ApiState>();
   /** The epoch Redis last reported per API (see WINDOW_SCRIPT). */
@@ -143,34 +140,15 @@ export class RedisRateLimiter implements UpstreamLimiter {
     const turn = this.whenAvailable(api, 1);
     if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
 
-    return new Promise<Permit>((resolve, reject) => {
-      const onAbort = () => {
-        this.#remove(api, waiter);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(
-        () => {
-          this.#remove(api, waiter);
-          reject(rateLimited(Math.max(1, Math.ceil((this.whenAvailable(api, 1) - this.#now()) / 1000)), api));
-        },
-        Math.max(0, deadline - now),
-      );
-      const waiter: RedisWaiter = {
-        caller,
-        enqueuedAt: now,
-        deadline,
-        signal,
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      queue.push(waiter);
-      void this.#pump(api);
-    });
+    return queuedPermit(
+      { caller, now, deadline, signal },
+      (waiter) => {
+        queue.push(waiter);
+        void this.#pump(api);
+      },
+      (waiter) => this.#remove(api, waiter),
+      () => rateLimited(Math.max(1, Math.ceil((this.whenAvailable(api, 1) - this.#now()) / 1000)), api),
+    );
   }
 
   /**
@@ -472,7 +450,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     for (const wake of [...this.#sleeps]) wake();
   }
 
-  #remove(api: DefenderApi, waiter: RedisWaiter): void {
+  #remove(api: DefenderApi, waiter: Waiter): void {
     waiter.cleanup();
     this.#queue(api).remove(waiter);
   }
@@ -485,10 +463,10 @@ export class RedisRateLimiter implements UpstreamLimiter {
     return `${this.#prefix}:{${api}}:${what}`;
   }
 
-  #queue(api: DefenderApi): FairQueue<RedisWaiter> {
+  #queue(api: DefenderApi): FairQueue<Waiter> {
     let queue = this.#queues.get(api);
     if (!queue) {
-      queue = new FairQueue<RedisWaiter>();
+      queue = new FairQueue<Waiter>();
       this.#queues.set(api, queue);
     }
     return queue;
