@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { parseRateLimits } from '../../src/rate-limits.js';
+import type { GraphQLResponse, TestGateway } from '../helpers/gateway.js';
+import { startTestGateway } from '../helpers/gateway.js';
+
+/**
+ * The queries in README.md and docs/ are what a newcomer pastes first, and their costs are what a frontend team
+ * plans with: each example answers as is on the embedded simulator's tenant (seed 1), and the README's alert
+ * queue costs what the prose says it costs.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pages = [
+  join(root, 'README.md'),
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(root, 'docs', name)),
+];
+
+/** Every ```graphql block, with the page it is on. */
+const examples = pages.flatMap((page) =>
+  [...readFileSync(page, 'utf8').matchAll(/^```graphql\n([\s\S]*?)^```$/gm)].map((m) => ({
+    page: relative(root, page),
+    query: m[1]!,
+  })),
+);
+
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const alertQueue = examples.find((e) => e.page === 'README.md')!.query;
+/** The same queue asking who else logs on to each of the user's devices, as the README describes it. */
+const withLogonUsers = alertQueue.replace(
+  /^(\s*)healthStatus$/m,
+  '$1healthStatus\n$1logonUsers {\n$1  id\n$1}',
+);
+
+/** "about N calls", "up to 2,021" as numbers. */
+const figure = (pattern: RegExp): number => Number(pattern.exec(readme)?.[1]?.replace(/,/g, ''));
+
+/** The cap `npm start` runs with. */
+const maxOperationCalls = loadConfig({}).maxOperationCalls;
+
+interface Queue {
+  alerts: { nodes: { user: { id: string } | null }[] };
+}
+
+describe('the documentation examples', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ server: { maxOperationCalls } });
+  });
+  afterAll(() => gw?.close());
+
+  it('are found in README.md and docs/', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(alertQueue).toContain('alerts(first: 20');
+    expect(withLogonUsers).toContain('logonUsers {');
+  });
+
+  it('each answer as is on the simulator tenant, without an error', async () => {
+    for (const { page, query } of examples) {
+      const res = await gw.query(query);
+      expect(res.errors, `${page}:\n${query}`).toBeUndefined();
+      expect(
+        Object.values(res.data ?? {}).every((value) => value !== null),
+        `${page}:\n${query}`,
+      ).toBe(true);
+    }
+  });
+});
+
+describe("the README's alert queue", () => {
+  it('costs one call for the page plus one users/{name}/machines per distinct user, about as many as it says', async () => {
+    const gw = await startTestGateway({ server: { maxOperationCalls } });
+    try {
+      const res = (await gw.query(alertQueue)) as GraphQLResponse<Queue>;
+      expect(res.errors).toBeUndefined();
+      const names = new Set(
+        res.data!.alerts.nodes.flatMap((n) => (n.user ? [n.user.id.split('\\').pop()!.toLowerCase()] : [])),
+      );
+      expect(gw.sim.calls.map((c) => c.api).sort()).toEqual([
+        'alerts',
+        ...Array<string>(names.size).fill('users/{id}/machines'),
+      ]);
+      const said = figure(/\(about (\d+) calls on the simulator's tenant\)/);
+      expect(Math.abs(gw.sim.calls.length - said)).toBeLessThanOrEqual(said * 0.2);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('asking for logon users too costs one call more per device: past the cap, with the estimate it states', async () => {
+    // Without a cap or a budget, to count every call it makes.
+    const unbounded = parseRateLimits('100000/60s');
+    const gw = await startTestGateway({
+      server: { maxOperationCalls: 100_000 },
+      rateLimits: unbounded,
+      simulator: { rateLimits: unbounded },
+    });
+    try {
+      const res = (await gw.query(withLogonUsers)) as GraphQLResponse<Queue>;
+      expect(res.errors).toBeUndefined();
+      const apis = gw.sim.calls.map((c) => c.api);
+      const logons = gw.sim.calls.filter((c) => c.api === 'machines/{id}/logonusers').map((c) => c.id);
+      expect(new Set(apis)).toEqual(new Set(['alerts', 'users/{id}/machines', 'machines/{id}/logonusers']));
+      expect(logons.length).toBeGreaterThan(0);
+      expect(new Set(logons).size).toBe(logons.length); // one call per device, never twice
+      const said = figure(/about (\d+) calls for these 20 alerts/);
+      expect(Math.abs(gw.sim.calls.length - said)).toBeLessThanOrEqual(said * 0.2);
+      expect(gw.sim.calls.length).toBeGreaterThan(maxOperationCalls);
+      expect(res.extensions?.upstream?.['estimate']).toMatchObject({ max: figure(/up to ([\d,]+)/) });
+    } finally {
+      await gw.close();
+    }
+
+    const capped = await startTestGateway({ server: { maxOperationCalls } });
+    try {
+      const res = await capped.query(withLogonUsers);
+      expect(res.errors?.map((e) => e.extensions?.['code'])).toContain('QUERY_TOO_EXPENSIVE');
+      expect(capped.sim.calls.length).toBeLessThanOrEqual(maxOperationCalls);
+    } finally {
+      await capped.close();
+    }
+  });
+});
