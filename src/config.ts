@@ -86,7 +86,7 @@ export type InboundAuth =
       readonly requiredScope?: string;
     };
 
-/** Sign-in host and Defender scope per cloud (`shared/defender-api.md` §5). */
+/** Sign-in host and Defender scope per cloud (`docs/defender-api.md` §5). */
 export const CLOUDS = {
   commercial: {
     authorityHost: 'https://login.microsoftonline.com',

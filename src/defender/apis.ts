@@ -1,5 +1,5 @@
 /**
- * The Defender read APIs this project knows (`shared/defender-api.md` §2, routes #1–#12), named by their route
+ * The Defender read APIs this project knows (`docs/defender-api.md` §2, routes #1–#12), named by their route
  * template. Defender throttles per API, so the template is also the key of every rate-limit bucket.
  */
 export const DEFENDER_APIS = [

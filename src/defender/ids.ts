@@ -1,7 +1,7 @@
 import { badUserInput } from '../errors.js';
 
 /**
- * Id formats Defender uses (`shared/defender-api.md` §6). Every id a caller sends is checked here before it
+ * Id formats Defender uses (`docs/defender-api.md` §6). Every id a caller sends is checked here before it
  * can reach a URL, so a malformed id costs no upstream call and nothing a caller sends changes the route.
  */
 

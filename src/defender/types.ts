@@ -1,5 +1,5 @@
 /**
- * The JSON shapes Defender for Endpoint sends, as seen on the wire (see `shared/defender-api.md` §1).
+ * The JSON shapes Defender for Endpoint sends, as seen on the wire (see `docs/defender-api.md` §1).
  * Keys are listed in the live key order; the simulator emits them in exactly this order.
  * Enum-like properties are open strings on the wire; the unions below list the documented values.
  */

@@ -32,7 +32,7 @@ const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, halfOpen
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
- * Creates the metrics named in the README: upstream calls by API and status, 429s, limiter queue depth and
+ * Creates the metrics named in docs/operations.md: upstream calls by API and status, 429s, limiter queue depth and
  * wait, cache reads by result, and GraphQL duration by operation. Label values come only from closed sets
  * (API templates, HTTP statuses) or from a capped set of operation names, so cardinality stays bounded.
  */

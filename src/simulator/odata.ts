@@ -1,5 +1,5 @@
 /**
- * Defender's OData dialect for `$filter` and `$orderby` on `/machines` and `/alerts` (`shared/defender-api.md` §3).
+ * Defender's OData dialect for `$filter` and `$orderby` on `/machines` and `/alerts` (`docs/defender-api.md` §3).
  *
  * Input is the URL-decoded query option value: the caller has already turned `+` into a space, so an offset
  * such as `+02:00` must arrive percent-encoded (`%2B02:00`). The AST is plain data with canonical property

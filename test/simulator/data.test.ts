@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import type { AlertDto, MachineDto, UserDto } from '../../src/defender/types.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../../src/simulator/data.js';
 
-// Live key orders, copied from shared/defender-api.md §1 (not from types.ts, so a drift in either shows).
+// Live key orders, copied from docs/defender-api.md §1 (not from types.ts, so a drift in either shows).
 // prettier-ignore
 const MACHINE_KEYS = [
   'id', 'mergedIntoMachineId', 'isPotentialDuplication', 'isExcluded', 'exclusionReason', 'computerDnsName',

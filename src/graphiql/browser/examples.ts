@@ -1,5 +1,5 @@
 /**
- * The example operations GraphiQL opens with, one tab each: the README's examples, named so that the tabs
+ * The example operations GraphiQL opens with, one tab each: the examples of docs/clients.md, named so that the tabs
  * and the upstream-cost line can say which is which. GraphiQL uses them only while the browser has no saved tabs.
  */
 

@@ -29,7 +29,7 @@ browser.MonacoEnvironment = {
   },
 };
 
-/** GraphiQL with the README's examples as tabs, the headers editor open, and the upstream cost below the result. */
+/** GraphiQL with the examples of docs/clients.md as tabs, the headers editor open, and the upstream cost below the result. */
 function App() {
   const [cost, setCost] = useState<UpstreamCost | null | undefined>(undefined);
   // The page is served at the GraphQL endpoint itself, so its own path is where queries go (behind a proxy too).
