@@ -240,3 +240,31 @@ describe('the in-flight operations cap', () => {
     while ((await metricValue(metrics, 'graphql_operations_in_flight')) !== 0) await sleep(10);
   });
 });
+
+describe('the socket timeout', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    // An upstream call slower than the socket timeout: the connection is silent both ways while it runs.
+    // (config.ts refuses HTTP_SOCKET_TIMEOUT_MS ≤ REQUEST_DEADLINE_MS + DEFENDER_TIMEOUT_MS for this reason.)
+    gateway = await startTestGateway({
+      simulator: { latencyMs: 3_000 },
+      server: { http: { socketTimeoutMs: 500 } },
+    });
+  });
+  afterAll(() => gateway.close());
+
+  it('destroys a connection on which nothing moves either way for that long', async () => {
+    const conn = await rawConnection(gateway.url);
+    const body = JSON.stringify({ query: '{ machines(first: 1) { nodes { id } } }' });
+    conn.socket.write(
+      httpRequest('POST', '/graphql', {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+      }) + body,
+    );
+    expect(await conn.closedWithin(2_500)).toBe(true);
+    expect(conn.received()).toBe('');
+    expect(gateway.sim.calls).toHaveLength(1);
+  });
+});
