@@ -52,16 +52,17 @@ export function httpServerOptions(limits: HttpLimits): {
   connectionTimeout: number;
   http: ServerOptions;
 } {
-  const smallest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  // Node refuses a headers timeout longer than the request timeout; the headers are part of the request.
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   return {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: limits.socketTimeoutMs,
     http: {
       requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
+      headersTimeout,
       maxHeaderSize: limits.maxHeaderBytes,
-      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(smallest / 4))),
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))),
     },
   };
 }
