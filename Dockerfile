@@ -2,7 +2,10 @@
 
 # defender-graph: the GraphQL gateway, compiled to JavaScript, on Node 24.
 #   docker build -t defender-graph .
-#   docker run --rm -p 4000:4000 defender-graph      # against the embedded Defender simulator
+#   docker run --rm -p 4000:4000 -e HOST=0.0.0.0 defender-graph      # against the embedded Defender simulator
+# With AUTH_MODE=none (the default without DEFENDER_API_URL) every caller is trusted, so the gateway listens on
+# the container's loopback only unless HOST=0.0.0.0 says otherwise; with AUTH_MODE=jwt it listens on every
+# interface by itself.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only, installed apart from the build so that a source change does not reinstall them.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { DefenderApi } from './defender/apis.js';
 import { DEFENDER_APIS, DEFENDER_DEFAULT_RATE_LIMITS } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limits.js';
@@ -6,6 +7,10 @@ import type { StandaloneConfig } from './simulator/config.js';
 import { readSimulatorEnv } from './simulator/config.js';
 import type { LogLevel } from './ops/logger.js';
 import { LOG_LEVELS } from './ops/logger.js';
+import type { HttpLimits } from './http/connection-limits.js';
+import { DEFAULT_HTTP_LIMITS } from './http/connection-limits.js';
+import { DEFAULT_MAX_INFLIGHT_OPERATIONS } from './http/inflight-limit.js';
+import { DEFAULT_READINESS_DELAY_MS } from './ops/shutdown.js';
 
 /** How the gateway authenticates to Defender. */
 export type DefenderCredentials =
@@ -25,6 +30,24 @@ export type DefenderCredentials =
 export interface Config {
   /** HTTP port. Default 4000. */
   readonly port: number;
+  /**
+   * `HOST`: the address to listen on. Default 127.0.0.1 with AUTH_MODE=none (every caller is trusted, so only
+   * this machine may call), 0.0.0.0 (every interface) otherwise.
+   */
+  readonly host: string;
+  /**
+   * What one connection may hold (`HTTP_REQUEST_TIMEOUT_MS`, `HTTP_HEADERS_TIMEOUT_MS`,
+   * `HTTP_KEEP_ALIVE_TIMEOUT_MS`, `HTTP_SOCKET_TIMEOUT_MS`, `HTTP_MAX_HEADER_BYTES`) and how many there may be
+   * (`HTTP_MAX_CONNECTIONS`). Defaults: `DEFAULT_HTTP_LIMITS`.
+   */
+  readonly http: HttpLimits;
+  /** `MAX_INFLIGHT_OPERATIONS`: most GraphQL requests running at once; one more gets 503 at once. Default 100. */
+  readonly maxInFlightOperations: number;
+  /**
+   * `SHUTDOWN_READINESS_DELAY_MS`: after SIGTERM, how long `/readyz` answers 503 while requests are still served,
+   * so that load balancers stop sending before the listener closes (ms). Default 3,000.
+   */
+  readonly shutdownReadinessDelayMs: number;
   /** Defender's base URL without `/api`; undefined runs the embedded simulator. */
   readonly defenderUrl: URL | undefined;
   readonly credentials: DefenderCredentials;
@@ -181,14 +204,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError((error as Error).message, { cause: error });
   }
 
+  const requestDeadlineMs = int('REQUEST_DEADLINE_MS', 15_000, 1);
+  const upstreamTimeoutMs = int('DEFENDER_TIMEOUT_MS', 10_000, 1);
+  const http = parseHttpLimits(int, fail, requestDeadlineMs + upstreamTimeoutMs);
+
   return Object.freeze({
     port: int('PORT', 4000),
+    host: parseHost(read('HOST'), fail) ?? (auth.mode === 'none' ? '127.0.0.1' : '0.0.0.0'),
+    http,
+    maxInFlightOperations: int('MAX_INFLIGHT_OPERATIONS', DEFAULT_MAX_INFLIGHT_OPERATIONS, 1),
+    shutdownReadinessDelayMs: int('SHUTDOWN_READINESS_DELAY_MS', DEFAULT_READINESS_DELAY_MS),
     defenderUrl,
     credentials,
     rateLimits,
-    upstreamTimeoutMs: int('DEFENDER_TIMEOUT_MS', 10_000, 1),
+    upstreamTimeoutMs,
     upstreamRetries: int('DEFENDER_RETRIES', 2),
-    requestDeadlineMs: int('REQUEST_DEADLINE_MS', 15_000, 1),
+    requestDeadlineMs,
     cacheTtlMs: Object.freeze(cacheTtlMs),
     machineBatchSize: int('MACHINE_BATCH_SIZE', 50, 1),
     maxPageSize: int('MAX_PAGE_SIZE', 500, 1),
@@ -205,6 +236,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(read('ROUTER_SECRET'), fail),
   });
+}
+
+/**
+ * The connection limits. The headers timeout is part of the request timeout (Node refuses it longer), and the
+ * socket timeout must outlast the longest silence of a connection whose operation runs: the wait for the
+ * upstream budget (REQUEST_DEADLINE_MS) and then one upstream call (DEFENDER_TIMEOUT_MS).
+ */
+function parseHttpLimits(
+  int: (name: string, fallback: number, min?: number) => number,
+  fail: (name: string, message: string) => never,
+  longestSilenceMs: number,
+): HttpLimits {
+  const limits: HttpLimits = {
+    requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.requestTimeoutMs, 1),
+    headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.headersTimeoutMs, 1),
+    keepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 1),
+    socketTimeoutMs: int('HTTP_SOCKET_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.socketTimeoutMs, 1),
+    // Below about 1 KiB not even a request line and the usual headers fit.
+    maxHeaderBytes: int('HTTP_MAX_HEADER_BYTES', DEFAULT_HTTP_LIMITS.maxHeaderBytes, 1_024),
+    maxConnections: int('HTTP_MAX_CONNECTIONS', DEFAULT_HTTP_LIMITS.maxConnections, 1),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    fail('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
+  }
+  if (limits.socketTimeoutMs <= longestSilenceMs) {
+    fail(
+      'HTTP_SOCKET_TIMEOUT_MS',
+      `must exceed REQUEST_DEADLINE_MS + DEFENDER_TIMEOUT_MS (${longestSilenceMs}), or a running operation is cut`,
+    );
+  }
+  return limits;
+}
+
+/** An IP address or a host name to listen on. */
+function parseHost(
+  raw: string | undefined,
+  fail: (name: string, message: string) => never,
+): string | undefined {
+  if (raw === undefined) return undefined;
+  if (isIP(raw) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(raw)) {
+    fail('HOST', `expected an IP address or a host name, got "${raw}"`);
+  }
+  return raw;
 }
 
 /** A Redis URL; the value is never echoed, since it may carry a password. */

@@ -39,6 +39,17 @@ export const rateLimited = (retryAfterSeconds: number, api: string) =>
     { retryAfterSeconds },
   );
 
+/**
+ * The gateway runs as many operations as it may at once: the same retryable RATE_LIMITED, since the caller's
+ * remedy is the same (wait `retryAfterSeconds`, then retry).
+ */
+export const overloaded = (retryAfterSeconds: number) =>
+  new GatewayError(
+    ErrorCode.RateLimited,
+    `The gateway is running as many operations as it can; retry after ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+  );
+
 /** Codes Apollo gives errors in the request itself; they carry no upstream detail and may pass through. */
 const REQUEST_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',

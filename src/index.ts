@@ -15,7 +15,7 @@ import { OboTokenProviders } from './defender/obo.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import type { QueueDepthSource } from './ops/metrics.js';
-import { shutdown } from './ops/shutdown.js';
+import { SHUTDOWN_GRACE_MS, shutdown, shutdownDeadlineMs } from './ops/shutdown.js';
 import { createServer } from './server.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
 import { startSimulator } from './simulator/server.js';
@@ -54,8 +54,13 @@ if (!baseUrl) {
 }
 
 if (config.auth.mode === 'none') {
+  const where =
+    config.host === '127.0.0.1'
+      ? 'listening on loopback (127.0.0.1) only; HOST=0.0.0.0 opens it to every interface'
+      : `listening on HOST=${config.host}`;
   logger.warn(
-    'defender-graph: AUTH_MODE=none: every caller is trusted; use AUTH_MODE=jwt in front of a real Defender',
+    { host: config.host },
+    `defender-graph: AUTH_MODE=none: every caller is trusted, ${where}; use AUTH_MODE=jwt in front of a real Defender`,
   );
 }
 const authenticator =
@@ -137,22 +142,28 @@ const server = await createServer({
   ...(obo && { obo }),
   metrics,
   logger,
+  http: config.http,
+  maxInFlightOperations: config.maxInFlightOperations,
 });
-await server.listen(config.port);
-logger.info({ port: config.port }, `defender-graph: GraphQL on http://localhost:${config.port}/graphql`);
+await server.listen(config.port, config.host);
+const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+logger.info(
+  { host: config.host, port: config.port },
+  `defender-graph: GraphQL on http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}/graphql`,
+);
 
-/** Kubernetes kills at 30 s: whatever happens, the process is gone well before. */
-const SHUTDOWN_GRACE_MS = 10_000;
-const SHUTDOWN_DEADLINE_MS = 20_000;
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    // An orchestrator stops with SIGTERM and load balancers need the readiness delay; Ctrl-C is a person.
+    const readinessDelayMs = signal === 'SIGTERM' ? config.shutdownReadinessDelayMs : 0;
+    // Kubernetes kills at 30 s (after its 5 s preStop): whatever happens, the process is gone before.
     setTimeout(() => {
       logger.error('defender-graph: shutdown did not finish in time, exiting');
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, shutdownDeadlineMs(readinessDelayMs)).unref();
     void shutdown(
       {
         server,
@@ -161,9 +172,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         logger,
       },
       signal,
-      {
-        gracePeriodMs: SHUTDOWN_GRACE_MS,
-      },
+      { readinessDelayMs, gracePeriodMs: SHUTDOWN_GRACE_MS },
     ).then(() => process.exit(0));
   });
 }

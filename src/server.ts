@@ -18,6 +18,9 @@ import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
 import { authenticationHook } from './http/auth.js';
+import type { HttpLimits } from './http/connection-limits.js';
+import { DEFAULT_HTTP_LIMITS, capConnections, httpServerOptions } from './http/connection-limits.js';
+import { DEFAULT_MAX_INFLIGHT_OPERATIONS, inFlightLimit } from './http/inflight-limit.js';
 import type { Logger } from './ops/logger.js';
 import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
@@ -51,6 +54,10 @@ export interface ServerDeps {
   readonly metrics?: GatewayMetrics;
   /** One JSON line per GraphQL operation. Default: no request logs. */
   readonly logger?: Logger;
+  /** Timeouts, header size and connection cap; what is not given is {@link DEFAULT_HTTP_LIMITS}'. */
+  readonly http?: Partial<HttpLimits>;
+  /** Most GraphQL requests running at once; one more gets 503 RATE_LIMITED at once. Default 100. */
+  readonly maxInFlightOperations?: number;
 }
 
 export interface GatewayServer {
@@ -69,13 +76,16 @@ export interface GatewayServer {
  * dependencies, so tests build exactly what `npm start` runs.
  */
 export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const app = Fastify({
+    ...httpServerOptions(httpLimits),
     logger: false,
     bodyLimit: QUERY_LIMITS.maxBodyBytes,
     genReqId: requestIdFor,
     requestIdHeader: false,
   });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  capConnections(app.server, httpLimits.maxConnections, () => metrics.load.onConnectionDropped());
   // The id travels to Apollo's plugins in the request headers, and back to the client in the response's.
   app.addHook('onRequest', async (request, reply) => {
     request.headers['x-request-id'] = request.id;
@@ -147,6 +157,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
+    preHandler: inFlightLimit({
+      max: deps.maxInFlightOperations ?? DEFAULT_MAX_INFLIGHT_OPERATIONS,
+      onCount: (n) => metrics.load.onInFlight(n),
+      onShed: () => metrics.load.onOperationShed(),
+    }),
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) => {
         const abort = new AbortController();

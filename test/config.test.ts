@@ -94,8 +94,80 @@ describe('configuration', () => {
     );
   });
 
+  it('listens on loopback only when every caller is trusted, on every interface otherwise, or on HOST', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: 'gateway.internal' }).host).toBe('gateway.internal');
+    const jwt = {
+      AUTH_MODE: 'jwt',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      AUTH_AUDIENCE: 'api://defender-graph',
+      AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+    };
+    expect(loadConfig(jwt).host).toBe('0.0.0.0');
+    expect(loadConfig({ ...jwt, HOST: '::' }).host).toBe('::');
+  });
+
+  it('bounds connections and operations in flight by default, each bound settable', () => {
+    expect(loadConfig({})).toMatchObject({
+      http: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        socketTimeoutMs: 60_000,
+        maxHeaderBytes: 16_384,
+        maxConnections: 1_000,
+      },
+      maxInFlightOperations: 100,
+      shutdownReadinessDelayMs: 3_000,
+    });
+    const config = loadConfig({
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_SOCKET_TIMEOUT_MS: '120000',
+      HTTP_MAX_HEADER_BYTES: '32768',
+      HTTP_MAX_CONNECTIONS: '50',
+      MAX_INFLIGHT_OPERATIONS: '10',
+      SHUTDOWN_READINESS_DELAY_MS: '0',
+    });
+    expect(config).toMatchObject({
+      http: {
+        requestTimeoutMs: 5_000,
+        headersTimeoutMs: 2_000,
+        keepAliveTimeoutMs: 65_000,
+        socketTimeoutMs: 120_000,
+        maxHeaderBytes: 32_768,
+        maxConnections: 50,
+      },
+      maxInFlightOperations: 10,
+      shutdownReadinessDelayMs: 0,
+    });
+  });
+
   it.each([
     [{ PORT: 'eighty' }, /^PORT: expected an integer/],
+    [{ HOST: 'every interface' }, /^HOST: expected an IP address or a host name/],
+    [{ HOST: 'http://0.0.0.0' }, /^HOST: expected an IP address or a host name/],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, /^HTTP_REQUEST_TIMEOUT_MS: expected an integer ≥ 1/],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '10s' }, /^HTTP_HEADERS_TIMEOUT_MS: expected an integer/],
+    [
+      { HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' },
+      /^HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(5000\)/,
+    ],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '-1' }, /^HTTP_KEEP_ALIVE_TIMEOUT_MS: expected an integer ≥ 1/],
+    [
+      { HTTP_SOCKET_TIMEOUT_MS: '20000' },
+      /^HTTP_SOCKET_TIMEOUT_MS: must exceed REQUEST_DEADLINE_MS \+ DEFENDER_TIMEOUT_MS \(25000\)/,
+    ],
+    [
+      { REQUEST_DEADLINE_MS: '60000' },
+      /^HTTP_SOCKET_TIMEOUT_MS: must exceed REQUEST_DEADLINE_MS \+ DEFENDER_TIMEOUT_MS \(70000\)/,
+    ],
+    [{ HTTP_MAX_HEADER_BYTES: '100' }, /^HTTP_MAX_HEADER_BYTES: expected an integer ≥ 1024/],
+    [{ HTTP_MAX_CONNECTIONS: '0' }, /^HTTP_MAX_CONNECTIONS: expected an integer ≥ 1/],
+    [{ MAX_INFLIGHT_OPERATIONS: 'many' }, /^MAX_INFLIGHT_OPERATIONS: expected an integer ≥ 1/],
+    [{ SHUTDOWN_READINESS_DELAY_MS: '-5' }, /^SHUTDOWN_READINESS_DELAY_MS: expected an integer ≥ 0/],
     [
       { DEFENDER_API_URL: 'http://defender.example.com', DEFENDER_TOKEN: 'x', AUTH_MODE: 'none' },
       /^DEFENDER_API_URL: must be https/,

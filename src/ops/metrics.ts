@@ -26,6 +26,15 @@ export interface GatewayMetrics {
   readonly observer: UpstreamObserver;
   /** One GraphQL operation took `seconds`, under its (bounded) name. */
   observeOperation(operationName: string | null | undefined, seconds: number): void;
+  /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
+  readonly load: LoadObserver;
+}
+
+/** What the server's caps report (HTTP_MAX_CONNECTIONS, MAX_INFLIGHT_OPERATIONS). */
+export interface LoadObserver {
+  onInFlight(operations: number): void;
+  onOperationShed(): void;
+  onConnectionDropped(): void;
 }
 
 const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -101,6 +110,22 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers: [registry],
   });
 
+  const inFlight = new Gauge({
+    name: 'graphql_operations_in_flight',
+    help: 'GraphQL requests running now (at most MAX_INFLIGHT_OPERATIONS).',
+    registers: [registry],
+  });
+  const shed = new Counter({
+    name: 'graphql_operations_shed_total',
+    help: 'GraphQL requests refused with 503 RATE_LIMITED because MAX_INFLIGHT_OPERATIONS were running.',
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'http_connections_dropped_total',
+    help: 'Connections closed as soon as accepted because HTTP_MAX_CONNECTIONS were open.',
+    registers: [registry],
+  });
+
   const operationLabel = boundedLabel(options.maxOperationNames ?? 100);
   return {
     registry,
@@ -121,6 +146,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
     observeOperation(name, seconds) {
       duration.observe({ operation: operationLabel(name) }, seconds);
+    },
+    load: {
+      onInFlight: (operations) => inFlight.set(operations),
+      onOperationShed: () => shed.inc(),
+      onConnectionDropped: () => dropped.inc(),
     },
   };
 }

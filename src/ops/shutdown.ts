@@ -1,5 +1,21 @@
 import type { Logger } from './logger.js';
 
+/** Default of SHUTDOWN_READINESS_DELAY_MS. */
+export const DEFAULT_READINESS_DELAY_MS = 3_000;
+/** How long in-flight requests may take to finish once the listener is closed (ms). */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** What closing the rest (Redis, the embedded simulator) may take after the grace period (ms). */
+const CLOSE_OTHERS_MS = 10_000;
+
+/**
+ * How long after the signal the process exits whatever happens (ms): the readiness delay, the grace period and
+ * the closing of the rest. An orchestrator's own grace period (Kubernetes' terminationGracePeriodSeconds, after
+ * its preStop hook) must be longer, or it kills the process mid-drain.
+ */
+export function shutdownDeadlineMs(readinessDelayMs: number): number {
+  return readinessDelayMs + SHUTDOWN_GRACE_MS + CLOSE_OTHERS_MS;
+}
+
 /** What shutdown stops, in order. */
 export interface ShutdownTargets {
   readonly server: {
@@ -17,25 +33,32 @@ export interface ShutdownTargets {
 }
 
 export interface ShutdownOptions {
+  /**
+   * How long `/readyz` answers 503 while the listener stays open and requests are still served, before the
+   * server closes (ms): load balancers that poll readiness stop sending first. Default 0.
+   */
+  readonly readinessDelayMs?: number;
   /** How long in-flight requests may take to finish before their connections are closed (ms). Default 10,000. */
   readonly gracePeriodMs?: number;
 }
 
 /**
- * The graceful stop on SIGTERM or SIGINT: readiness fails at once, queued limiter waiters get a retryable
- * error at once (they could not start anyway), the server stops accepting and waits for in-flight requests,
- * for `gracePeriodMs` at most, then closes what is still open; then everything else is closed. Resolves when
- * it is safe to exit 0; never rejects (a failure to close is logged).
+ * The graceful stop on SIGTERM or SIGINT: readiness fails at once, while the listener stays open and requests
+ * are served for `readinessDelayMs` (a closed port would make a load balancer see a failure, not a drain);
+ * then queued limiter waiters get a retryable error (they could not start in time anyway), the server stops
+ * accepting and waits for in-flight requests, for `gracePeriodMs` at most, then closes what is still open; then
+ * everything else is closed. Resolves when it is safe to exit 0; never rejects (a failure to close is logged).
  */
 export async function shutdown(
   targets: ShutdownTargets,
   reason: string,
-  { gracePeriodMs = 10_000 }: ShutdownOptions = {},
+  { readinessDelayMs = 0, gracePeriodMs = SHUTDOWN_GRACE_MS }: ShutdownOptions = {},
 ): Promise<void> {
   const { server, limiter, logger } = targets;
   const started = Date.now();
-  logger.info({ reason, gracePeriodMs }, 'defender-graph: shutting down');
+  logger.info({ reason, readinessDelayMs, gracePeriodMs }, 'defender-graph: shutting down');
   server.markDraining();
+  if (readinessDelayMs > 0) await new Promise((done) => setTimeout(done, readinessDelayMs));
   limiter.close();
 
   let forced = false;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import type { Config } from '../../src/config.js';
+import { shutdownDeadlineMs } from '../../src/ops/shutdown.js';
 import { readSimulatorEnv } from '../../src/simulator/config.js';
 
 /**
@@ -119,6 +120,11 @@ describe('the variables the code reads', () => {
       'GRAPHQL_INTROSPECTION',
       'ROUTER_SECRET',
       'NODE_ENV',
+      'HOST',
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'HTTP_MAX_CONNECTIONS',
+      'MAX_INFLIGHT_OPERATIONS',
+      'SHUTDOWN_READINESS_DELAY_MS',
       'SIMULATOR_PORT',
       'SIMULATOR_HOST',
       'SIMULATOR_SEED',
@@ -237,6 +243,16 @@ describe('deploy/compose.yaml', () => {
       expect(gateway.read_only, name).toBe(true);
       expect(gateway.tmpfs, name).toContain('/tmp');
       expect(gateway.stop_grace_period, name).toBe('30s');
+      // Compose kills at stop_grace_period: the gateway's own deadline after SIGTERM comes first.
+      const deadlineMs = shutdownDeadlineMs(gatewayConfig(gateway).shutdownReadinessDelayMs);
+      expect(deadlineMs, name).toBeLessThan(30_000);
+    }
+  });
+
+  it('sets HOST=0.0.0.0 on every gateway, which trusts every caller and would otherwise listen on loopback only', () => {
+    for (const [name, gateway] of gateways) {
+      expect(composeEnv(gateway)['HOST'], name).toBe('0.0.0.0');
+      expect(gatewayConfig(gateway).host, name).toBe('0.0.0.0');
     }
   });
 
@@ -284,6 +300,14 @@ describe('deploy/k8s', () => {
     const env = Object.fromEntries((container.env ?? []).map((e: Doc) => [e.name, e.value]));
     expect(env['PORT'] ?? '4000').toBe('4000');
     expect(pod.terminationGracePeriodSeconds).toBe(30);
+  });
+
+  it('gives a stopping pod time for its preStop pause, the readiness delay and the drain before the kubelet kills it', () => {
+    const preStop = container.lifecycle.preStop.exec.command as string[];
+    expect(preStop.slice(0, 1)).toEqual(['sleep']);
+    const preStopMs = Number(preStop[1]) * 1000;
+    const deadlineMs = shutdownDeadlineMs(loadConfig(gatewayEnv()).shutdownReadinessDelayMs);
+    expect(preStopMs + deadlineMs).toBeLessThan(pod.terminationGracePeriodSeconds * 1000);
   });
 
   it('never runs more pods than GATEWAY_REPLICAS, even during a rolling update', () => {
@@ -409,6 +433,7 @@ describe('deploy/k8s', () => {
 
     const config = loadConfig(env);
     expect(config.port).toBe(4000);
+    expect(config.host).toBe('0.0.0.0');
     expect(config.defenderUrl?.protocol).toBe('https:');
     expect(config.credentials.kind).toBe('msal');
     expect(config.auth.mode).toBe('jwt');

@@ -18,7 +18,8 @@ describe('the shared rate limiter', () => {
       rateLimits: limits,
       limiterMarginMs: marginMs,
       simulator: { rateLimits: limits },
-      server: { requestDeadlineMs: 30_000 },
+      // All 200 run at once and wait in the limiter, past the default cap on operations in flight.
+      server: { requestDeadlineMs: 30_000, maxInFlightOperations: 200 },
     });
     const t = gw.sim.tenant;
     // 50 queries for each of four APIs, every one needing a call of its own (distinct keys, cold cache).

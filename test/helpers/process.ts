@@ -13,7 +13,7 @@ const TSX_LOADER = pathToFileURL(createRequire(join(ROOT, 'package.json')).resol
  * inherited: a child sees only the configuration its test gives it (and trusts a test CA only when told to).
  */
 const INHERITED =
-  /^(PORT|NODE_ENV|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|GATEWAY_\w+|GRAPHQL_\w+|MSAL_\w+|LOG_LEVEL|REQUEST_\w+|MAX_\w+|MACHINE_\w+|ROUTER_SECRET|NODE_TLS_REJECT_UNAUTHORIZED|NODE_EXTRA_CA_CERTS)$/;
+  /^(PORT|HOST|HTTP_\w+|SHUTDOWN_\w+|NODE_ENV|DEFENDER_\w+|AZURE_\w+|AUTH_\w+|CACHE_\w+|SIMULATOR_\w+|GATEWAY_\w+|GRAPHQL_\w+|MSAL_\w+|LOG_LEVEL|REQUEST_\w+|MAX_\w+|MACHINE_\w+|ROUTER_SECRET|NODE_TLS_REJECT_UNAUTHORIZED|NODE_EXTRA_CA_CERTS)$/;
 
 /** A port that was free a moment ago, for a child process to listen on. */
 export async function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/ops/logger.js';
 import { shutdown } from '../../src/ops/shutdown.js';
 import type { Child } from '../helpers/process.js';
@@ -15,7 +15,11 @@ interface Answer {
   };
 }
 
-async function graphql(url: string, query: string, requestId: string): Promise<Answer> {
+async function graphql(
+  url: string,
+  query: string,
+  requestId: string,
+): Promise<Answer & { headers: Headers }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: {
@@ -25,7 +29,7 @@ async function graphql(url: string, query: string, requestId: string): Promise<A
     },
     body: JSON.stringify({ query }),
   });
-  return { status: res.status, json: (await res.json()) as Answer['json'] };
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] };
 }
 
 /** `/readyz`'s status, or 0 when the connection is refused (the listener is closed already). */
@@ -37,12 +41,19 @@ async function readyz(url: string): Promise<number> {
   }
 }
 
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
 describe('SIGTERM', () => {
+  /** Short here; long enough to ask readiness and run an operation in it. */
+  const READINESS_DELAY_MS = 1_500;
   let child: Child;
   let url: string;
   let inFlight: Answer;
   let queued: Answer;
+  let duringDrain: Answer & { headers: Headers };
   let readyAfterSignal: number;
+  /** `/readyz`'s answers after the drain request, every 50 ms, up to the first refused connection. */
+  const readiness: number[] = [];
   let exitCode: number | null;
   let exitMs: number;
 
@@ -52,7 +63,12 @@ describe('SIGTERM', () => {
     child = await startProgram(
       'src/index.ts',
       // One call per 5 s per API: of two operations calling `machines` at once, one waits in the limiter.
-      { PORT: String(port), SIMULATOR_LATENCY_MS: '300', DEFENDER_RATE_LIMITS: '1/5s' },
+      {
+        PORT: String(port),
+        SIMULATOR_LATENCY_MS: '300',
+        DEFENDER_RATE_LIMITS: '1/5s',
+        SHUTDOWN_READINESS_DELAY_MS: String(READINESS_DELAY_MS),
+      },
       /GraphQL on/,
       30_000,
     );
@@ -64,8 +80,13 @@ describe('SIGTERM', () => {
     await new Promise((done) => setTimeout(done, 150));
     const signalled = Date.now();
     process.kill(child.process.pid!, 'SIGTERM');
-    await new Promise((done) => setTimeout(done, 20));
+    await sleep(100);
     readyAfterSignal = await readyz(url);
+    duringDrain = await graphql(url, 'query DuringDrain { __typename }', 'req-during-drain');
+    while (readiness.at(-1) !== 0 && readiness.length < 300) {
+      readiness.push(await readyz(url));
+      await sleep(50);
+    }
     [inFlight, queued] = await Promise.all([first, second]);
     exitCode = await exited;
     exitMs = Date.now() - signalled;
@@ -75,8 +96,21 @@ describe('SIGTERM', () => {
     await child?.stop();
   });
 
-  it('fails readiness at once', () => {
-    expect([503, 0]).toContain(readyAfterSignal);
+  it('fails readiness at once: /readyz answers 503, the connection is not refused', () => {
+    expect(readyAfterSignal).toBe(503);
+  });
+
+  it('still serves a request that arrives during the readiness delay, and closes its connection', () => {
+    expect(duringDrain.status).toBe(200);
+    expect(duringDrain.json.errors).toBeUndefined();
+    expect(duringDrain.json.data).toEqual({ __typename: 'Query' });
+    expect(duringDrain.headers.get('connection')).toBe('close');
+  });
+
+  it('then closes the listener: /readyz answers 503 until its connection is refused, never 200', () => {
+    expect(readiness.at(-1)).toBe(0);
+    expect(readiness.slice(0, -1).length).toBeGreaterThan(0);
+    expect(new Set(readiness.slice(0, -1))).toEqual(new Set([503]));
   });
 
   it('lets the request in flight finish', () => {
@@ -105,6 +139,7 @@ describe('SIGTERM', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const requests = lines.filter((l) => l['msg'] === 'graphql request');
     expect(requests.map((l) => [l['requestId'], l['operation']]).sort()).toEqual([
+      ['req-during-drain', 'DuringDrain'],
       ['req-in-flight', 'InFlight'],
       ['req-queued', 'Queued'],
     ]);
@@ -152,6 +187,35 @@ describe('shutdown()', () => {
       'SIGTERM',
     );
     expect(steps).toEqual(['draining', 'waiters released', 'server closed', 'simulator closed']);
+  });
+
+  it('keeps the listener open and the waiters queued for the readiness delay, then closes', async () => {
+    const { logger } = capturedLogger();
+    const steps: string[] = [];
+    vi.useFakeTimers();
+    try {
+      const stopped = shutdown(
+        {
+          server: {
+            markDraining: () => steps.push('draining'),
+            close: async () => void steps.push('server closed'),
+            forceCloseConnections: () => steps.push('forced'),
+          },
+          limiter: { close: () => steps.push('waiters released') },
+          closeOthers: async () => void steps.push('simulator closed'),
+          logger,
+        },
+        'SIGTERM',
+        { readinessDelayMs: 3_000 },
+      );
+      await vi.advanceTimersByTimeAsync(2_999);
+      expect(steps).toEqual(['draining']);
+      await vi.advanceTimersByTimeAsync(1);
+      await stopped;
+      expect(steps).toEqual(['draining', 'waiters released', 'server closed', 'simulator closed']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('closes open connections once the grace period is over', async () => {
