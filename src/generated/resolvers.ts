@@ -302,7 +302,10 @@ export type AlertFilter = {
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only alerts raised by one of these sources. Becomes `detectionSource in ('WindowsDefenderAv','CustomDetection')`. */
   detectionSource?: InputMaybe<Array<DetectionSource>>;
-  /** Only these alert ids. Becomes `id in ('…','…')`. */
+  /**
+   * Only these alert ids, each in a form `Query.alert(id:)` accepts; a malformed one is `BAD_USER_INPUT`, and no
+   * call is made. Becomes `id in ('…','…')`.
+   */
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only alerts of this incident. A whole number; anything else is `BAD_USER_INPUT`. Becomes `incidentId eq 42`. */
   incidentId?: InputMaybe<Scalars['Float']['input']>;
@@ -674,7 +677,10 @@ export type MachineEdge = {
  * doubled). List fields accept at most 100 values: more is `BAD_USER_INPUT`, and no call is made.
  */
 export type MachineFilter = {
-  /** Only the machine with this Microsoft Entra device id (a GUID). Becomes `aadDeviceId eq '…'`. */
+  /**
+   * Only the machine with this Microsoft Entra device id (a GUID; anything else is `BAD_USER_INPUT`, and no call
+   * is made). Becomes `aadDeviceId eq '…'`.
+   */
   aadDeviceId?: InputMaybe<Scalars['ID']['input']>;
   /** Only the machine with exactly this DNS name. Becomes `computerDnsName eq '…'`. */
   computerDnsName?: InputMaybe<Scalars['String']['input']>;
@@ -686,7 +692,10 @@ export type MachineFilter = {
   exposureLevel?: InputMaybe<Array<ExposureLevel>>;
   /** Only machines in one of these health states. Becomes `healthStatus in ('Active','Inactive')`. */
   healthStatus?: InputMaybe<Array<HealthStatus>>;
-  /** Only these machine ids (40 hexadecimal characters each). Becomes `id in ('…','…')`. */
+  /**
+   * Only these machine ids (40 hexadecimal characters each, any case); anything else is `BAD_USER_INPUT`, and no
+   * call is made. Becomes `id in ('…','…')`.
+   */
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only machines whose last local IP address is exactly this one. Becomes `lastIpAddress eq '…'`. */
   lastIpAddress?: InputMaybe<Scalars['String']['input']>;

@@ -24,6 +24,22 @@ describe('bad input', () => {
     ['a cursor this API did not return', '{ machines(after: "bm9wZQ") { nodes { id } } }'],
     ['a filter id that is not a machine id', '{ machines(filter: { ids: ["x"] }) { nodes { id } } }'],
     [
+      'a machine filter with one malformed id among good ones',
+      `{ machines(filter: { ids: ["${'a'.repeat(40)}", "${'b'.repeat(39)}"] }) { nodes { id } } }`,
+    ],
+    [
+      'alert filter ids that are a path and junk',
+      '{ alerts(filter: { ids: ["../x", "zz"] }) { nodes { id } } }',
+    ],
+    [
+      'an alert filter with one malformed id among good ones',
+      '{ alerts(filter: { ids: ["da637472900382838869_1364969609", "da637472900382838869_13649/user"] }) { nodes { id } } }',
+    ],
+    [
+      'an aadDeviceId that is not a GUID',
+      '{ machines(filter: { aadDeviceId: "x\' or 1 eq 1" }) { nodes { id } } }',
+    ],
+    [
       'a filter list over 100 values',
       `{ machines(filter: { osPlatform: [${Array.from({ length: 101 }, (_, i) => `"p${i}"`).join(',')}] }) { nodes { id } } }`,
     ],
@@ -35,6 +51,52 @@ describe('bad input', () => {
     const res = await gw.query(query);
     expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
     expect(gw.sim.calls).toEqual([]);
+  });
+
+  it('refuses malformed filter ids given as variables, with no upstream call', async () => {
+    const alerts = await gw.query('query($ids: [ID!]) { alerts(filter: { ids: $ids }) { nodes { id } } }', {
+      ids: ['../x', 'zz'],
+    });
+    expect(alerts.errors?.map((e) => [e.extensions?.['code'], e.message])).toEqual([
+      [
+        'BAD_USER_INPUT',
+        '"../x" is not an alert id (like da637472900382838869_1364969609, ar…, or without a prefix).',
+      ],
+    ]);
+    const machines = await gw.query('query($f: MachineFilter) { machines(filter: $f) { nodes { id } } }', {
+      f: { ids: ['zz'] },
+    });
+    expect(machines.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
+    expect(gw.sim.calls).toEqual([]);
+  });
+
+  it('accepts every alert id form Defender writes, in a filter and as alert(id:)', async () => {
+    const tenant = gw.sim.tenant.alerts.slice(0, 2).map((a) => a.id);
+    const others = ['ed638510306555978178_-1528645984', 'faf8edc936-85f8-a603-b800-08d8525cf099'];
+    const res = await gw.query('query($ids: [ID!]) { alerts(filter: { ids: $ids }) { nodes { id } } }', {
+      ids: [...tenant, ...others],
+    });
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ alerts: { nodes: tenant.map((id) => ({ id })) } });
+    expect(gw.sim.calls.map((c) => [c.api, c.query['$filter']])).toEqual([
+      ['alerts', `id in (${[...tenant, ...others].map((id) => `'${id}'`).join(',')})`],
+    ]);
+    gw.sim.resetCalls();
+    const one = await gw.query('{ alert(id: "faf8edc936-85f8-a603-b800-08d8525cf099") { id } }');
+    expect(one).toMatchObject({ data: { alert: null } });
+    expect(one.errors).toBeUndefined();
+    expect(gw.sim.calls.map((c) => [c.api, c.id])).toEqual([
+      ['alerts/{id}', 'faf8edc936-85f8-a603-b800-08d8525cf099'],
+    ]);
+  });
+
+  it('filters by a real aadDeviceId', async () => {
+    const machine = gw.sim.tenant.machines.find((m) => m.aadDeviceId !== null)!;
+    const res = await gw.query(
+      `{ machines(filter: { aadDeviceId: "${machine.aadDeviceId!}" }) { nodes { id } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ machines: { nodes: [{ id: machine.id }] } });
   });
 
   it('answers a malformed literal in the document as a validation failure, and in a variable as bad input', async () => {

@@ -145,13 +145,20 @@ function dangerousPieces(trapHost: string): fc.Arbitrary<string> {
 
 const hexId = fc.stringMatching(/^[0-9a-f]{40}$/);
 const computerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}(?:\.[a-z0-9-]{1,10}){0,3}$/);
-const alertIdArb = fc
-  .tuple(
-    fc.constantFrom('da', 'ar', ''),
-    fc.stringMatching(/^\d{18}$/),
-    fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  )
-  .map(([prefix, ticks, n]) => `${prefix}${ticks}_${n}`);
+/** Both forms Defender writes: ticks and a signed number (`da`, `ar`, `ed`, none), or a prefixed GUID (`fa`). */
+const alertIdArb = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('da', 'ar', 'ed', ''),
+      fc.stringMatching(/^\d{18}$/),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    )
+    .map(([prefix, ticks, n]) => `${prefix}${ticks}_${n}`),
+  fc.tuple(fc.constantFrom('fa', 'ca'), fc.uuid()).map(([prefix, guid]) => `${prefix}${guid}`),
+);
+/** Any two lower-case letters as the prefix: Defender's prefixes are an open set. */
+const WELL_FORMED_ALERT_ID =
+  /^(?:(?:[a-z]{2})?\d{18}_-?\d{1,10}|[a-z]{2}[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/;
 const accountName = fc.stringMatching(/^[a-z][a-z0-9._ -]{0,19}$/);
 const userKey = fc.oneof(
   accountName,
@@ -294,7 +301,7 @@ describe('ids: validated, and always exactly one path segment on their own route
       fc.asyncProperty(hostile(alertIdArb, trap.host), async (input) => {
         const { res, calls } = await run('query($id: ID!) { alert(id: $id) { id } }', { id: input });
         const trimmed = input.trim();
-        const mustAccept = /^(?:da|ar)?\d{18}_-?\d{1,10}$/.test(trimmed);
+        const mustAccept = WELL_FORMED_ALERT_ID.test(trimmed);
         if (codes(res) !== undefined) {
           count.seen.refused++;
           expectRefused(res, calls);
@@ -440,6 +447,64 @@ describe('filters: every value is one escaped literal of the intended predicate'
           );
         }),
         { numRuns: RUNS, examples: FILTER_EXAMPLES },
+      );
+      count.expectBoth();
+      expect(trap.requests).toEqual([]);
+    });
+  }
+});
+
+describe('filter ids: checked like root arguments, then one escaped id predicate', () => {
+  const cases = [
+    {
+      name: 'alerts',
+      api: 'alerts' as const,
+      query: 'query($ids: [ID!]) { alerts(filter: { ids: $ids }) { nodes { id } } }',
+      properties: ALERT_FILTERABLE,
+      valid: alertIdArb,
+      /** The id as it must be sent, or undefined when it must be refused. */
+      normalised: (id: string) => (WELL_FORMED_ALERT_ID.test(id.trim()) ? id.trim() : undefined),
+      examples: [['../x', 'zz'], ['da637472900382838869_1364969609', '..'], ALERT_EXAMPLES],
+    },
+    {
+      name: 'machines',
+      api: 'machines' as const,
+      query: 'query($ids: [ID!]) { machines(filter: { ids: $ids }) { nodes { id } } }',
+      properties: MACHINE_FILTERABLE,
+      valid: hexId,
+      normalised: (id: string) => (/^[0-9a-f]{40}$/i.test(id.trim()) ? id.trim().toLowerCase() : undefined),
+      examples: [[HEX, 'zz'], MACHINE_EXAMPLES.slice(0, 3)],
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}(filter: { ids }) is refused with no call unless every id is well-formed, else filters by exactly those ids (${RUNS} runs)`, async () => {
+      const count = tally();
+      const id = fc.oneof(
+        { arbitrary: c.valid, weight: 3 },
+        { arbitrary: hostile(c.valid, trap.host), weight: 1 },
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(id, { minLength: 1, maxLength: 3 }), async (ids) => {
+          const { res, calls } = await run(c.query, { ids });
+          const sent = ids.map(c.normalised);
+          if (codes(res) !== undefined) {
+            count.seen.refused++;
+            expectRefused(res, calls);
+            expect(sent.includes(undefined), 'well-formed ids were refused').toBe(true);
+            return;
+          }
+          count.seen.accepted++;
+          expect(sent.includes(undefined), 'a malformed id was accepted').toBe(false);
+          expect(calls.map((call) => [call.api, call.path])).toEqual([[c.api, `/api/${c.api}`]]);
+          const literals = sent.map((value) => ({ kind: 'string', value: value! }));
+          expect(parseFilter(calls[0]!.query['$filter']!, c.properties)).toEqual(
+            literals.length === 1
+              ? { type: 'compare', op: 'eq', property: 'id', value: literals[0] }
+              : { type: 'in', property: 'id', values: literals },
+          );
+        }),
+        { numRuns: RUNS, examples: c.examples.map((ids) => [ids]) },
       );
       count.expectBoth();
       expect(trap.requests).toEqual([]);
