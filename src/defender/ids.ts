@@ -96,7 +96,7 @@ const invalidUser = (input: string) =>
   badUserInput(`"${preview(input)}" is not a user id ("domain\\name", an account name, or "name@domain").`);
 
 /** Enough of a bad input to recognise it in an error, without echoing a long payload back. */
-function preview(input: string): string {
+export function preview(input: string): string {
   const clean = input.replace(/\p{Cc}/gu, '?');
   return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
 }

@@ -18,7 +18,9 @@ export type Scalars = {
    *
    * In answers the string is passed through exactly as Defender sent it, with anything from whole seconds up to
    * 7 fractional digits (100 ns steps); two values may differ in their number of digits, so compare them as
-   * instants (`Date.parse`), not as strings. As an argument, give a UTC date-time such as `2026-10-31T00:00:00Z`.
+   * instants (`Date.parse`), not as strings. As an argument, give a UTC date-time such as `2026-10-31T00:00:00Z`,
+   * with seconds, naming a time that exists: `2026-02-30T00:00:00Z`, month 13 or hour 24 is `BAD_USER_INPUT` (as a
+   * literal and as a variable alike), and no call is made.
    */
   DateTime: { input: string; output: string; }
   _FieldSet: { input: unknown; output: unknown; }

@@ -99,14 +99,61 @@ describe('bad input', () => {
     expect(res.data).toEqual({ machines: { nodes: [{ id: machine.id }] } });
   });
 
-  it('answers a malformed literal in the document as a validation failure, and in a variable as bad input', async () => {
-    const literal = await gw.query('{ machines(filter: { lastSeenAfter: "yesterday" }) { nodes { id } } }');
-    expect(literal.errors?.map((e) => e.extensions?.['code'])).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    const variable = await gw.query('query($f: MachineFilter) { machines(filter: $f) { nodes { id } } }', {
-      f: { lastSeenAfter: 'yesterday' },
+  it.each([
+    ['not a date at all', 'yesterday'],
+    ['February 30th', '2026-02-30T00:00:00Z'],
+    ['April 31st', '2026-04-31T00:00:00Z'],
+    ['month 13', '2026-13-01T00:00:00Z'],
+    ['month 0', '2026-00-10T00:00:00Z'],
+    ['hour 25', '2026-01-01T25:00:00Z'],
+    ['hour 24', '2026-01-01T24:00:00Z'],
+    ['minute 60', '2026-01-01T10:60:00Z'],
+    ['a leap second', '2026-12-31T23:59:60Z'],
+    ['February 29th of a common year', '2023-02-29T00:00:00Z'],
+    ['February 29th of a century that is not a leap year', '1900-02-29T00:00:00Z'],
+    ['an offset past 14 hours', '2026-01-01T00:00:00+15:00'],
+  ])('refuses %s as BAD_USER_INPUT, as a literal and as a variable, with no call', async (_, value) => {
+    const literal = await gw.query(`{ alerts(filter: { createdAfter: "${value}" }) { nodes { id } } }`);
+    const variable = await gw.query(
+      'query($d: DateTime) { alerts(filter: { createdAfter: $d }) { nodes { id } } }',
+      {
+        d: value,
+      },
+    );
+    const inFilter = await gw.query('query($f: MachineFilter) { machines(filter: $f) { nodes { id } } }', {
+      f: { lastSeenBefore: value },
     });
-    expect(variable.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
+    const expected = {
+      status: 400,
+      errors: [
+        {
+          message: `"${value}" is not a DateTime: a real ISO-8601 date-time with seconds, such as 2026-11-01T00:00:00Z.`,
+          locations: expect.any(Array),
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      ],
+    };
+    for (const res of [literal, variable, inFilter]) {
+      expect({ status: res.status, errors: res.errors }).toEqual(expected);
+      expect(res.extensions?.upstream?.calls).toBe(0);
+    }
     expect(gw.sim.calls).toEqual([]);
+  });
+
+  it.each([
+    ['February 29th of a leap year', '2024-02-29T00:00:00Z'],
+    ['February 29th of a century that is a leap year', '2000-02-29T23:59:59Z'],
+    ['the last second of a year, with 7 fractional digits', '2026-12-31T23:59:59.9999999Z'],
+    ['an offset of 14 hours', '2026-01-01T00:00:00+14:00'],
+  ])('accepts %s and sends it as written', async (_, value) => {
+    const res = await gw.query(
+      'query($d: DateTime) { alerts(filter: { createdAfter: $d }) { nodes { id } } }',
+      {
+        d: value,
+      },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(gw.sim.calls.map((c) => c.query['$filter'])).toEqual([`alertCreationTime ge ${value}`]);
   });
 
   it('keeps a quote in a filter value inside one OData string literal', async () => {

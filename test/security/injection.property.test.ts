@@ -512,6 +512,105 @@ describe('filter ids: checked like root arguments, then one escaped id predicate
   }
 });
 
+describe('dates: only instants that exist reach Defender', () => {
+  /** A component mostly in its valid range, sometimes just past either end. */
+  const part = (min: number, max: number) =>
+    fc.oneof(
+      { arbitrary: fc.integer({ min, max }), weight: 8 },
+      { arbitrary: fc.integer({ min: Math.max(0, min - 1), max: max + 2 }), weight: 2 },
+    );
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const dateTime = fc.record({
+    year: fc.oneof(fc.integer({ min: 1, max: 9999 }), fc.constantFrom(0, 1900, 2000, 2023, 2024, 2100)),
+    month: part(1, 12),
+    day: fc.oneof(part(1, 28), fc.integer({ min: 28, max: 32 })),
+    hour: part(0, 23),
+    minute: part(0, 59),
+    second: part(0, 59),
+    fraction: fc.option(fc.stringMatching(/^\d{1,7}$/), { nil: undefined }),
+    zone: fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), part(0, 14), part(0, 59)).map(([sign, h, m]) => ({ sign, h, m })),
+    ),
+  });
+
+  /** The oracle: JavaScript's own calendar, which rolls a day that does not exist over into the next month. */
+  type DateParts = typeof dateTime extends fc.Arbitrary<infer T> ? T : never;
+  function exists(d: DateParts): boolean {
+    const date = new Date(0);
+    date.setUTCFullYear(d.year, d.month - 1, d.day);
+    const offset = d.zone === 'Z' ? 0 : d.zone.h * 60 + d.zone.m;
+    return (
+      d.year >= 1 &&
+      date.getUTCFullYear() === d.year &&
+      date.getUTCMonth() === d.month - 1 &&
+      date.getUTCDate() === d.day &&
+      d.hour <= 23 &&
+      d.minute <= 59 &&
+      d.second <= 59 &&
+      (d.zone === 'Z' || d.zone.m <= 59) &&
+      offset <= 14 * 60
+    );
+  }
+
+  it(`a DateTime, as a literal or a variable, is refused with no call unless it exists, then sent as written (${RUNS} runs)`, async () => {
+    const count = tally();
+    await fc.assert(
+      fc.asyncProperty(dateTime, fc.boolean(), async (d, asLiteral) => {
+        const zone = d.zone === 'Z' ? 'Z' : `${d.zone.sign}${pad(d.zone.h)}:${pad(d.zone.m)}`;
+        const value =
+          `${pad(d.year, 4)}-${pad(d.month)}-${pad(d.day)}T${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}` +
+          `${d.fraction === undefined ? '' : `.${d.fraction}`}${zone}`;
+        const { res, calls } = asLiteral
+          ? await run(`{ alerts(first: 1, filter: { createdAfter: "${value}" }) { nodes { id } } }`, {})
+          : await run(
+              'query($d: DateTime) { alerts(first: 1, filter: { createdAfter: $d }) { nodes { id } } }',
+              {
+                d: value,
+              },
+            );
+        if (codes(res) !== undefined) {
+          count.seen.refused++;
+          expectRefused(res, calls);
+          expect(exists(d), `${value} exists but was refused`).toBe(false);
+          return;
+        }
+        count.seen.accepted++;
+        expect(exists(d), `${value} does not exist but was accepted`).toBe(true);
+        expect(calls.map((c) => [c.api, c.query['$filter']])).toEqual([
+          ['alerts', `alertCreationTime ge ${value}`],
+        ]);
+      }),
+      {
+        numRuns: RUNS,
+        examples: [
+          [
+            { year: 2026, month: 2, day: 30, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+          [
+            { year: 2023, month: 2, day: 29, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            false,
+          ],
+          [
+            { year: 2024, month: 2, day: 29, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+          [
+            { year: 2026, month: 13, day: 1, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            false,
+          ],
+          [
+            { year: 2026, month: 1, day: 1, hour: 25, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+        ],
+      },
+    );
+    count.expectBoth();
+  });
+});
+
 describe('paging: first and after only ever set $top and $skip', () => {
   const canonicalCursor = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
   const offsetArb = fc.oneof(fc.constant(0), fc.nat({ max: 1000 }), fc.nat({ max: 999_999_999 }));
