@@ -111,8 +111,9 @@ export interface DefenderClientOptions {
   readonly backoffBaseMs?: number;
   readonly backoffCapMs?: number;
   /**
-   * Consecutive failed calls (5xx, timeout or connection error after the retries; never 429 or 4xx) that open
-   * the circuit breaker of an API, which then refuses its calls at once with UPSTREAM_UNAVAILABLE. Default 5.
+   * Consecutive failed calls (5xx, timeout or connection error after the retries; never 429 or 4xx, which are
+   * answers and reset the count) that open the circuit breaker of an API, which then refuses its calls at once
+   * with UPSTREAM_UNAVAILABLE. Default 5.
    */
   readonly breakerThreshold?: number;
   /** How long an open breaker refuses calls before it lets one probe call through (ms). Default 30,000. */
@@ -307,20 +308,35 @@ export class DefenderClient {
     return JSON.stringify([this.#tokens(scope).identity, api, id ?? null, query ?? null]);
   }
 
-  /** A call through its API's circuit breaker: refused at once while it is open, its outcome recorded. */
+  /**
+   * A call through its API's circuit breaker: refused at once while it is open, its outcome recorded once. A 429
+   * settles it as an answer the moment it arrives: the call may go on waiting out Retry-After, but Defender has
+   * shown it is up, and a half-open breaker must not keep refusing everyone else meanwhile.
+   */
   async #guarded(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
     this.#breaker.admit(api);
+    let settled = false;
+    const settle = (outcome: CallOutcome) => {
+      if (settled) return;
+      settled = true;
+      this.#breaker.settle(api, outcome);
+    };
     try {
-      const answer = await this.#fetchWithRetries(api, url, scope);
-      this.#breaker.settle(api, 'success');
+      const answer = await this.#fetchWithRetries(api, url, scope, () => settle('success'));
+      settle('success');
       return answer;
     } catch (error) {
-      this.#breaker.settle(api, outcomeOf(error));
+      settle(outcomeOf(error));
       throw error;
     }
   }
 
-  async #fetchWithRetries(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
+  async #fetchWithRetries(
+    api: DefenderApi,
+    url: URL,
+    scope: CallScope,
+    onThrottled: () => void,
+  ): Promise<CachedAnswer> {
     const { maxRetries, maxThrottleRetries } = this.options;
     let failures = 0;
     let throttles = 0;
@@ -330,6 +346,7 @@ export class DefenderClient {
         scope.stats.limiterWaitMs += waitedMs;
         const answer = await this.#fetchOnce(api, url, token, scope);
         if (answer.status !== 429) return answer;
+        onThrottled();
         this.options.limiter.pause(api, answer.retryAfterMs);
         if (++throttles > maxThrottleRetries) {
           throw new GatewayError(ErrorCode.RateLimited, `Defender is throttling ${api}; retry later.`, {
@@ -485,8 +502,9 @@ export class DefenderClient {
 
 /**
  * What a failed call says about Defender's health: exhausted retries on 5xx, timeouts or connection errors are
- * failures (unless the token authority, not Defender, was down); Defender's 4xx refusals show it answers;
- * everything else (429, cancellation, our own limits, bad bodies) says nothing.
+ * failures (unless the token authority, not Defender, was down); Defender's 4xx refusals show it answers (its
+ * 429s too, settled as they arrive, see `#guarded`); everything else (cancellation, our own limiter and cap,
+ * bad bodies) says nothing.
  */
 function outcomeOf(error: unknown): CallOutcome {
   if (!(error instanceof GatewayError)) return 'neutral';
