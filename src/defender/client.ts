@@ -82,7 +82,15 @@ export interface UpstreamObserver {
   onLimiterWait?(api: DefenderApi, waitedMs: number): void;
   /** The circuit breaker of `api` changed state. */
   onBreakerState?(api: DefenderApi, state: BreakerState): void;
+  /**
+   * A stale hit asked for a background refresh of an answer of `api`: `refreshed` (Defender answered, stored),
+   * `throttled` (429), `failed` (any other failure), or `skipped` (no free slot in the budget, or the breaker is
+   * not closed; no request sent). Its HTTP request, when one is sent, is also told to {@link onCall}.
+   */
+  onBackgroundRefresh?(api: DefenderApi, outcome: BackgroundRefreshOutcome): void;
 }
+
+export type BackgroundRefreshOutcome = 'refreshed' | 'throttled' | 'failed' | 'skipped';
 
 export interface DefenderClientOptions {
   /** Base URL without `/api`, e.g. `https://api.security.microsoft.com`. */
@@ -126,6 +134,9 @@ export interface DefenderClientOptions {
 
 /** A failure worth another attempt (5xx, timeout, network), as opposed to an answer. */
 class RetryableFailure extends Error {}
+
+/** Defender answered a background refresh 429: the stale answer stays, and a later hit tries again. */
+class RefreshThrottled extends Error {}
 
 /**
  * The one way to Defender. Every call goes: URL (validated id, path-encoded, checked to stay on its route)
@@ -242,12 +253,19 @@ export class DefenderClient {
 
   /**
    * Refreshes a stale answer with one call, only when a slot is free now and nobody waits for one: clients'
-   * calls always go first. Without a slot the stale answer stays, and a later hit tries again.
+   * calls always go first. Without a slot the stale answer stays, and a later hit tries again. The call is
+   * the gateway's, not the operation's that read the stale answer: it is counted in a scope of its own (the
+   * operation shows a stale hit, no call) and told to the observer per API, with its outcome.
    */
   #refresh(request: DefenderRequest, key: string, owner: CallScope): void {
     const { api } = request;
-    if (this.#inFlight.has(key) || !this.#breaker.allowsBackground(api)) return;
-    if (!this.options.limiter.tryAcquire(api)) return;
+    if (this.#inFlight.has(key)) return;
+    const told = (outcome: BackgroundRefreshOutcome) =>
+      this.options.observer?.onBackgroundRefresh?.(api, outcome);
+    if (!this.#breaker.allowsBackground(api) || !this.options.limiter.tryAcquire(api)) {
+      told('skipped');
+      return;
+    }
     // As the same identity as the answer it replaces, and never cancelled by the client that triggered it.
     const scope: CallScope = {
       stats: newStats(),
@@ -259,12 +277,18 @@ export class DefenderClient {
       .then(async (answer) => {
         if (answer.status === 429) {
           this.options.limiter.pause(api, answer.retryAfterMs);
-          throw new Error(`Defender throttled a refresh of ${api}`);
+          throw new RefreshThrottled(`Defender throttled a refresh of ${api}`);
         }
         await this.#store(api, key, answer);
         return answer;
       });
-    this.#track(key, refresh).catch((error: unknown) => this.options.onBackgroundError?.(error));
+    this.#track(key, refresh).then(
+      () => told('refreshed'),
+      (error: unknown) => {
+        told(error instanceof RefreshThrottled ? 'throttled' : 'failed');
+        this.options.onBackgroundError?.(error);
+      },
+    );
   }
 
   /** Shares a call in flight with identical requests until it settles. */
