@@ -61,6 +61,37 @@ const REQUEST_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
+export interface ErrorFormatOptions {
+  /**
+   * Remove graphql-js's "Did you mean …?" suggestions from every message, which spell out field, argument, type
+   * and enum names a client did not ask for (production: introspection is off). Default false.
+   */
+  readonly hideSuggestions?: boolean;
+}
+
+/** Apollo's `formatError`: {@link formatError}, and in production without suggestions. */
+export function errorFormatter(
+  options: ErrorFormatOptions = {},
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  if (!options.hideSuggestions) return formatError;
+  return (formatted, error) => {
+    const safe = formatError(formatted, error);
+    return { ...safe, message: withoutSuggestions(safe.message) };
+  };
+}
+
+/**
+ * graphql-js's suggestions: ` Did you mean "a", "b", or "c"?`, ` Did you mean the enum value "NEW"?`, ` Did you
+ * mean to use an inline fragment on "T"?`. Apollo's own hiding covers validation only; variable coercion
+ * (`Variable "$s" got invalid value "NEWW"; … Did you mean the enum value "NEW"?`) reaches here untouched. A
+ * suggestion ends at its `?`, which no GraphQL name contains.
+ */
+const SUGGESTION = / ?Did you mean\b[^?]*\?/g;
+
+function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
 /**
  * The one place a thrown value becomes a client error: gateway errors keep their code, message and
  * extensions; GraphQL's own request errors (parse, validation, variable coercion) pass through with their

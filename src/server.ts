@@ -7,7 +7,7 @@ import type { DefenderClient } from './defender/client.js';
 import type { CallScope } from './defender/client.js';
 import { newStats } from './defender/client.js';
 import type { UpstreamLimiter } from './defender/limiter.js';
-import { formatError } from './errors.js';
+import { errorFormatter } from './errors.js';
 import { registerGraphiQL } from './graphiql/route.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { inlineTracePlugin, routerOnly, subgraphSchema } from './graphql/federation.js';
@@ -44,7 +44,10 @@ export interface ServerDeps {
   readonly obo?: OboTokenProviders;
   /** Introspection on. Default false. */
   readonly introspection?: boolean;
-  /** Hide "Did you mean …?" suggestions. Default true. */
+  /**
+   * Hide "Did you mean …?" suggestions from every error message (validation, variable coercion, literals).
+   * Default true; `config.ts` shows them only with the embedded simulator.
+   */
   readonly hideSchemaSuggestions?: boolean;
   /** Accept batched HTTP requests (a JSON array of operations). Default false. */
   readonly allowBatchedRequests?: boolean;
@@ -102,11 +105,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     if (state === 'draining') void reply.header('connection', 'close');
   });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
-  const limits = queryLimits({ hideSuggestions });
+  const limits = queryLimits();
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize }),
-    formatError,
+    formatError: errorFormatter({ hideSuggestions }),
     includeStacktraceInErrorResponses: false,
     introspection: deps.introspection ?? false,
     hideSchemaDetailsFromClientErrors: hideSuggestions,

@@ -5,11 +5,11 @@ export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 /** How one call ended, for the breaker of its API. */
 export type CallOutcome =
-  /** Defender answered (200, 404 or another 4xx other than 429): the API works. */
+  /** Defender answered (200, 404, 429 or another 4xx): the API works. */
   | 'success'
   /** The call failed on 5xx, timeouts or connection errors, after its retries. */
   | 'failure'
-  /** Says nothing about Defender's health (429, cancelled, refused by our own limiter, no token). */
+  /** Says nothing about Defender's health (cancelled, refused by our own limiter or cap, no token). */
   | 'neutral';
 
 export interface BreakerOptions {
@@ -35,8 +35,13 @@ interface ApiCircuit {
  * fails on 5xx, a timeout or a connection error after its retries is one failure. After `threshold`
  * consecutive failures the API's breaker opens, and calls to it are refused at once with UPSTREAM_UNAVAILABLE
  * (no upstream request). After `halfOpenAfterMs` one probe call goes through: success closes the breaker,
- * failure opens it again for another `halfOpenAfterMs`. 429s and 4xx never count as failures; a success resets
- * the count.
+ * failure opens it again for another `halfOpenAfterMs`. A success resets the count.
+ *
+ * A 429 is an answer, like a 404 or a 403: it is Defender's own throttling (its budget, or "by CPU"), sent by a
+ * Defender that is up and reading requests, so it never counts as a failure and, as a probe's answer, closes the
+ * breaker. Counting it as neutral instead left the breaker half-open while Defender throttled: every other call
+ * was refused as UPSTREAM_UNAVAILABLE, though the truth was RATE_LIMITED, and the rate limiter's pause after the
+ * 429 already keeps the calls that follow from hammering it.
  */
 export class CircuitBreaker {
   readonly #circuits = new Map<DefenderApi, ApiCircuit>();

@@ -82,7 +82,15 @@ export interface UpstreamObserver {
   onLimiterWait?(api: DefenderApi, waitedMs: number): void;
   /** The circuit breaker of `api` changed state. */
   onBreakerState?(api: DefenderApi, state: BreakerState): void;
+  /**
+   * A stale hit asked for a background refresh of an answer of `api`: `refreshed` (Defender answered, stored),
+   * `throttled` (429), `failed` (any other failure), or `skipped` (no free slot in the budget, or the breaker is
+   * not closed; no request sent). Its HTTP request, when one is sent, is also told to {@link onCall}.
+   */
+  onBackgroundRefresh?(api: DefenderApi, outcome: BackgroundRefreshOutcome): void;
 }
+
+export type BackgroundRefreshOutcome = 'refreshed' | 'throttled' | 'failed' | 'skipped';
 
 export interface DefenderClientOptions {
   /** Base URL without `/api`, e.g. `https://api.security.microsoft.com`. */
@@ -111,8 +119,9 @@ export interface DefenderClientOptions {
   readonly backoffBaseMs?: number;
   readonly backoffCapMs?: number;
   /**
-   * Consecutive failed calls (5xx, timeout or connection error after the retries; never 429 or 4xx) that open
-   * the circuit breaker of an API, which then refuses its calls at once with UPSTREAM_UNAVAILABLE. Default 5.
+   * Consecutive failed calls (5xx, timeout or connection error after the retries; never 429 or 4xx, which are
+   * answers and reset the count) that open the circuit breaker of an API, which then refuses its calls at once
+   * with UPSTREAM_UNAVAILABLE. Default 5.
    */
   readonly breakerThreshold?: number;
   /** How long an open breaker refuses calls before it lets one probe call through (ms). Default 30,000. */
@@ -125,6 +134,9 @@ export interface DefenderClientOptions {
 
 /** A failure worth another attempt (5xx, timeout, network), as opposed to an answer. */
 class RetryableFailure extends Error {}
+
+/** Defender answered a background refresh 429: the stale answer stays, and a later hit tries again. */
+class RefreshThrottled extends Error {}
 
 /**
  * The one way to Defender. Every call goes: URL (validated id, path-encoded, checked to stay on its route)
@@ -241,12 +253,19 @@ export class DefenderClient {
 
   /**
    * Refreshes a stale answer with one call, only when a slot is free now and nobody waits for one: clients'
-   * calls always go first. Without a slot the stale answer stays, and a later hit tries again.
+   * calls always go first. Without a slot the stale answer stays, and a later hit tries again. The call is
+   * the gateway's, not the operation's that read the stale answer: it is counted in a scope of its own (the
+   * operation shows a stale hit, no call) and told to the observer per API, with its outcome.
    */
   #refresh(request: DefenderRequest, key: string, owner: CallScope): void {
     const { api } = request;
-    if (this.#inFlight.has(key) || !this.#breaker.allowsBackground(api)) return;
-    if (!this.options.limiter.tryAcquire(api)) return;
+    if (this.#inFlight.has(key)) return;
+    const told = (outcome: BackgroundRefreshOutcome) =>
+      this.options.observer?.onBackgroundRefresh?.(api, outcome);
+    if (!this.#breaker.allowsBackground(api) || !this.options.limiter.tryAcquire(api)) {
+      told('skipped');
+      return;
+    }
     // As the same identity as the answer it replaces, and never cancelled by the client that triggered it.
     const scope: CallScope = {
       stats: newStats(),
@@ -258,12 +277,18 @@ export class DefenderClient {
       .then(async (answer) => {
         if (answer.status === 429) {
           this.options.limiter.pause(api, answer.retryAfterMs);
-          throw new Error(`Defender throttled a refresh of ${api}`);
+          throw new RefreshThrottled(`Defender throttled a refresh of ${api}`);
         }
         await this.#store(api, key, answer);
         return answer;
       });
-    this.#track(key, refresh).catch((error: unknown) => this.options.onBackgroundError?.(error));
+    this.#track(key, refresh).then(
+      () => told('refreshed'),
+      (error: unknown) => {
+        told(error instanceof RefreshThrottled ? 'throttled' : 'failed');
+        this.options.onBackgroundError?.(error);
+      },
+    );
   }
 
   /** Shares a call in flight with identical requests until it settles. */
@@ -307,20 +332,35 @@ export class DefenderClient {
     return JSON.stringify([this.#tokens(scope).identity, api, id ?? null, query ?? null]);
   }
 
-  /** A call through its API's circuit breaker: refused at once while it is open, its outcome recorded. */
+  /**
+   * A call through its API's circuit breaker: refused at once while it is open, its outcome recorded once. A 429
+   * settles it as an answer the moment it arrives: the call may go on waiting out Retry-After, but Defender has
+   * shown it is up, and a half-open breaker must not keep refusing everyone else meanwhile.
+   */
   async #guarded(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
     this.#breaker.admit(api);
+    let settled = false;
+    const settle = (outcome: CallOutcome) => {
+      if (settled) return;
+      settled = true;
+      this.#breaker.settle(api, outcome);
+    };
     try {
-      const answer = await this.#fetchWithRetries(api, url, scope);
-      this.#breaker.settle(api, 'success');
+      const answer = await this.#fetchWithRetries(api, url, scope, () => settle('success'));
+      settle('success');
       return answer;
     } catch (error) {
-      this.#breaker.settle(api, outcomeOf(error));
+      settle(outcomeOf(error));
       throw error;
     }
   }
 
-  async #fetchWithRetries(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
+  async #fetchWithRetries(
+    api: DefenderApi,
+    url: URL,
+    scope: CallScope,
+    onThrottled: () => void,
+  ): Promise<CachedAnswer> {
     const { maxRetries, maxThrottleRetries } = this.options;
     let failures = 0;
     let throttles = 0;
@@ -330,6 +370,7 @@ export class DefenderClient {
         scope.stats.limiterWaitMs += waitedMs;
         const answer = await this.#fetchOnce(api, url, token, scope);
         if (answer.status !== 429) return answer;
+        onThrottled();
         this.options.limiter.pause(api, answer.retryAfterMs);
         if (++throttles > maxThrottleRetries) {
           throw new GatewayError(ErrorCode.RateLimited, `Defender is throttling ${api}; retry later.`, {
@@ -485,8 +526,9 @@ export class DefenderClient {
 
 /**
  * What a failed call says about Defender's health: exhausted retries on 5xx, timeouts or connection errors are
- * failures (unless the token authority, not Defender, was down); Defender's 4xx refusals show it answers;
- * everything else (429, cancellation, our own limits, bad bodies) says nothing.
+ * failures (unless the token authority, not Defender, was down); Defender's 4xx refusals show it answers (its
+ * 429s too, settled as they arrive, see `#guarded`); everything else (cancellation, our own limiter and cap,
+ * bad bodies) says nothing.
  */
 function outcomeOf(error: unknown): CallOutcome {
   if (!(error instanceof GatewayError)) return 'neutral';

@@ -8,8 +8,17 @@ import { badUserInput } from '../errors.js';
 const MACHINE_ID = /^[0-9a-f]{40}$/;
 /** A computer name or FQDN, which `machines/{id}` also accepts. */
 const COMPUTER_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*$/i;
-/** `da…`, `ar…` or no prefix, 18 digits of .NET ticks, `_`, a signed 32-bit integer. */
+/**
+ * Two forms (`shared/defender-api.md` §6, and the alert ids of Defender XDR's incidents API): a two-letter source
+ * prefix (`da`, `ar`, `ed`…) or none, 18 digits of .NET ticks, `_`, a signed 32-bit integer
+ * (`da637472900382838869_1364969609`, `ed638510306555978178_-1528645984`); or a two-letter prefix glued to a GUID
+ * (`faf8edc936-85f8-a603-b800-08d8525cf099`, an Office alert). The prefixes are an open set, so any two letters
+ * pass; both forms are letters, digits, `_` and `-` only, so they are always one plain path segment.
+ */
 const ALERT_ID = /^(?:[a-z]{2})?\d{18}_-?\d{1,10}$/;
+const PREFIXED_GUID_ALERT_ID = /^[a-z]{2}[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/;
+/** A GUID as Microsoft Entra writes object ids, any case. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An account name: Windows forbids `"/\[]:;|=,+*?<>` and `@` separates a UPN; spaces are allowed. */
 const ACCOUNT_NAME = /^[^"/\\[\]:;|=,+*?<>@\p{Cc}]{1,104}$/u;
 const DOMAIN = /^[^"/\\[\]:;|=,+*?<>@\p{Cc}]{1,255}$/u;
@@ -28,15 +37,27 @@ export function parseMachineKey(input: string): { kind: 'id' | 'name'; value: st
   );
 }
 
-export function isMachineId(value: string): boolean {
-  return MACHINE_ID.test(value);
+/** A machine id only (no computer name), as `MachineFilter.ids` takes them: returned lower-case. */
+export function parseMachineId(input: string): string {
+  const value = input.trim().toLowerCase();
+  if (MACHINE_ID.test(value)) return value;
+  throw badUserInput(`"${preview(input)}" is not a machine id (40 hexadecimal characters).`);
 }
 
 export function parseAlertId(input: string): string {
   const trimmed = input.trim();
-  if (ALERT_ID.test(trimmed)) return trimmed;
+  if (ALERT_ID.test(trimmed) || PREFIXED_GUID_ALERT_ID.test(trimmed)) return trimmed;
   throw badUserInput(
     `"${preview(input)}" is not an alert id (like da637472900382838869_1364969609, ar…, or without a prefix).`,
+  );
+}
+
+/** A Microsoft Entra object id (a GUID), e.g. `Machine.aadDeviceId`; returned as given, trimmed. */
+export function parseGuid(input: string, what: string): string {
+  const trimmed = input.trim();
+  if (GUID.test(trimmed)) return trimmed;
+  throw badUserInput(
+    `"${preview(input)}" is not ${what} (a GUID like 80fe8ff8-2624-418e-9591-41f0491218f9).`,
   );
 }
 
@@ -75,7 +96,7 @@ const invalidUser = (input: string) =>
   badUserInput(`"${preview(input)}" is not a user id ("domain\\name", an account name, or "name@domain").`);
 
 /** Enough of a bad input to recognise it in an error, without echoing a long payload back. */
-function preview(input: string): string {
+export function preview(input: string): string {
   const clean = input.replace(/\p{Cc}/gu, '?');
   return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
 }

@@ -1,4 +1,5 @@
 import { badUserInput } from '../errors.js';
+import { isDateTime } from './date-time.js';
 
 /**
  * Building Defender `$filter` expressions from caller input. Properties are a closed union of the documented
@@ -42,7 +43,6 @@ export type Clause = string & { readonly __clause: unique symbol };
 const MAX_STRING = 256;
 /** Most values in one `in (…)`. */
 export const MAX_IN_VALUES = 100;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** A single-quoted OData string literal; a quote inside is doubled, as OData requires. */
 export function stringLiteral(value: string): string {
@@ -62,7 +62,7 @@ function numberLiteral(value: number): string {
 
 /** Bare ISO-8601 date-time, as Defender's examples write them (`lastSeen gt 2026-01-01T00:00:00Z`). */
 function dateTimeLiteral(value: string): string {
-  if (!ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
+  if (!isDateTime(value)) {
     throw badUserInput(`"${value.slice(0, 40)}" is not an ISO-8601 date-time.`);
   }
   return value;

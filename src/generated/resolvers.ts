@@ -18,7 +18,9 @@ export type Scalars = {
    *
    * In answers the string is passed through exactly as Defender sent it, with anything from whole seconds up to
    * 7 fractional digits (100 ns steps); two values may differ in their number of digits, so compare them as
-   * instants (`Date.parse`), not as strings. As an argument, give a UTC date-time such as `2026-10-31T00:00:00Z`.
+   * instants (`Date.parse`), not as strings. As an argument, give a UTC date-time such as `2026-10-31T00:00:00Z`,
+   * with seconds, naming a time that exists: `2026-02-30T00:00:00Z`, month 13 or hour 24 is `BAD_USER_INPUT` (as a
+   * literal and as a variable alike), and no call is made.
    */
   DateTime: { input: string; output: string; }
   _FieldSet: { input: unknown; output: unknown; }
@@ -302,7 +304,10 @@ export type AlertFilter = {
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only alerts raised by one of these sources. Becomes `detectionSource in ('WindowsDefenderAv','CustomDetection')`. */
   detectionSource?: InputMaybe<Array<DetectionSource>>;
-  /** Only these alert ids. Becomes `id in ('…','…')`. */
+  /**
+   * Only these alert ids, each in a form `Query.alert(id:)` accepts; a malformed one is `BAD_USER_INPUT`, and no
+   * call is made. Becomes `id in ('…','…')`.
+   */
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only alerts of this incident. A whole number; anything else is `BAD_USER_INPUT`. Becomes `incidentId eq 42`. */
   incidentId?: InputMaybe<Scalars['Float']['input']>;
@@ -674,7 +679,10 @@ export type MachineEdge = {
  * doubled). List fields accept at most 100 values: more is `BAD_USER_INPUT`, and no call is made.
  */
 export type MachineFilter = {
-  /** Only the machine with this Microsoft Entra device id (a GUID). Becomes `aadDeviceId eq '…'`. */
+  /**
+   * Only the machine with this Microsoft Entra device id (a GUID; anything else is `BAD_USER_INPUT`, and no call
+   * is made). Becomes `aadDeviceId eq '…'`.
+   */
   aadDeviceId?: InputMaybe<Scalars['ID']['input']>;
   /** Only the machine with exactly this DNS name. Becomes `computerDnsName eq '…'`. */
   computerDnsName?: InputMaybe<Scalars['String']['input']>;
@@ -686,7 +694,10 @@ export type MachineFilter = {
   exposureLevel?: InputMaybe<Array<ExposureLevel>>;
   /** Only machines in one of these health states. Becomes `healthStatus in ('Active','Inactive')`. */
   healthStatus?: InputMaybe<Array<HealthStatus>>;
-  /** Only these machine ids (40 hexadecimal characters each). Becomes `id in ('…','…')`. */
+  /**
+   * Only these machine ids (40 hexadecimal characters each, any case); anything else is `BAD_USER_INPUT`, and no
+   * call is made. Becomes `id in ('…','…')`.
+   */
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only machines whose last local IP address is exactly this one. Becomes `lastIpAddress eq '…'`. */
   lastIpAddress?: InputMaybe<Scalars['String']['input']>;

@@ -1,25 +1,19 @@
 import type { AlertFilter, MachineFilter } from '../generated/resolvers.js';
 import type { AlertProperty, Clause, MachineProperty } from '../defender/odata.js';
 import { and, anyEquals, compareDateTime, eq, isIn, startsWith } from '../defender/odata.js';
-import { isMachineId } from '../defender/ids.js';
-import { badUserInput } from '../errors.js';
+import { parseAlertId, parseGuid, parseMachineId } from '../defender/ids.js';
 
-/** `MachineFilter` → Defender `$filter` on documented properties only, every literal escaped. */
+/**
+ * `MachineFilter` → Defender `$filter` on documented properties only, every literal escaped. Every id is checked
+ * like a root argument's (ids.ts), so a filter that could only find nothing costs no call.
+ */
 export function machineFilter(filter: MachineFilter | null | undefined): string | undefined {
   if (!filter) return undefined;
   const clauses: Clause[] = [];
   const list = (property: MachineProperty, values: readonly (string | number)[] | null | undefined) => {
     if (values) clauses.push(isIn(property, values));
   };
-  if (filter.ids) {
-    const bad = filter.ids.find((id) => !isMachineId(id.toLowerCase()));
-    if (bad !== undefined)
-      throw badUserInput(`"${bad.slice(0, 60)}" is not a machine id (40 hexadecimal characters).`);
-    list(
-      'id',
-      filter.ids.map((id) => id.toLowerCase()),
-    );
-  }
+  list('id', filter.ids?.map(parseMachineId));
   if (filter.computerDnsName != null) clauses.push(eq('computerDnsName', filter.computerDnsName));
   if (filter.computerDnsNameStartsWith != null)
     clauses.push(startsWith('computerDnsName', filter.computerDnsNameStartsWith));
@@ -32,14 +26,15 @@ export function machineFilter(filter: MachineFilter | null | undefined): string 
   list('version', filter.version);
   list('rbacGroupId', filter.rbacGroupId);
   if (filter.lastIpAddress != null) clauses.push(eq('lastIpAddress', filter.lastIpAddress));
-  if (filter.aadDeviceId != null) clauses.push(eq('aadDeviceId', filter.aadDeviceId));
+  if (filter.aadDeviceId != null)
+    clauses.push(eq('aadDeviceId', parseGuid(filter.aadDeviceId, 'a Microsoft Entra device id')));
   if (filter.machineTag != null) clauses.push(anyEquals('machineTags', filter.machineTag));
   if (filter.lastSeenAfter != null) clauses.push(compareDateTime('lastSeen', 'ge', filter.lastSeenAfter));
   if (filter.lastSeenBefore != null) clauses.push(compareDateTime('lastSeen', 'lt', filter.lastSeenBefore));
   return and(clauses);
 }
 
-/** `AlertFilter` → Defender `$filter` on documented properties only, every literal escaped. */
+/** `AlertFilter` → Defender `$filter` on documented properties only, every literal escaped, every id checked. */
 export function alertFilter(filter: AlertFilter | null | undefined): string | undefined {
   if (!filter) return undefined;
   const clauses: Clause[] = [];
@@ -54,7 +49,7 @@ export function alertFilter(filter: AlertFilter | null | undefined): string | un
     if (after != null) clauses.push(compareDateTime(property, 'ge', after));
     if (before != null) clauses.push(compareDateTime(property, 'lt', before));
   };
-  list('id', filter.ids);
+  list('id', filter.ids?.map(parseAlertId));
   list('status', filter.status);
   list('severity', filter.severity);
   list('category', filter.category);

@@ -16,12 +16,7 @@ export const QUERY_LIMITS = {
   maxBodyBytes: 100_000,
 } as const;
 
-export interface LimitsOptions {
-  /** Hide "Did you mean …?" suggestions, which reveal the schema (production). */
-  readonly hideSuggestions: boolean;
-}
-
-export function queryLimits(options: LimitsOptions): {
+export function queryLimits(): {
   plugins: ApolloServerPlugin[];
   validationRules: ValidationRule[];
 } {
@@ -35,7 +30,9 @@ export function queryLimits(options: LimitsOptions): {
     // Cost is what Defender calls an operation needs: the upstream estimate (cost.ts) bounds it; armor's
     // structural cost would refuse cheap, cached pages of 500 items.
     costLimit: { enabled: false },
-    blockFieldSuggestion: { enabled: options.hideSuggestions },
+    // Suggestions are stripped from every message in one place, the error formatter (errors.ts); armor's mask
+    // misses enum suggestions and leaves "[Suggestion hidden]?" in the others.
+    blockFieldSuggestion: { enabled: false },
   });
   const { plugins, validationRules } = armor.protect();
   // armor's declarations point at @apollo/server's CommonJS types; the plugins are plain objects either way.

@@ -42,8 +42,9 @@ const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /**
  * Creates the metrics named in docs/operations.md: upstream calls by API and status, 429s, limiter queue depth and
- * wait, cache reads by result, and GraphQL duration by operation. Label values come only from closed sets
- * (API templates, HTTP statuses) or from a capped set of operation names, so cardinality stays bounded.
+ * wait, cache reads by result, background refreshes by outcome, and GraphQL duration by operation. Label
+ * values come only from closed sets (API templates, HTTP statuses, outcomes) or from a capped set of operation
+ * names, so cardinality stays bounded.
  */
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
@@ -51,7 +52,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
 
   const calls = new Counter({
     name: 'defender_upstream_calls_total',
-    help: 'HTTP requests sent to Defender, by API and HTTP status (or "error" for network failures and timeouts).',
+    help: 'HTTP requests sent to Defender, by API and HTTP status (or "error" for network failures and timeouts); background refreshes included (see defender_background_refreshes_total).',
     labelNames: ['api', 'status'] as const,
     registers: [registry],
   });
@@ -94,6 +95,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     name: 'defender_cache_requests_total',
     help: 'Upstream cache reads for client calls, by API and result (hit, miss, stale).',
     labelNames: ['api', 'result'] as const,
+    registers: [registry],
+  });
+  const refreshes = new Counter({
+    name: 'defender_background_refreshes_total',
+    help: "Background refreshes of stale cached answers (stale-while-revalidate), by API and outcome: refreshed, throttled (429), failed, or skipped (no free budget slot or breaker not closed; no request sent). Every one not skipped is also one request in defender_upstream_calls_total, and is in no operation's extensions.upstream.calls.",
+    labelNames: ['api', 'outcome'] as const,
     registers: [registry],
   });
   const breaker = new Gauge({
@@ -142,6 +149,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       },
       onBreakerState(api, state) {
         breaker.set({ api }, BREAKER_STATE_VALUES[state]);
+      },
+      onBackgroundRefresh(api, outcome) {
+        refreshes.inc({ api, outcome });
       },
     },
     observeOperation(name, seconds) {

@@ -122,6 +122,74 @@ describe('circuit breaker in the client', () => {
     expect(client.breakerState(MACHINE)).toBe('closed');
   });
 
+  it('closes when the half-open probe gets a 429: Defender answered', async () => {
+    const { client, clock, sent, get } = scripted([503, 503, 503, 429]);
+    for (const id of ['a', 'b', 'c']) await codeOf(get(id));
+    clock.now += 10_000;
+    expect(client.breakerState(MACHINE)).toBe('halfOpen');
+    expect(await codeOf(get('probe'))).toBe('RATE_LIMITED');
+    expect(sent).toHaveLength(4);
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    // Closed, not half-open: two calls at once both go out.
+    const both = await Promise.all([codeOf(get('x')), codeOf(get('y'))]);
+    expect(both).toEqual(['ok', 'ok']);
+    expect(sent).toHaveLength(6);
+  });
+
+  it('closes at the probe’s first 429, while the probe still waits to retry', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const statuses = [503, 503, 503, 429];
+    const sent: string[] = [];
+    const clock = { now: 0 };
+    const client = new DefenderClient({
+      baseUrl: new URL('http://defender.test'),
+      tokens: new StaticTokenProvider('t'),
+      limiter: new LocalRateLimiter(parseRateLimits('10000/60s')),
+      cache: createMemoryCache(),
+      ttlMs: () => 0,
+      timeoutMs: 1_000,
+      maxRetries: 0,
+      maxThrottleRetries: 1,
+      breakerThreshold: 3,
+      breakerHalfOpenAfterMs: 10_000,
+      now: () => clock.now,
+      fetch: (async (input: URL | string | Request) => {
+        const url = String(input);
+        sent.push(url);
+        const id = decodeURIComponent(url.split('/').pop()!);
+        const status = statuses.shift() ?? 200;
+        // The probe's retry (after its 429) hangs until the test has looked at the breaker.
+        if (id === 'probe' && status === 200) await held;
+        if (status === 200) return new Response(JSON.stringify({ id }), { status });
+        return new Response('', { status, headers: status === 429 ? { 'retry-after': '0' } : {} });
+      }) as typeof fetch,
+    });
+    const get = (id: string) =>
+      client.get({ api: MACHINE, id }, { stats: newStats(), deadline: Date.now() + 5_000 });
+    for (const id of ['a', 'b', 'c']) await codeOf(get(id));
+    clock.now += 10_000;
+    const probe = get('probe');
+    while (sent.length < 5) await new Promise((resolve) => setTimeout(resolve, 1));
+    // The probe got its 429 and its retry is out: the breaker is closed, so another call is not refused.
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    await expect(get('other')).resolves.toEqual(machine('other'));
+    release();
+    await expect(probe).resolves.toEqual(machine('probe'));
+    expect(client.breakerState(MACHINE)).toBe('closed');
+  });
+
+  it('is never opened by 429s, however many in a row, and a 429 resets the failure count', async () => {
+    const { client, get } = scripted([...Array<number>(10).fill(429), 503, 503, 429, 503, 503]);
+    for (let i = 0; i < 10; i++) expect(await codeOf(get(`t${i}`))).toBe('RATE_LIMITED');
+    expect(client.breakerState(MACHINE)).toBe('closed');
+    // 503, 503, then a 429 between them: never three failures in a row.
+    for (const expected of ['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE', 'RATE_LIMITED'])
+      expect(await codeOf(get('x'))).toBe(expected);
+    for (let i = 0; i < 2; i++) expect(await codeOf(get('y'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(client.breakerState(MACHINE)).toBe('closed');
+  });
+
   it('counts timeouts and connection errors', async () => {
     const clock = { now: 0 };
     const client = new DefenderClient({

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/ops/metrics.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
 
@@ -54,6 +55,52 @@ describe('circuit breaker', () => {
     const after = await machine(machines[3]!);
     expect(after.data).toEqual({ machine: { id: machines[3] } });
     expect(callsTo(gw.sim.calls, 'machines/{id}')).toHaveLength(failing + 2);
+  });
+
+  it('closes when its probe gets a 429 from Defender, so calls flow again at once', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    gw = await startTestGateway({
+      client: {
+        breakerThreshold: 2,
+        breakerHalfOpenAfterMs: 200,
+        maxRetries: 0,
+        maxThrottleRetries: 0,
+        observer: metrics.observer,
+      },
+      server: { metrics },
+    });
+    const [m1, m2, m3, m4, m5] = gw.sim.tenant.machines.map((m) => m.id);
+    const machine = (id: string) => gw!.query(`{ machine(id: "${id}") { id } }`);
+    const breakerState = async () => {
+      const text = await (await fetch(`${gw!.url}/metrics`)).text();
+      return /^defender_breaker_state\{api="machines\/\{id\}"\} (\d)$/m.exec(text)?.[1];
+    };
+    gw.sim.injectFault({ api: 'machines/{id}', fault: { kind: 'status', status: 500 }, times: 2 });
+    for (const id of [m1!, m2!]) await machine(id);
+    expect(await breakerState()).toBe('2');
+
+    // Half-open: the probe reaches Defender, which throttles it.
+    await sleep(250);
+    gw.sim.injectFault({ api: 'machines/{id}', fault: { kind: 'throttle', retryAfterSeconds: 0 }, times: 1 });
+    const probe = await machine(m3!);
+    expect(probe.errors?.map((e) => e.extensions?.['code'])).toEqual(['RATE_LIMITED']);
+    expect(await breakerState()).toBe('0');
+
+    // Closed, not half-open: two calls at once both reach Defender and are answered.
+    const before = callsTo(gw.sim.calls, 'machines/{id}').length;
+    const both = await Promise.all([machine(m4!), machine(m5!)]);
+    expect(both.map((r) => r.data)).toEqual([{ machine: { id: m4 } }, { machine: { id: m5 } }]);
+    expect(
+      callsTo(gw.sim.calls, 'machines/{id}')
+        .slice(before)
+        .map((c) => [c.id, c.status]),
+    ).toEqual(
+      expect.arrayContaining([
+        [m4, 200],
+        [m5, 200],
+      ]),
+    );
+    expect(callsTo(gw.sim.calls, 'machines/{id}')).toHaveLength(before + 2);
   });
 
   it('re-opens when the probe fails, and is not opened by 429s', async () => {

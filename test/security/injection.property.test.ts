@@ -145,13 +145,20 @@ function dangerousPieces(trapHost: string): fc.Arbitrary<string> {
 
 const hexId = fc.stringMatching(/^[0-9a-f]{40}$/);
 const computerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}(?:\.[a-z0-9-]{1,10}){0,3}$/);
-const alertIdArb = fc
-  .tuple(
-    fc.constantFrom('da', 'ar', ''),
-    fc.stringMatching(/^\d{18}$/),
-    fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  )
-  .map(([prefix, ticks, n]) => `${prefix}${ticks}_${n}`);
+/** Both forms Defender writes: ticks and a signed number (`da`, `ar`, `ed`, none), or a prefixed GUID (`fa`). */
+const alertIdArb = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('da', 'ar', 'ed', ''),
+      fc.stringMatching(/^\d{18}$/),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    )
+    .map(([prefix, ticks, n]) => `${prefix}${ticks}_${n}`),
+  fc.tuple(fc.constantFrom('fa', 'ca'), fc.uuid()).map(([prefix, guid]) => `${prefix}${guid}`),
+);
+/** Any two lower-case letters as the prefix: Defender's prefixes are an open set. */
+const WELL_FORMED_ALERT_ID =
+  /^(?:(?:[a-z]{2})?\d{18}_-?\d{1,10}|[a-z]{2}[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/;
 const accountName = fc.stringMatching(/^[a-z][a-z0-9._ -]{0,19}$/);
 const userKey = fc.oneof(
   accountName,
@@ -294,7 +301,7 @@ describe('ids: validated, and always exactly one path segment on their own route
       fc.asyncProperty(hostile(alertIdArb, trap.host), async (input) => {
         const { res, calls } = await run('query($id: ID!) { alert(id: $id) { id } }', { id: input });
         const trimmed = input.trim();
-        const mustAccept = /^(?:da|ar)?\d{18}_-?\d{1,10}$/.test(trimmed);
+        const mustAccept = WELL_FORMED_ALERT_ID.test(trimmed);
         if (codes(res) !== undefined) {
           count.seen.refused++;
           expectRefused(res, calls);
@@ -445,6 +452,163 @@ describe('filters: every value is one escaped literal of the intended predicate'
       expect(trap.requests).toEqual([]);
     });
   }
+});
+
+describe('filter ids: checked like root arguments, then one escaped id predicate', () => {
+  const cases = [
+    {
+      name: 'alerts',
+      api: 'alerts' as const,
+      query: 'query($ids: [ID!]) { alerts(filter: { ids: $ids }) { nodes { id } } }',
+      properties: ALERT_FILTERABLE,
+      valid: alertIdArb,
+      /** The id as it must be sent, or undefined when it must be refused. */
+      normalised: (id: string) => (WELL_FORMED_ALERT_ID.test(id.trim()) ? id.trim() : undefined),
+      examples: [['../x', 'zz'], ['da637472900382838869_1364969609', '..'], ALERT_EXAMPLES],
+    },
+    {
+      name: 'machines',
+      api: 'machines' as const,
+      query: 'query($ids: [ID!]) { machines(filter: { ids: $ids }) { nodes { id } } }',
+      properties: MACHINE_FILTERABLE,
+      valid: hexId,
+      normalised: (id: string) => (/^[0-9a-f]{40}$/i.test(id.trim()) ? id.trim().toLowerCase() : undefined),
+      examples: [[HEX, 'zz'], MACHINE_EXAMPLES.slice(0, 3)],
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}(filter: { ids }) is refused with no call unless every id is well-formed, else filters by exactly those ids (${RUNS} runs)`, async () => {
+      const count = tally();
+      const id = fc.oneof(
+        { arbitrary: c.valid, weight: 3 },
+        { arbitrary: hostile(c.valid, trap.host), weight: 1 },
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(id, { minLength: 1, maxLength: 3 }), async (ids) => {
+          const { res, calls } = await run(c.query, { ids });
+          const sent = ids.map(c.normalised);
+          if (codes(res) !== undefined) {
+            count.seen.refused++;
+            expectRefused(res, calls);
+            expect(sent.includes(undefined), 'well-formed ids were refused').toBe(true);
+            return;
+          }
+          count.seen.accepted++;
+          expect(sent.includes(undefined), 'a malformed id was accepted').toBe(false);
+          expect(calls.map((call) => [call.api, call.path])).toEqual([[c.api, `/api/${c.api}`]]);
+          const literals = sent.map((value) => ({ kind: 'string', value: value! }));
+          expect(parseFilter(calls[0]!.query['$filter']!, c.properties)).toEqual(
+            literals.length === 1
+              ? { type: 'compare', op: 'eq', property: 'id', value: literals[0] }
+              : { type: 'in', property: 'id', values: literals },
+          );
+        }),
+        { numRuns: RUNS, examples: c.examples.map((ids) => [ids]) },
+      );
+      count.expectBoth();
+      expect(trap.requests).toEqual([]);
+    });
+  }
+});
+
+describe('dates: only instants that exist reach Defender', () => {
+  /** A component mostly in its valid range, sometimes just past either end. */
+  const part = (min: number, max: number) =>
+    fc.oneof(
+      { arbitrary: fc.integer({ min, max }), weight: 8 },
+      { arbitrary: fc.integer({ min: Math.max(0, min - 1), max: max + 2 }), weight: 2 },
+    );
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const dateTime = fc.record({
+    year: fc.oneof(fc.integer({ min: 1, max: 9999 }), fc.constantFrom(0, 1900, 2000, 2023, 2024, 2100)),
+    month: part(1, 12),
+    day: fc.oneof(part(1, 28), fc.integer({ min: 28, max: 32 })),
+    hour: part(0, 23),
+    minute: part(0, 59),
+    second: part(0, 59),
+    fraction: fc.option(fc.stringMatching(/^\d{1,7}$/), { nil: undefined }),
+    zone: fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), part(0, 14), part(0, 59)).map(([sign, h, m]) => ({ sign, h, m })),
+    ),
+  });
+
+  /** The oracle: JavaScript's own calendar, which rolls a day that does not exist over into the next month. */
+  type DateParts = typeof dateTime extends fc.Arbitrary<infer T> ? T : never;
+  function exists(d: DateParts): boolean {
+    const date = new Date(0);
+    date.setUTCFullYear(d.year, d.month - 1, d.day);
+    const offset = d.zone === 'Z' ? 0 : d.zone.h * 60 + d.zone.m;
+    return (
+      d.year >= 1 &&
+      date.getUTCFullYear() === d.year &&
+      date.getUTCMonth() === d.month - 1 &&
+      date.getUTCDate() === d.day &&
+      d.hour <= 23 &&
+      d.minute <= 59 &&
+      d.second <= 59 &&
+      (d.zone === 'Z' || d.zone.m <= 59) &&
+      offset <= 14 * 60
+    );
+  }
+
+  it(`a DateTime, as a literal or a variable, is refused with no call unless it exists, then sent as written (${RUNS} runs)`, async () => {
+    const count = tally();
+    await fc.assert(
+      fc.asyncProperty(dateTime, fc.boolean(), async (d, asLiteral) => {
+        const zone = d.zone === 'Z' ? 'Z' : `${d.zone.sign}${pad(d.zone.h)}:${pad(d.zone.m)}`;
+        const value =
+          `${pad(d.year, 4)}-${pad(d.month)}-${pad(d.day)}T${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}` +
+          `${d.fraction === undefined ? '' : `.${d.fraction}`}${zone}`;
+        const { res, calls } = asLiteral
+          ? await run(`{ alerts(first: 1, filter: { createdAfter: "${value}" }) { nodes { id } } }`, {})
+          : await run(
+              'query($d: DateTime) { alerts(first: 1, filter: { createdAfter: $d }) { nodes { id } } }',
+              {
+                d: value,
+              },
+            );
+        if (codes(res) !== undefined) {
+          count.seen.refused++;
+          expectRefused(res, calls);
+          expect(exists(d), `${value} exists but was refused`).toBe(false);
+          return;
+        }
+        count.seen.accepted++;
+        expect(exists(d), `${value} does not exist but was accepted`).toBe(true);
+        expect(calls.map((c) => [c.api, c.query['$filter']])).toEqual([
+          ['alerts', `alertCreationTime ge ${value}`],
+        ]);
+      }),
+      {
+        numRuns: RUNS,
+        examples: [
+          [
+            { year: 2026, month: 2, day: 30, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+          [
+            { year: 2023, month: 2, day: 29, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            false,
+          ],
+          [
+            { year: 2024, month: 2, day: 29, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+          [
+            { year: 2026, month: 13, day: 1, hour: 0, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            false,
+          ],
+          [
+            { year: 2026, month: 1, day: 1, hour: 25, minute: 0, second: 0, fraction: undefined, zone: 'Z' },
+            true,
+          ],
+        ],
+      },
+    );
+    count.expectBoth();
+  });
 });
 
 describe('paging: first and after only ever set $top and $skip', () => {

@@ -1,13 +1,19 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { isDateTime } from '../../defender/date-time.js';
+import { preview } from '../../defender/ids.js';
+import { badUserInput } from '../../errors.js';
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?(?:Z|[+-]\d{2}:\d{2})$/;
-
+/**
+ * A literal or a variable: either way a date that does not exist is refused here, before any call. A gateway
+ * error, so that the same input gets the same code and message both ways: graphql-js would report a
+ * `GraphQLError` from a literal as a validation failure.
+ */
 function parse(value: unknown): string {
-  if (typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))
-    return value;
-  throw new GraphQLError('DateTime must be an ISO-8601 date-time such as 2026-11-01T00:00:00Z.', {
-    extensions: { code: 'BAD_USER_INPUT' },
-  });
+  if (typeof value === 'string' && isDateTime(value)) return value;
+  const shown = typeof value === 'string' ? `"${preview(value)}"` : 'A non-string';
+  throw badUserInput(
+    `${shown} is not a DateTime: a real ISO-8601 date-time with seconds, such as 2026-11-01T00:00:00Z.`,
+  );
 }
 
 /**
