@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheName } from '../cache-budget.js';
 import type { DefenderApi } from '../defender/apis.js';
 import type { BreakerState } from '../defender/breaker.js';
 import type { UpstreamObserver } from '../defender/client.js';
@@ -26,6 +27,8 @@ export interface GatewayMetrics {
   readonly observer: UpstreamObserver;
   /** One GraphQL operation took `seconds`, under its (bounded) name. */
   observeOperation(operationName: string | null | undefined, seconds: number): void;
+  /** `gateway_cache_bytes{cache}` reads `bytes()` at every scrape (the last source given for a name wins). */
+  trackCacheBytes(cache: CacheName, bytes: () => number): void;
 }
 
 const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -101,6 +104,17 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers: [registry],
   });
 
+  const cacheSources = new Map<CacheName, () => number>();
+  new Gauge({
+    name: 'gateway_cache_bytes',
+    help: 'Estimated heap bytes held by each in-process cache (entities, responses, documents, persistedQueries); their budgets add up to CACHE_MAX_MB.',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const [cache, bytes] of cacheSources) this.set({ cache }, bytes());
+    },
+  });
+
   const operationLabel = boundedLabel(options.maxOperationNames ?? 100);
   return {
     registry,
@@ -121,6 +135,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
     observeOperation(name, seconds) {
       duration.observe({ operation: operationLabel(name) }, seconds);
+    },
+    trackCacheBytes(cache, bytes) {
+      cacheSources.set(cache, bytes);
     },
   };
 }
