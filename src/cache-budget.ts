@@ -77,13 +77,18 @@ export function jsonLength(value: unknown, limit = Number.POSITIVE_INFINITY): nu
     else if (typeof next === 'boolean') length += 5;
     else if (next === null || next === undefined) length += 4;
     else if (Array.isArray(next)) {
-      length += 1 + next.length;
-      for (const item of next) pending.push(item);
+      length += 1;
+      // Item by item, so that a long array stops the count as soon as it passes the limit.
+      for (let i = 0; i < next.length && length <= limit; i++) {
+        length += 1;
+        pending.push(next[i]);
+      }
     } else if (typeof next === 'object') {
       length += 1;
       for (const key in next) {
         length += key.length + 4;
         pending.push((next as Record<string, unknown>)[key]);
+        if (length > limit) break;
       }
     }
   }
@@ -114,7 +119,7 @@ export interface ByteCacheOptions<V extends NonNullable<unknown>> {
   readonly maxEntryBytes?: number;
   /** How often expired entries are removed (ms). Default 10,000. */
   readonly sweepEveryMs?: number;
-  /** The clock of expiries (ms). Default `performance.now`. */
+  /** The clock of expiries (ms). Default `Date.now`, the clock of keyv's expiries and of results' validity. */
   readonly now?: () => number;
 }
 
@@ -132,7 +137,7 @@ export function createByteCache<V extends NonNullable<unknown>>(
     maxSize: maxBytes,
     maxEntrySize: Math.max(1, Math.min(maxBytes, Math.floor(options.maxEntryBytes ?? maxBytes))),
     sizeCalculation: (value, key) => Math.max(1, Math.ceil(options.sizeOf(value, key))),
-    ...(options.now && { perf: { now: options.now } }),
+    perf: { now: options.now ?? (() => Date.now()) },
   });
   sweepEvery(cache, options.sweepEveryMs ?? 10_000);
   return cache;

@@ -12,8 +12,6 @@ export interface MemoryCacheOptions {
   readonly maxBytes?: number;
   /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
-  /** The clock of expiries (ms). Default `performance.now`. */
-  readonly now?: () => number;
 }
 
 /**
@@ -28,7 +26,6 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     maxBytes: options.maxBytes ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB).entities,
     sizeOf: (entry, key) => entryBytes(key, entry),
     ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
-    ...(options.now && { now: options.now }),
   });
   // keyv hands a Map-like store the TTL as a number (ms); lru-cache takes it in an options object.
   const store = {
