@@ -36,7 +36,8 @@ export class ResponseCache {
 
   constructor(options: ResponseCacheOptions) {
     this.#maxEntryBytes = Math.floor(options.maxBytes * (options.maxEntryFraction ?? 1 / 8));
-    // Sized once when stored, with the estimate cut short past the cap (a wide result costs no full walk).
+    // Sized once when stored, with the estimate cut short past the cap (a wide result costs no full walk). A
+    // result's strings are mostly its cached answers' own, so the JSON-length estimate errs high.
     this.#entries = createByteCache<CachedResponse>({
       maxBytes: options.maxBytes,
       maxEntryBytes: this.#maxEntryBytes,
