@@ -8,7 +8,10 @@ export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { 
 export type StoredAnswer = CachedAnswer & { readonly storedAt: number };
 
 export interface MemoryCacheOptions {
-  /** Most estimated heap bytes of answers held; the least recently used go first. Default: the entities' share of {@link DEFAULT_CACHE_MAX_MB}. */
+  /**
+   * Most estimated heap bytes of answers held; the least recently used go first. Default: the entities' share
+   * of {@link DEFAULT_CACHE_MAX_MB}.
+   */
   readonly maxBytes?: number;
   /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
