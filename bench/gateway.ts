@@ -1,3 +1,4 @@
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../src/cache-budget.js';
 import { createMemoryCache } from '../src/defender/cache.js';
 import { DefenderClient } from '../src/defender/client.js';
 import { LocalRateLimiter } from '../src/defender/limiter.js';
@@ -39,6 +40,8 @@ export interface BenchGatewayOptions {
   readonly maxOperationCalls?: number;
   /** Reuse identical operations' results (the default of `npm start`); false measures execution over cached answers. */
   readonly responseCache?: boolean;
+  /** CACHE_MAX_MB: what all in-process caches may hold (MiB). Default: the gateway's default. */
+  readonly cacheMaxMb?: number;
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -57,11 +60,12 @@ export interface BenchGateway {
  */
 export async function startBenchGateway(options: BenchGatewayOptions): Promise<BenchGateway> {
   const limiter = new LocalRateLimiter(options.rateLimits);
+  const cacheBudget = splitCacheBudget(options.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB);
   const client = new DefenderClient({
     baseUrl: new URL(options.simulatorUrl),
     tokens: new StaticTokenProvider(DEFAULT_SIMULATOR_TOKEN, 'bench-simulator'),
     limiter,
-    cache: createMemoryCache(),
+    cache: createMemoryCache({ maxBytes: cacheBudget.entities }),
     ttlMs: () => options.cacheTtlMs,
     timeoutMs: 10_000,
     maxRetries: 2,
@@ -75,6 +79,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     maxPageSize: 500,
     maxOperationCalls: options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS,
     responseCache: options.responseCache ?? true,
+    cacheBudget,
   });
   const url = await server.listen(0, '127.0.0.1');
   return {

@@ -19,6 +19,8 @@ export interface LoadPhaseOptions {
   readonly responseCache: boolean;
   readonly requestDeadlineMs: number;
   readonly maxOperationCalls: number;
+  /** CACHE_MAX_MB of the gateway. Default: the gateway's default. */
+  readonly cacheMaxMb?: number;
 }
 
 export interface LoadOptions {
@@ -81,7 +83,7 @@ export interface LoadResult {
 }
 
 /** One operation of a load mix: a name (for counting) and its text. */
-interface MixItem {
+export interface MixItem {
   readonly name: string;
   readonly query: string;
 }
@@ -112,9 +114,10 @@ export async function measureLoad(
   return { options, queryMix: queries.map((q) => q.name), warm, cold };
 }
 
-async function runPhase(
+/** One phase: a fresh simulator and gateway child, the warm-up sent twice, then `options.seconds` of the mix. */
+export async function runPhase(
   label: string,
-  options: LoadOptions,
+  options: Pick<LoadOptions, 'seed' | 'latencyMs' | 'seconds' | 'workers'>,
   phase: LoadPhaseOptions,
   mix: (k: number) => MixItem,
   warmUp: readonly MixItem[],

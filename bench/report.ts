@@ -9,6 +9,8 @@ import {
   renderSvg,
   utilisationChart,
 } from './charts.js';
+import type { AdversarialResult } from './adversarial.js';
+import { adversarialSection } from './adversarial.js';
 import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
@@ -46,6 +48,7 @@ export interface BenchResults {
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
   readonly load?: LoadResult;
+  readonly adversarial?: AdversarialResult;
   /** Sections that crashed, with their error message. */
   readonly failures?: readonly { section: string; error: string }[];
 }
@@ -95,6 +98,9 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
       ...loadSection(results.load),
       charts: [await chart('load-memory.svg', loadMemoryChart(results.load), 'memory over time under load')],
     });
+  }
+  if (results.adversarial) {
+    sections.push({ ...adversarialSection(results.adversarial, results.load), charts: [] });
   }
   const failed = results.failures?.length
     ? `## Failed sections\n\n${table(

@@ -6,6 +6,7 @@ import { parseRateLimits } from '../src/rate-limits.js';
 import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
+import { measureAdversarialLoad } from './adversarial.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
 import { benchQueries } from './queries.js';
@@ -21,7 +22,7 @@ import { measureUtilisation } from './utilisation.js';
  *
  * `npm run bench -- --only calls,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
- * `--load-seconds N` sets the length of each load phase (default 60).
+ * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too.
  */
 
 const SEED = 1;
@@ -50,8 +51,21 @@ const LOAD = {
   },
   cold: { rateLimits: '20/5s', cacheTtlMs: 1_000, responseCache: false },
 } as const;
+/**
+ * Distinct wide documents (bench/adversarial.ts): generous limits and a long TTL, so the documents, not the
+ * upstream budget, are what the gateway deals with; its default CACHE_MAX_MB.
+ */
+const ADVERSARIAL = {
+  workers: 8,
+  phase: {
+    rateLimits: COUNTING_LIMITS,
+    cacheTtlMs: 3_600_000,
+    responseCache: true,
+    requestDeadlineMs: 15_000,
+  },
+} as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
-const SECTIONS = ['calls', 'utilisation', 'overhead', 'load'] as const;
+const SECTIONS = ['calls', 'utilisation', 'overhead', 'load', 'adversarial'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -132,11 +146,24 @@ const load = only.has('load')
       });
     })
   : undefined;
+const adversarial = only.has('adversarial')
+  ? await section('adversarial load', () => {
+      log(`adversarial load: ${loadSeconds} s of distinct wide documents, ${ADVERSARIAL.workers} workers…`);
+      return measureAdversarialLoad({
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        seconds: loadSeconds,
+        workers: ADVERSARIAL.workers,
+        phase: { ...ADVERSARIAL.phase, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
+      });
+    })
+  : undefined;
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
   ...(load ? { load } : {}),
+  ...(adversarial ? { adversarial } : {}),
   failures,
 };
 

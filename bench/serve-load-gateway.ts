@@ -9,6 +9,8 @@ export interface LoadGatewayChildConfig extends GatewayChildConfig {
   readonly requestDeadlineMs: number;
   /** Most Defender calls one operation may need (MAX_OPERATION_CALLS). */
   readonly maxOperationCalls: number;
+  /** CACHE_MAX_MB. Default: the gateway's default. */
+  readonly cacheMaxMb?: number;
 }
 
 /** The real gateway in its own process, with the deadline and per-operation cap chosen by the load section. */
@@ -20,6 +22,7 @@ serveInChild<LoadGatewayChildConfig>(async (config) => {
     cacheTtlMs: config.cacheTtlMs,
     responseCache: config.responseCache,
     maxOperationCalls: config.maxOperationCalls,
+    ...(config.cacheMaxMb !== undefined && { cacheMaxMb: config.cacheMaxMb }),
   });
   return gateway.url;
 });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { DEFAULT_CACHE_MAX_MB } from './cache-budget.js';
 import type { DefenderApi } from './defender/apis.js';
 import { DEFENDER_APIS, DEFENDER_DEFAULT_RATE_LIMITS } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limits.js';
@@ -90,6 +91,13 @@ export interface Config {
    * Unset: both in this process.
    */
   readonly cacheUrl?: string;
+  /**
+   * `CACHE_MAX_MB`: estimated heap MiB all in-process caches may hold together (upstream answers, whole
+   * results, parsed documents, persisted queries), split as `splitCacheBudget` documents; each evicts its least
+   * recently used entries past its share. With `CACHE_URL` the upstream answers are in Redis, bounded there,
+   * and the others share the budget. Default 128, for a 512 MiB container.
+   */
+  readonly cacheMaxMb: number;
   /**
    * `GATEWAY_REPLICAS`: how many replicas share the budget. While Redis is unreachable each one keeps to
    * every limit divided by this (rounded down, at least 1). Default 1.
@@ -233,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowBatchedRequests: bool('GRAPHQL_BATCHING', false),
     logLevel: parseLogLevel(read('LOG_LEVEL'), fail),
     replicas: int('GATEWAY_REPLICAS', 1, 1),
+    cacheMaxMb: int('CACHE_MAX_MB', DEFAULT_CACHE_MAX_MB, 1),
     ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(read('ROUTER_SECRET'), fail),
   });

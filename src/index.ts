@@ -1,3 +1,4 @@
+import { splitCacheBudget } from './cache-budget.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { createMemoryCache } from './defender/cache.js';
@@ -79,6 +80,8 @@ const obo =
     ? new OboTokenProviders(config.credentials)
     : undefined;
 
+// CACHE_MAX_MB bounds every in-process cache; answers kept in Redis are bounded by Redis instead.
+const cacheBudget = splitCacheBudget(config.cacheMaxMb, { entitiesInProcess: !config.cacheUrl });
 // With CACHE_URL, the cache and the rate-limit budget are shared by every replica through Redis; a Redis that
 // fails makes cache misses, and each replica keeps to its share (GATEWAY_REPLICAS) until Redis answers again.
 let limiter: UpstreamLimiter & QueueDepthSource;
@@ -109,7 +112,7 @@ if (config.cacheUrl) {
   });
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
 } else {
-  cache = createMemoryCache();
+  cache = createMemoryCache({ maxBytes: cacheBudget.entities });
   limiter = new LocalRateLimiter(config.rateLimits);
 }
 const metrics = createMetrics({ limiter });
@@ -138,6 +141,7 @@ const server = await createServer({
   introspection: config.introspection,
   hideSchemaSuggestions: config.hideSchemaSuggestions,
   allowBatchedRequests: config.allowBatchedRequests,
+  cacheBudget,
   ...(authenticator && { authenticator }),
   ...(obo && { obo }),
   metrics,

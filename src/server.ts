@@ -3,6 +3,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CacheBudget } from './cache-budget.js';
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from './cache-budget.js';
 import type { DefenderClient } from './defender/client.js';
 import type { CallScope } from './defender/client.js';
 import { newStats } from './defender/client.js';
@@ -14,6 +16,7 @@ import { inlineTracePlugin, routerOnly, subgraphSchema } from './graphql/federat
 import { createLoaders } from './graphql/loaders.js';
 import { upstreamPlugin } from './graphql/upstream-plugin.js';
 import { ResponseCache } from './graphql/response-cache.js';
+import { documentStore, persistedQueryCache } from './graphql/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
@@ -53,6 +56,11 @@ export interface ServerDeps {
   readonly allowBatchedRequests?: boolean;
   /** Reuse an identical operation's result while its upstream answers are fresh. Default true. */
   readonly responseCache?: boolean;
+  /**
+   * Bytes each in-process cache may hold (`CACHE_MAX_MB` split by `splitCacheBudget`); the entity cache is the
+   * client's, sized by whoever builds it from `entities`. Default: {@link DEFAULT_CACHE_MAX_MB} split.
+   */
+  readonly cacheBudget?: CacheBudget;
   /** Served at `/metrics`; give its `observer` to the client. Default: fresh metrics without upstream series. */
   readonly metrics?: GatewayMetrics;
   /** One JSON line per GraphQL operation. Default: no request logs. */
@@ -106,6 +114,16 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
   const limits = queryLimits();
+  const budget = deps.cacheBudget ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB);
+  const documents = documentStore(budget.documents);
+  const persistedQueries = persistedQueryCache(budget.persistedQueries);
+  const responseCache =
+    deps.responseCache === false ? undefined : new ResponseCache({ maxBytes: budget.responses });
+  metrics.trackCacheBytes('documents', () => documents.bytes);
+  metrics.trackCacheBytes('persistedQueries', () => persistedQueries.bytes);
+  if (responseCache) metrics.trackCacheBytes('responses', () => responseCache.bytes);
+  const entityCache = deps.client.cache;
+  if (entityCache.bytes !== undefined) metrics.trackCacheBytes('entities', () => entityCache.bytes ?? 0);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize }),
@@ -116,13 +134,15 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     allowBatchedHttpRequests: deps.allowBatchedRequests ?? false,
     csrfPrevention: true,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    documentStore: documents,
+    cache: persistedQueries,
     validationRules: limits.validationRules,
     // index.ts owns shutdown: it stops the limiter, the server and the embedded simulator, then exits 0.
     stopOnTerminationSignals: false,
     plugins: [
       fastifyApolloDrainPlugin(app),
       upstreamPlugin({
-        ...(deps.responseCache !== false && { responseCache: new ResponseCache() }),
+        ...(responseCache && { responseCache }),
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,

@@ -83,6 +83,11 @@ describe('configuration', () => {
     expect(token.credentials).toEqual({ kind: 'static', token: 'x' });
   });
 
+  it('bounds the in-process caches at CACHE_MAX_MB, 128 by default', () => {
+    expect(loadConfig({}).cacheMaxMb).toBe(128);
+    expect(loadConfig({ CACHE_MAX_MB: '32' }).cacheMaxMb).toBe(32);
+  });
+
   it('accepts a Redis CACHE_URL and GATEWAY_REPLICAS (shared cache and budget)', () => {
     expect(loadConfig({})).toMatchObject({ replicas: 1 });
     expect(loadConfig({}).cacheUrl).toBeUndefined();
@@ -219,6 +224,8 @@ describe('configuration', () => {
     [{ CACHE_URL: 'memcached://cache:11211' }, /^CACHE_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
     [{ CACHE_URL: 'cache:6379' }, /^CACHE_URL: /],
     [{ GATEWAY_REPLICAS: '0' }, /^GATEWAY_REPLICAS: expected an integer ≥ 1/],
+    [{ CACHE_MAX_MB: '0' }, /^CACHE_MAX_MB: expected an integer ≥ 1/],
+    [{ CACHE_MAX_MB: '64MB' }, /^CACHE_MAX_MB: expected an integer ≥ 1/],
   ])('stops on a bad value, naming the variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

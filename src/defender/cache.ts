@@ -1,4 +1,5 @@
 import Keyv from 'keyv';
+import { DEFAULT_CACHE_MAX_MB, createByteCache, entryBytes, splitCacheBudget } from '../cache-budget.js';
 
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
@@ -6,13 +7,42 @@ export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { 
 /** A cached answer with the time it was stored, which tells fresh from stale. */
 export type StoredAnswer = CachedAnswer & { readonly storedAt: number };
 
+export interface MemoryCacheOptions {
+  /**
+   * Most estimated heap bytes of answers held; the least recently used go first. Default: the entities' share
+   * of {@link DEFAULT_CACHE_MAX_MB}.
+   */
+  readonly maxBytes?: number;
+  /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
+  readonly sweepEveryMs?: number;
+}
+
 /**
- * The in-process cache: keyv over a Map, without serialisation. Answers are stored as the objects themselves,
- * so a hit costs no JSON parse (the hot path of a warm query); nothing in the gateway mutates an answer, and
- * every reader must keep it that way.
+ * The in-process cache: keyv over an LRU cache bounded by bytes, without serialisation. Answers are stored as
+ * the objects themselves, so a hit costs no JSON parse (the hot path of a warm query); nothing in the gateway
+ * mutates an answer, and every reader must keep it that way. An answer's size is estimated from its JSON
+ * length (cache-budget.ts); an entity primed from a page shares its objects with the page and is counted
+ * twice, which errs on the safe side.
  */
-export function createMemoryCache(): UpstreamCache {
-  return new UpstreamCache(new Keyv({ store: new Map(), serialization: false }));
+export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCache {
+  const lru = createByteCache<object>({
+    maxBytes: options.maxBytes ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB).entities,
+    sizeOf: (entry, key) => entryBytes(key, entry),
+    ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
+  });
+  // keyv hands a Map-like store the TTL as a number (ms); lru-cache takes it in an options object.
+  const store = {
+    get: (key: string) => lru.get(key),
+    set: (key: string, entry: object, ttl?: number) => {
+      lru.set(key, entry, ttl === undefined ? {} : { ttl });
+      return store;
+    },
+    delete: (key: string) => lru.delete(key),
+    has: (key: string) => lru.has(key),
+    clear: () => lru.clear(),
+    keys: () => lru.keys(),
+  };
+  return new UpstreamCache(new Keyv({ store, serialization: false }), undefined, () => lru.calculatedSize);
 }
 
 /**
@@ -23,9 +53,15 @@ export class UpstreamCache {
   constructor(
     private readonly keyv: Keyv,
     private readonly timeoutMs = 50,
+    private readonly heldBytes?: () => number,
   ) {
     // An unhandled 'error' event would end the process.
     keyv.on('error', () => {});
+  }
+
+  /** Estimated heap bytes held in this process; undefined when the store is elsewhere (Redis). */
+  get bytes(): number | undefined {
+    return this.heldBytes?.();
   }
 
   async get(key: string): Promise<StoredAnswer | undefined> {

@@ -163,6 +163,11 @@ export class DefenderClient {
     });
   }
 
+  /** The cache of upstream answers (read by the metrics for the bytes it holds). */
+  get cache(): UpstreamCache {
+    return this.options.cache;
+  }
+
   /** The state of the circuit breaker of `api`. */
   breakerState(api: DefenderApi): BreakerState {
     return this.#breaker.state(api);

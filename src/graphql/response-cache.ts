@@ -1,3 +1,6 @@
+import type { LRUCache } from 'lru-cache';
+import { createByteCache, entryBytes } from '../cache-budget.js';
+
 /** A whole operation's result, kept while every upstream answer it was built from is still fresh. */
 export interface CachedResponse {
   readonly data: Record<string, unknown> | null | undefined;
@@ -7,17 +10,41 @@ export interface CachedResponse {
   readonly answers: number;
 }
 
+export interface ResponseCacheOptions {
+  /** Most estimated heap bytes of results held; the least recently used go first. */
+  readonly maxBytes: number;
+  /**
+   * A result estimated above this fraction of `maxBytes` is not kept: one wide result would otherwise push out
+   * many ordinary ones, and its upstream answers are in the entity cache anyway. Default 1/8.
+   */
+  readonly maxEntryFraction?: number;
+  /** How often expired results are removed (ms). Default: the byte cache's (10 s). */
+  readonly sweepEveryMs?: number;
+}
+
 /**
  * The results of recent operations, per upstream identity, exact document and variables. Executing the same
  * operation again within that time would read the very same cached answers and give the same result, so the
  * result is served directly: a warm dashboard query skips execution altogether. Only results without errors
  * are kept, for no longer than their least fresh answer, and only when no field read something else (the rate
- * limiter's budget). Bounded: the least recently used result goes first.
+ * limiter's budget). Bounded by estimated bytes: the least recently used result goes first, a result too
+ * large for its share is not kept, and expired results are swept.
  */
 export class ResponseCache {
-  readonly #entries = new Map<string, CachedResponse>();
+  readonly #entries: LRUCache<string, CachedResponse>;
+  readonly #maxEntryBytes: number;
 
-  constructor(private readonly maxEntries = 1_000) {}
+  constructor(options: ResponseCacheOptions) {
+    this.#maxEntryBytes = Math.floor(options.maxBytes * (options.maxEntryFraction ?? 1 / 8));
+    // Sized once when stored, with the estimate cut short past the cap (a wide result costs no full walk). A
+    // result's strings are mostly its cached answers' own, so the JSON-length estimate errs high.
+    this.#entries = createByteCache<CachedResponse>({
+      maxBytes: options.maxBytes,
+      maxEntryBytes: this.#maxEntryBytes,
+      sizeOf: (entry, key) => entryBytes(key, entry.data, this.#maxEntryBytes),
+      ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
+    });
+  }
 
   static keyFor(
     identity: string,
@@ -28,19 +55,23 @@ export class ResponseCache {
     return JSON.stringify([identity, queryHash, operationName ?? null, variables ?? null]);
   }
 
+  /** Estimated heap bytes held. */
+  get bytes(): number {
+    return this.#entries.calculatedSize;
+  }
+
   get(key: string, now = Date.now()): CachedResponse | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
-    if (entry.validUntil <= now) return undefined;
-    this.#entries.set(key, entry);
+    if (entry.validUntil <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
     return entry;
   }
 
   set(key: string, entry: CachedResponse, now = Date.now()): void {
     if (entry.validUntil <= now) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, entry, { ttl: entry.validUntil - now });
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheName } from '../cache-budget.js';
 import type { DefenderApi } from '../defender/apis.js';
 import type { BreakerState } from '../defender/breaker.js';
 import type { UpstreamObserver } from '../defender/client.js';
@@ -26,6 +27,8 @@ export interface GatewayMetrics {
   readonly observer: UpstreamObserver;
   /** One GraphQL operation took `seconds`, under its (bounded) name. */
   observeOperation(operationName: string | null | undefined, seconds: number): void;
+  /** `gateway_cache_bytes{cache}` reads `bytes()` at every scrape (the last source given for a name wins). */
+  trackCacheBytes(cache: CacheName, bytes: () => number): void;
   /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
   readonly load: LoadObserver;
 }
@@ -132,6 +135,16 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Connections closed as soon as accepted because HTTP_MAX_CONNECTIONS were open.',
     registers: [registry],
   });
+  const cacheSources = new Map<CacheName, () => number>();
+  new Gauge({
+    name: 'gateway_cache_bytes',
+    help: 'Estimated heap bytes held by each in-process cache (entities, responses, documents, persistedQueries); their budgets add up to CACHE_MAX_MB.',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const [cache, bytes] of cacheSources) this.set({ cache }, bytes());
+    },
+  });
 
   const operationLabel = boundedLabel(options.maxOperationNames ?? 100);
   return {
@@ -161,6 +174,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       onInFlight: (operations) => inFlight.set(operations),
       onOperationShed: () => shed.inc(),
       onConnectionDropped: () => dropped.inc(),
+    },
+    trackCacheBytes(cache, bytes) {
+      cacheSources.set(cache, bytes);
     },
   };
 }

@@ -66,4 +66,22 @@ describe('the response cache', () => {
     expect(up(fresh)).toMatchObject({ calls: 1 });
     expect(up(fresh).responseCacheHit).toBeUndefined();
   });
+
+  it('does not keep a result too large for its share of CACHE_MAX_MB, but still serves it from cached answers', async () => {
+    // 2 MiB in all: 614 kB for results, at most 77 kB each; 15 pages of 200 alerts' titles are ~300 kB of JSON.
+    gw = await startTestGateway({ cacheMaxMb: 2 });
+    const aliases = Array.from({ length: 15 }, (_, i) => `a${i}: alerts(first: 200) { nodes { id title } }`);
+    const wide = `{ ${aliases.join(' ')} }`;
+    const first = await gw.query(wide);
+    expect(up(first)).toMatchObject({ calls: 1 });
+    const second = await gw.query(wide);
+    expect(second.data).toEqual(first.data);
+    expect(up(second)).toMatchObject({ calls: 0, cacheHits: 15 });
+    expect(up(second).responseCacheHit).toBeUndefined();
+    // A narrow result is kept as before.
+    const narrow = '{ alerts(first: 5) { nodes { id title } } }';
+    await gw.query(narrow);
+    expect(up(await gw.query(narrow)).responseCacheHit).toBe(true);
+    expect(gw.sim.calls).toHaveLength(2);
+  });
 });

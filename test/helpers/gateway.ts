@@ -1,4 +1,5 @@
 import type { DefenderApi } from '../../src/defender/apis.js';
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../../src/cache-budget.js';
 import type { UpstreamCache } from '../../src/defender/cache.js';
 import { createMemoryCache } from '../../src/defender/cache.js';
 import type { DefenderClientOptions } from '../../src/defender/client.js';
@@ -42,8 +43,10 @@ export interface TestGatewayOptions {
   readonly client?: Partial<Omit<DefenderClientOptions, 'baseUrl' | 'tokens' | 'limiter' | 'cache'>>;
   readonly server?: Partial<Omit<ServerDeps, 'client' | 'limiter'>>;
   readonly cacheTtlMs?: number;
-  /** The upstream cache. Default: a memory cache of its own. */
+  /** The upstream cache. Default: a memory cache of its own, of its share of `cacheMaxMb`. */
   readonly cache?: UpstreamCache;
+  /** CACHE_MAX_MB: what all in-process caches may hold (MiB). Default: the gateway's default. */
+  readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
 }
@@ -52,6 +55,9 @@ export interface TestGatewayOptions {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const sim = options.sharedSimulator ?? (await testSimulator(options.simulator));
   const margin = options.limiterMarginMs;
+  const cacheBudget = splitCacheBudget(options.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB, {
+    entitiesInProcess: options.cache === undefined,
+  });
   const limiter = new LocalRateLimiter(
     options.rateLimits ?? parseRateLimits('100/60s,1500/3600s'),
     margin === undefined ? {} : { marginMs: () => margin },
@@ -60,7 +66,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     baseUrl: new URL(sim.url),
     tokens: new StaticTokenProvider(TOKEN),
     limiter,
-    cache: options.cache ?? createMemoryCache(),
+    cache: options.cache ?? createMemoryCache({ maxBytes: cacheBudget.entities }),
     ttlMs: () => options.cacheTtlMs ?? 60_000,
     timeoutMs: 5_000,
     maxRetries: 2,
@@ -79,6 +85,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     // As `npm start` with the embedded simulator: introspection on (GraphiQL needs it), suggestions shown.
     introspection: true,
     hideSchemaSuggestions: false,
+    cacheBudget,
     ...options.server,
   });
   const url = await server.listen(0, '127.0.0.1');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../../src/cache-budget.js';
 import type { GatewayMetrics } from '../../src/ops/metrics.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import type { TestGateway } from '../helpers/gateway.js';
@@ -108,6 +109,17 @@ describe('GET /metrics', () => {
     expect(
       valueOf(samples, 'graphql_request_duration_seconds_sum', { operation: 'Throttled' }),
     ).toBeGreaterThan(0.9);
+  });
+
+  it('shows the bytes each in-process cache holds, within its share of CACHE_MAX_MB', () => {
+    const budget = splitCacheBudget(DEFAULT_CACHE_MAX_MB);
+    for (const cache of ['entities', 'responses', 'documents'] as const) {
+      const bytes = valueOf(samples, 'gateway_cache_bytes', { cache });
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThanOrEqual(budget[cache]);
+    }
+    // No persisted query was registered.
+    expect(valueOf(samples, 'gateway_cache_bytes', { cache: 'persistedQueries' })).toBe(0);
   });
 
   it('needs no token and shows no secret', async () => {
