@@ -15,9 +15,12 @@ import { createLoaders } from './graphql/loaders.js';
 import { upstreamPlugin } from './graphql/upstream-plugin.js';
 import { ResponseCache } from './graphql/response-cache.js';
 import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
+import { KnownOperationTypesRule } from './graphql/operation-types.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
 import { authenticationHook } from './http/auth.js';
+import { registerRefusals, refusalOptions } from './http/refusals.js';
+import { boundedRequest } from './http/request-bounds.js';
 import type { Logger } from './ops/logger.js';
 import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
@@ -74,7 +77,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     bodyLimit: QUERY_LIMITS.maxBodyBytes,
     genReqId: requestIdFor,
     requestIdHeader: false,
+    ...refusalOptions,
   });
+  registerRefusals(app, deps.logger ? { logger: deps.logger } : {});
+  // GraphQL takes JSON only: a text/plain body is 415 like any other type, not a string handed to Apollo.
+  app.removeContentTypeParser('text/plain');
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   // The id travels to Apollo's plugins in the request headers, and back to the client in the response's.
   app.addHook('onRequest', async (request, reply) => {
@@ -103,7 +110,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     allowBatchedHttpRequests: deps.allowBatchedRequests ?? false,
     csrfPrevention: true,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    validationRules: limits.validationRules,
+    validationRules: [...limits.validationRules, KnownOperationTypesRule],
     // index.ts owns shutdown: it stops the limiter, the server and the embedded simulator, then exits 0.
     stopOnTerminationSignals: false,
     plugins: [
@@ -147,6 +154,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
+    preValidation: boundedRequest(QUERY_LIMITS.maxInputDepth),
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) => {
         const abort = new AbortController();
