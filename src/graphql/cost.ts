@@ -294,6 +294,9 @@ class Planner {
         'alerts/{id}/user',
         1,
         async () => {},
+        Number.POSITIVE_INFINITY,
+        // One user, not a collection; nothing under it costs a call.
+        () => [],
       );
     }
     if (wantsRecord && set.kind === 'name') {
@@ -437,7 +440,8 @@ class Planner {
 
   /**
    * A route called once per distinct entity (DataLoader deduplicates within the operation). Known entities are
-   * looked up in the cache, and what it holds becomes the known children; others count one call each.
+   * looked up in the cache, and what it holds becomes the known children (`childrenIn` reads them from a cached
+   * answer: by default the route answers a collection); others count one call each.
    */
   async #perEntity<T, C>(
     entities: Entities<T>,
@@ -446,6 +450,7 @@ class Planner {
     fanout: number,
     children: (set: Entities<C>) => Promise<void>,
     maxCalls = Number.POSITIVE_INFINITY,
+    childrenIn: (answer: CachedAnswer) => C[] = (answer) => collection<C & { id: string }>(answer),
   ): Promise<void> {
     if (entities.kind === 'unknown') {
       const hi = Math.min(entities.hi, maxCalls);
@@ -461,7 +466,7 @@ class Planner {
     const known: C[] = [];
     let uncached = 0;
     answers.forEach((answer, i) => {
-      if (answer) known.push(...(answer.status === 404 ? [] : collection<C & { id: string }>(answer)));
+      if (answer) known.push(...(answer.status === 404 ? [] : childrenIn(answer)));
       else if (this.#count(`${api} ${keys[i]}`)) uncached++;
     });
     this.#add(api, uncached, uncached);
