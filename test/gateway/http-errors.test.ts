@@ -101,9 +101,10 @@ describe('refusals of the HTTP layer: one error shape, a contract code, the righ
     }
   });
 
-  it('an unknown path: 404 BAD_USER_INPUT', async () => {
+  it('an unknown path, or a GraphiQL asset that does not exist: 404 BAD_USER_INPUT', async () => {
     expectRefusal(await send('/nope'), 404, 'BAD_USER_INPUT');
     expectRefusal(await send('/graphql/x', { method: 'POST' }), 404, 'BAD_USER_INPUT');
+    expectRefusal(await send('/graphiql/assets/missing-ABCDEFGH.js'), 404, 'BAD_USER_INPUT');
   });
 
   it('a URL Fastify cannot decode: 400 BAD_USER_INPUT', async () => {
