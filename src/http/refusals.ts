@@ -54,8 +54,14 @@ export interface RefusalsOptions {
 export function registerRefusals(app: FastifyInstance, options: RefusalsOptions = {}): void {
   app.setErrorHandler(async (error, request, reply) => {
     const refusal = frameworkRefusal(typeof error === 'object' && error !== null ? error : {});
-    if (refusal.status >= 500)
-      options.logger?.error({ err: error, requestId: request.id }, 'unexpected error');
+    // Its name and code only: an unexpected error's message may quote an upstream URL or worse.
+    if (refusal.status >= 500) {
+      const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+      options.logger?.error(
+        { requestId: request.id, error: { name: String(name), code: String(code) } },
+        'unexpected error',
+      );
+    }
     return sendRefusal(reply, refusal);
   });
   app.setNotFoundHandler(async (request, reply) => {
