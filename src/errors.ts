@@ -50,16 +50,34 @@ export const overloaded = (retryAfterSeconds: number) =>
     { retryAfterSeconds },
   );
 
-/** Codes Apollo gives errors in the request itself; they carry no upstream detail and may pass through. */
-const REQUEST_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'BAD_REQUEST',
-]);
+/**
+ * Apollo's automatic persisted queries protocol: clients act on these codes (PERSISTED_QUERY_NOT_FOUND makes
+ * them resend the query with its hash), so they pass through as Apollo spells them.
+ */
+export const PersistedQueryCode = {
+  NotFound: 'PERSISTED_QUERY_NOT_FOUND',
+  NotSupported: 'PERSISTED_QUERY_NOT_SUPPORTED',
+} as const;
+export type PersistedQueryCode = (typeof PersistedQueryCode)[keyof typeof PersistedQueryCode];
+
+/** A code a client may see: the contract's, or the persisted-query protocol's. */
+export type ClientCode = ErrorCode | PersistedQueryCode;
+
+/**
+ * Apollo's codes for errors in the request itself, and the contract code each one becomes; they carry no
+ * upstream detail, so their messages pass through. A document that does not parse (one over the token limit
+ * included, a size limit) is not a valid document: GRAPHQL_VALIDATION_FAILED. A malformed request (no query,
+ * a query that is not a string, an unknown operation name, a GET mutation, a CSRF refusal) is BAD_USER_INPUT.
+ */
+const REQUEST_CODES: Readonly<Record<string, ClientCode>> = {
+  GRAPHQL_PARSE_FAILED: ErrorCode.GraphQLValidationFailed,
+  GRAPHQL_VALIDATION_FAILED: ErrorCode.GraphQLValidationFailed,
+  BAD_USER_INPUT: ErrorCode.BadUserInput,
+  BAD_REQUEST: ErrorCode.BadUserInput,
+  OPERATION_RESOLUTION_FAILURE: ErrorCode.BadUserInput,
+  PERSISTED_QUERY_NOT_FOUND: PersistedQueryCode.NotFound,
+  PERSISTED_QUERY_NOT_SUPPORTED: PersistedQueryCode.NotSupported,
+};
 
 export interface ErrorFormatOptions {
   /**
@@ -94,9 +112,10 @@ function withoutSuggestions(message: string): string {
 
 /**
  * The one place a thrown value becomes a client error: gateway errors keep their code, message and
- * extensions; GraphQL's own request errors (parse, validation, variable coercion) pass through with their
- * code only; everything else — a bug, a serialization error over an unexpected upstream value — is masked,
- * so no stack, upstream URL, upstream message or token ever reaches a client.
+ * extensions; GraphQL's own request errors (parse, validation, variable coercion) and Apollo's refusals of a
+ * malformed request pass through with their message and a contract code; everything else — a bug, a
+ * serialization error over an unexpected upstream value — is masked, so no stack, upstream URL, upstream
+ * message or token ever reaches a client.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const { message, locations, path } = formatted;
@@ -105,11 +124,117 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const known = chain.find((e): e is GatewayError => e instanceof GatewayError);
   if (known)
     return { ...base, message: known.message, extensions: { ...known.extensions, code: known.code } };
-  const code = formatted.extensions?.['code'];
-  if (typeof code === 'string' && REQUEST_CODES.has(code) && chain.every(isGraphQLError)) {
-    return { ...base, extensions: { code } };
-  }
+  const [outermost] = chain;
+  const code = chain.every(isGraphQLError) ? requestCodeOf(outermost as GraphQLError) : undefined;
+  if (code) return { ...base, extensions: { code } };
   return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.InternalServerError } };
+}
+
+/**
+ * The contract code of a request error, or undefined for anything else. Apollo refuses a few malformed
+ * requests (a persisted-query hash that does not match its query, an unknown persisted-query version) with an
+ * HTTP 4xx status and no code, which it would report as INTERNAL_SERVER_ERROR: those are bad input too.
+ */
+function requestCodeOf(error: GraphQLError): ClientCode | undefined {
+  const code = error.extensions['code'];
+  if (typeof code === 'string') return Object.hasOwn(REQUEST_CODES, code) ? REQUEST_CODES[code] : undefined;
+  if (code !== undefined) return undefined;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? ErrorCode.BadUserInput : undefined;
+}
+
+/**
+ * When every error of a response without data is RATE_LIMITED with a `retryAfterSeconds`, the budget refused
+ * the whole operation: the response is an HTTP 429 with this `Retry-After`, in whole seconds (the largest
+ * wait, rounded up, at least 1). Undefined for any other response.
+ */
+export function retryAfterOf(result: {
+  readonly data?: unknown;
+  readonly errors?: readonly GraphQLFormattedError[];
+}): number | undefined {
+  const errors = result.errors ?? [];
+  if (result.data != null || errors.length === 0) return undefined;
+  const waits = errors.map((e) =>
+    e.extensions?.['code'] === ErrorCode.RateLimited ? e.extensions['retryAfterSeconds'] : undefined,
+  );
+  if (!waits.every((w): w is number => typeof w === 'number' && Number.isFinite(w))) return undefined;
+  return Math.max(1, Math.ceil(Math.max(...waits)));
+}
+
+/** A refusal the HTTP layer makes before any GraphQL runs: status, headers and a GraphQL-over-HTTP body. */
+export interface HttpRefusal {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { readonly errors: readonly GraphQLFormattedError[] };
+}
+
+/** One error as a GraphQL-over-HTTP body: the shape of every refusal, whoever makes it. */
+export function httpRefusal(
+  status: number,
+  code: ClientCode,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): HttpRefusal {
+  return { status, headers, body: { errors: [{ message, extensions: { code } }] } };
+}
+
+const JSON_BODY_ONLY = 'A GraphQL POST takes a JSON body (Content-Type: application/json).';
+
+/**
+ * What the HTTP layer's own errors (Fastify's `FST_ERR_*`, Node's HTTP parser's) become, by their code: a
+ * size over a limit is GRAPHQL_VALIDATION_FAILED (the contract's "size limits"), any other malformed request
+ * BAD_USER_INPUT, each with its HTTP status. The framework's own message and code never reach the client.
+ */
+const FRAMEWORK_REFUSALS: Readonly<Record<string, readonly [number, ErrorCode, string]>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [
+    413,
+    ErrorCode.GraphQLValidationFailed,
+    'The request body is over the size limit.',
+  ],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ErrorCode.BadUserInput, JSON_BODY_ONLY],
+  FST_ERR_CTP_EMPTY_TYPE: [415, ErrorCode.BadUserInput, JSON_BODY_ONLY],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.BadUserInput, 'The request body is not valid JSON.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.BadUserInput, 'The request body is empty.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    400,
+    ErrorCode.BadUserInput,
+    'The request body does not match its Content-Length.',
+  ],
+  FST_ERR_BAD_URL: [400, ErrorCode.BadUserInput, 'The request URL is malformed.'],
+  FST_ERR_MAX_PARAM_LENGTH: [
+    414,
+    ErrorCode.GraphQLValidationFailed,
+    'The request URL is over the size limit.',
+  ],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    ErrorCode.GraphQLValidationFailed,
+    'The request URL or headers are over the size limit.',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, ErrorCode.BadUserInput, 'The request did not arrive in time.'],
+};
+
+/**
+ * The refusal for an error the HTTP layer raised: a known code by the table above; any other 4xx status as
+ * BAD_USER_INPUT (GRAPHQL_VALIDATION_FAILED for a size: 413, 414, 431); anything else, a bug, as a masked 500.
+ */
+export function frameworkRefusal(error: {
+  readonly code?: unknown;
+  readonly statusCode?: unknown;
+}): HttpRefusal {
+  const known =
+    typeof error.code === 'string' && Object.hasOwn(FRAMEWORK_REFUSALS, error.code)
+      ? FRAMEWORK_REFUSALS[error.code]
+      : undefined;
+  if (known) return httpRefusal(...known);
+  const status = error.statusCode;
+  if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500) {
+    const size = status === 413 || status === 414 || status === 431;
+    return size
+      ? httpRefusal(status, ErrorCode.GraphQLValidationFailed, 'The request is over a size limit.')
+      : httpRefusal(status, ErrorCode.BadUserInput, `The request was refused (HTTP ${status}).`);
+  }
+  return httpRefusal(500, ErrorCode.InternalServerError, 'Internal server error');
 }
 
 /** The error and the errors it wraps (`originalError`), outermost first. */

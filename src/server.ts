@@ -18,12 +18,15 @@ import { upstreamPlugin } from './graphql/upstream-plugin.js';
 import { ResponseCache } from './graphql/response-cache.js';
 import { documentStore, persistedQueryCache } from './graphql/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './graphql/limits.js';
+import { KnownOperationTypesRule } from './graphql/operation-types.js';
 import type { JwtAuthenticator } from './auth/jwt.js';
 import type { OboTokenProviders } from './defender/obo.js';
 import { authenticationHook } from './http/auth.js';
 import type { HttpLimits } from './http/connection-limits.js';
 import { DEFAULT_HTTP_LIMITS, capConnections, httpServerOptions } from './http/connection-limits.js';
 import { DEFAULT_MAX_INFLIGHT_OPERATIONS, inFlightLimit } from './http/inflight-limit.js';
+import { registerRefusals, refusalOptions } from './http/refusals.js';
+import { boundedRequest } from './http/request-bounds.js';
 import type { Logger } from './ops/logger.js';
 import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
@@ -94,7 +97,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     bodyLimit: QUERY_LIMITS.maxBodyBytes,
     genReqId: requestIdFor,
     requestIdHeader: false,
+    ...refusalOptions,
   });
+  registerRefusals(app, deps.logger ? { logger: deps.logger } : {});
+  // GraphQL takes JSON only: a text/plain body is 415 like any other type, not a string handed to Apollo.
+  app.removeContentTypeParser('text/plain');
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   capConnections(app.server, httpLimits.maxConnections, () => metrics.load.onConnectionDropped());
   // The id travels to Apollo's plugins in the request headers, and back to the client in the response's.
@@ -136,7 +143,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     documentStore: documents,
     cache: persistedQueries,
-    validationRules: limits.validationRules,
+    validationRules: [...limits.validationRules, KnownOperationTypesRule],
     // index.ts owns shutdown: it stops the limiter, the server and the embedded simulator, then exits 0.
     stopOnTerminationSignals: false,
     plugins: [
@@ -185,6 +192,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       onCount: (n) => metrics.load.onInFlight(n),
       onShed: () => metrics.load.onOperationShed(),
     }),
+    preValidation: boundedRequest(QUERY_LIMITS.maxInputDepth),
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) => {
         const abort = new AbortController();

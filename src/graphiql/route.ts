@@ -61,7 +61,8 @@ export function registerGraphiQL(app: FastifyInstance, options: GraphiQLOptions 
     const { file } = request.params;
     const type = contentTypeOf(file);
     const size = type ? await sizeOf(`${assetsDir}/${file}`) : undefined;
-    if (!type || size === undefined) return reply.code(404).type('text/plain').send('Not found');
+    // Not found like any unknown path: the server's one 404, in the one error shape.
+    if (!type || size === undefined) return reply.callNotFound();
     const gzipSize = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')
       ? await sizeOf(`${assetsDir}/${file}.gz`)
       : undefined;

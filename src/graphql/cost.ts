@@ -1,10 +1,7 @@
 import {
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
   Kind,
   buildSchema,
   getArgumentValues,
-  getDirectiveValues,
   getNullableType,
   getVariableValues,
   isEnumType,
@@ -31,7 +28,9 @@ import type { AlertFilter, MachineFilter } from '../generated/resolvers.js';
 import { ENUM_VALUES } from './enums.js';
 import { alertFilter, machineFilter } from './filters.js';
 import { checkFirst, decodeCursor } from './resolvers/connection.js';
+import { MACHINE_FREE_FIELDS, USER_FREE_FIELDS } from './parents.js';
 import { loadTypeDefs } from './schema.js';
+import { selectedFields } from './selection.js';
 
 /** Fewest and most upstream calls. */
 export interface CallRange {
@@ -97,16 +96,6 @@ interface AlertSet {
   readonly evidenceOmitted: boolean;
 }
 
-const MACHINE_FREE_FIELDS = new Set([
-  'id',
-  'computerDnsName',
-  'rbacGroupName',
-  'logonUsers',
-  'alerts',
-  '__typename',
-]);
-const USER_FREE_FIELDS = new Set(['id', 'accountName', 'accountDomain', 'machines', 'alerts', '__typename']);
-
 let ownSchema: GraphQLSchema | undefined;
 /**
  * The schema built by this module's own `graphql`, so argument coercion never crosses module instances. The SDL
@@ -163,7 +152,7 @@ class Planner {
   }
 
   async query(selection: SelectionSetNode): Promise<void> {
-    const fields = this.#collect('Query', selection);
+    const fields = this.#collect(selection);
     const machineIds: { id: string; field: FieldNode }[] = [];
     const machineNames: { id: string; field: FieldNode }[] = [];
     const alertIds: { id: string; field: FieldNode }[] = [];
@@ -259,7 +248,7 @@ class Planner {
   }
 
   async machines(field: FieldNode, machines: MachineSet): Promise<void> {
-    const fields = this.#collect('Machine', field.selectionSet);
+    const fields = this.#collect(field.selectionSet);
     if (machines.partial && fields.some((f) => !MACHINE_FREE_FIELDS.has(f.name.value))) {
       await this.#batchedRecords('machines/{id}', 'machines', machines.entities, (m) =>
         m.partial ? m.id : undefined,
@@ -295,7 +284,7 @@ class Planner {
   }
 
   async users(field: FieldNode, set: UserSet): Promise<void> {
-    const fields = this.#collect('User', field.selectionSet);
+    const fields = this.#collect(field.selectionSet);
     const wantsRecord = fields.some((f) => !USER_FREE_FIELDS.has(f.name.value));
     const names = (u: UserItem) => (u.kind === 'full' ? u.user.accountName : u.accountName).toLowerCase();
     if (wantsRecord && set.kind === 'alert') {
@@ -305,6 +294,9 @@ class Planner {
         'alerts/{id}/user',
         1,
         async () => {},
+        Number.POSITIVE_INFINITY,
+        // One user, not a collection; nothing under it costs a call.
+        () => [],
       );
     }
     if (wantsRecord && set.kind === 'name') {
@@ -360,7 +352,7 @@ class Planner {
   }
 
   async alerts(field: FieldNode, set: AlertSet): Promise<void> {
-    const fields = this.#collect('Alert', field.selectionSet);
+    const fields = this.#collect(field.selectionSet);
     for (const f of fields) {
       if (f.name.value === 'evidence' && set.evidenceOmitted) {
         await this.#batchedRecords('alerts/{id}', 'alerts', set.entities, (a) => a.alert.id);
@@ -381,13 +373,10 @@ class Planner {
 
   /** `nodes` and `edges { node }` of a connection both walk the page. */
   async #connection(field: FieldNode, walk: (nodeField: FieldNode) => Promise<void>): Promise<void> {
-    for (const f of this.#collect(getConnectionType(field), field.selectionSet)) {
+    for (const f of this.#collect(field.selectionSet)) {
       if (f.name.value === 'nodes') await walk(f);
       if (f.name.value === 'edges') {
-        for (const e of this.#collect(
-          `${getConnectionType(field).replace('Connection', 'Edge')}`,
-          f.selectionSet,
-        )) {
+        for (const e of this.#collect(f.selectionSet)) {
           if (e.name.value === 'node') await walk(e);
         }
       }
@@ -451,7 +440,8 @@ class Planner {
 
   /**
    * A route called once per distinct entity (DataLoader deduplicates within the operation). Known entities are
-   * looked up in the cache, and what it holds becomes the known children; others count one call each.
+   * looked up in the cache, and what it holds becomes the known children (`childrenIn` reads them from a cached
+   * answer: by default the route answers a collection); others count one call each.
    */
   async #perEntity<T, C>(
     entities: Entities<T>,
@@ -460,6 +450,7 @@ class Planner {
     fanout: number,
     children: (set: Entities<C>) => Promise<void>,
     maxCalls = Number.POSITIVE_INFINITY,
+    childrenIn: (answer: CachedAnswer) => C[] = (answer) => collection<C & { id: string }>(answer),
   ): Promise<void> {
     if (entities.kind === 'unknown') {
       const hi = Math.min(entities.hi, maxCalls);
@@ -475,7 +466,7 @@ class Planner {
     const known: C[] = [];
     let uncached = 0;
     answers.forEach((answer, i) => {
-      if (answer) known.push(...(answer.status === 404 ? [] : collection<C & { id: string }>(answer)));
+      if (answer) known.push(...(answer.status === 404 ? [] : childrenIn(answer)));
       else if (this.#count(`${api} ${keys[i]}`)) uncached++;
     });
     this.#add(api, uncached, uncached);
@@ -503,27 +494,9 @@ class Planner {
     this.#total.max += total.max;
   }
 
-  /** The fields of a selection on `typeName`, through fragments, honouring @skip and @include. */
-  #collect(
-    typeName: string,
-    selectionSet: SelectionSetNode | undefined,
-    into: FieldNode[] = [],
-  ): FieldNode[] {
-    for (const selection of selectionSet?.selections ?? []) {
-      if (!this.#included(selection)) continue;
-      if (selection.kind === Kind.FIELD) into.push(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) this.#collect(typeName, selection.selectionSet, into);
-      else {
-        const fragment = this.fragments[selection.name.value];
-        if (fragment) this.#collect(typeName, fragment.selectionSet, into);
-      }
-    }
-    return into;
-  }
-
-  #included(node: { directives?: readonly unknown[] } & Parameters<typeof getDirectiveValues>[1]): boolean {
-    if (getDirectiveValues(GraphQLSkipDirective, node, this.variables)?.['if'] === true) return false;
-    return getDirectiveValues(GraphQLIncludeDirective, node, this.variables)?.['if'] !== false;
+  /** The fields of a selection, through fragments, honouring @skip and @include. */
+  #collect(selectionSet: SelectionSetNode | undefined): FieldNode[] {
+    return selectedFields(selectionSet, this.fragments, this.variables);
   }
 
   #args(typeName: string, field: FieldNode): Record<string, unknown> {
@@ -545,10 +518,6 @@ class Planner {
     if (!arg) throw new Error(`no argument ${typeName}.${fieldName}(${argName})`);
     return arg.type;
   }
-}
-
-function getConnectionType(field: FieldNode): string {
-  return field.name.value === 'machines' ? 'MachineConnection' : 'AlertConnection';
 }
 
 function keyOf(request: DefenderRequest): string {

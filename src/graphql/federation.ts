@@ -6,7 +6,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { onRequestHookHandler } from 'fastify';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { parse } from 'graphql';
-import { ErrorCode, badUserInput } from '../errors.js';
+import { ErrorCode, badUserInput, httpRefusal } from '../errors.js';
+import { sendRefusal } from '../http/refusals.js';
 import type { GraphQLContext } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { loadTypeDefs } from './schema.js';
@@ -79,18 +80,15 @@ export function routerOnly(secret: string): onRequestHookHandler {
     if (request.routeOptions.url !== '/graphql') return;
     const given = request.headers[ROUTER_SECRET_HEADER];
     if (typeof given === 'string' && timingSafeEqual(digest(given), expected)) return;
-    return reply.code(401).header('content-type', 'application/json; charset=utf-8').send(UNAUTHORIZED);
+    return sendRefusal(reply, UNAUTHORIZED);
   };
 }
 
-const UNAUTHORIZED = JSON.stringify({
-  errors: [
-    {
-      message: `Only the federation router may call this subgraph: the ${ROUTER_SECRET_HEADER} header is missing or wrong.`,
-      extensions: { code: ErrorCode.Unauthenticated },
-    },
-  ],
-});
+const UNAUTHORIZED = httpRefusal(
+  401,
+  ErrorCode.Unauthenticated,
+  `Only the federation router may call this subgraph: the ${ROUTER_SECRET_HEADER} header is missing or wrong.`,
+);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();

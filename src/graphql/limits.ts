@@ -12,6 +12,11 @@ export const QUERY_LIMITS = {
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 1_000,
+  /**
+   * Nesting of a request's `variables` and `extensions` (objects and lists, the outer object included); deeper is
+   * BAD_USER_INPUT before parsing. The deepest input of this schema, `{ filter: { ids: [ … ] } }`, has depth 3.
+   */
+  maxInputDepth: 32,
   /** Request body, in bytes; larger is 413 before parsing. */
   maxBodyBytes: 100_000,
 } as const;
@@ -24,7 +29,7 @@ export function queryLimits(): {
     maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-    // graphql-js counts tokens while parsing (Apollo's `parseOptions.maxTokens`: GRAPHQL_PARSE_FAILED, 400);
+    // graphql-js counts tokens while parsing (Apollo's `parseOptions.maxTokens`: a parse failure, GRAPHQL_VALIDATION_FAILED, 400);
     // armor's own check re-lexes the document and surfaces as a 500.
     maxTokens: { enabled: false },
     // Cost is what Defender calls an operation needs: the upstream estimate (cost.ts) bounds it; armor's

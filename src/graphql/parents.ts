@@ -17,6 +17,19 @@ export interface MachineRef {
   readonly rbacGroupName: string | null;
 }
 
+/**
+ * Machine fields a {@link MachineRef} answers without the machine's record: what the alert carries, and the
+ * relationships, which need only the id. The one table the resolvers and the cost planner both read.
+ */
+export const MACHINE_FREE_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'computerDnsName',
+  'rbacGroupName',
+  'logonUsers',
+  'alerts',
+  '__typename',
+]);
+
 /** What a `Machine` resolver receives: a full Defender machine record, or what an alert says of it. */
 export type MachineParent = MachineDto | MachineRef;
 
@@ -31,6 +44,16 @@ export interface UserRef {
   readonly accountDomain: string | null;
   readonly alertId?: string;
 }
+
+/** User fields a {@link UserRef} answers without the user's record, as {@link MACHINE_FREE_FIELDS} for machines. */
+export const USER_FREE_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'accountName',
+  'accountDomain',
+  'machines',
+  'alerts',
+  '__typename',
+]);
 
 /** What a `User` resolver receives: a full Defender user record, or a user known by name only. */
 export type UserParent = UserDto | UserRef;

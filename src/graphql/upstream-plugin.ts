@@ -3,7 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import type { FormattedExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { DEFENDER_APIS } from '../defender/apis.js';
-import { ErrorCode, GatewayError } from '../errors.js';
+import { ErrorCode, GatewayError, retryAfterOf } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import type { CostEstimate } from './cost.js';
 import { estimateCost } from './cost.js';
@@ -88,7 +88,14 @@ export function upstreamPlugin(options: UpstreamPluginOptions): ApolloServerPlug
         },
 
         async willSendResponse({ response, contextValue }) {
-          if (response.body.kind !== 'single' || !contextValue?.scope) return;
+          if (response.body.kind !== 'single') return;
+          // Refused for budget as a whole (before execution, or every field): a 429 the client can wait out.
+          const retryAfter = retryAfterOf(response.body.singleResult);
+          if (retryAfter !== undefined) {
+            response.http.status = 429;
+            response.http.headers.set('retry-after', String(retryAfter));
+          }
+          if (!contextValue?.scope) return;
           const stored = contextValue.cachedResponse;
           if (stored) {
             response.body.singleResult.extensions = {
@@ -169,6 +176,7 @@ function refused(
     cost,
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
   });
-  // Thrown before execution, so the response has no data: a request error, as a validation failure is.
+  // Thrown before execution, so the response has no data: a request error, as a validation failure is (a
+  // RATE_LIMITED one becomes a 429 as it is sent).
   return new GraphQLError(message, { originalError: error, extensions: { http: { status: 400 } } });
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JwtAuthenticator, Principal } from '../auth/jwt.js';
-import { ErrorCode, GatewayError } from '../errors.js';
+import { ErrorCode, GatewayError, httpRefusal } from '../errors.js';
+import { sendRefusal } from './refusals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,17 +29,16 @@ export function authenticationHook(authenticator: JwtAuthenticator, check?: (pri
       if (!(error instanceof GatewayError)) throw error;
       const status = error.code === ErrorCode.Forbidden ? 403 : 401;
       // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-      if (status === 401) {
-        const challenge =
-          request.headers.authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"';
-        reply.header('WWW-Authenticate', challenge);
-      } else {
-        reply.header('WWW-Authenticate', 'Bearer error="insufficient_scope"');
-      }
-      await reply
-        .code(status)
-        .type('application/json; charset=utf-8')
-        .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      const challenge =
+        status === 403
+          ? 'Bearer error="insufficient_scope"'
+          : request.headers.authorization === undefined
+            ? 'Bearer'
+            : 'Bearer error="invalid_token"';
+      await sendRefusal(
+        reply,
+        httpRefusal(status, error.code, error.message, { 'WWW-Authenticate': challenge }),
+      );
     }
   };
 }

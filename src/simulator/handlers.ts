@@ -39,6 +39,8 @@ export interface CallContext {
   readonly pageSize: number;
   /** The simulator's clock, for findbyip's 30-day window. */
   readonly now: number;
+  /** Machines Defender no longer returns (offboarded and aged out), though their alerts remain. Default none. */
+  readonly retiredMachineIds?: ReadonlySet<string>;
 }
 
 type EntitySet = 'Machines' | 'Alerts' | 'Users';
@@ -65,7 +67,7 @@ function answer(ctx: CallContext): Answer {
   const id = route.id ?? '';
   switch (route.api) {
     case 'machines': {
-      const machines = tenant.machines.filter((m) => visible(ctx, m));
+      const machines = tenant.machines.filter((m) => present(ctx, m));
       if (machines.length === 0) return defenderError(404, 'NotFound', 'No recent machines were found');
       return collection(ctx, machines, 'Machines', MACHINE_FILTERABLE);
     }
@@ -107,7 +109,7 @@ function answer(ctx: CallContext): Answer {
       const machines = tenant.usersByAccountName(id).flatMap((u) => tenant.machinesOfUser(u));
       return collection(
         ctx,
-        unique(machines).filter((m) => visible(ctx, m)),
+        unique(machines).filter((m) => present(ctx, m)),
         'Machines',
         MACHINE_FILTERABLE,
       );
@@ -123,7 +125,7 @@ function answer(ctx: CallContext): Answer {
       const wanted = tag.toLowerCase();
       const machines = tenant.machines.filter(
         (m) =>
-          visible(ctx, m) &&
+          present(ctx, m) &&
           m.machineTags.some((t) =>
             startsWith ? t.toLowerCase().startsWith(wanted) : t.toLowerCase() === wanted,
           ),
@@ -150,13 +152,18 @@ function findByIp(ctx: CallContext): Answer {
     return defenderError(400, 'InvalidInput', 'The timestamp must be within the past 30 days');
   }
   const machines = ctx.tenant.machines.filter(
-    (m) => visible(ctx, m) && m.ipAddresses.some((a) => a.ipAddress === ip && a.type !== 'SoftwareLoopback'),
+    (m) => present(ctx, m) && m.ipAddresses.some((a) => a.ipAddress === ip && a.type !== 'SoftwareLoopback'),
   );
   return collection(ctx, machines, 'Machines');
 }
 
 function visible(ctx: CallContext, machine: MachineDto): boolean {
   return ctx.rbacGroupIds === undefined || ctx.rbacGroupIds.has(machine.rbacGroupId);
+}
+
+/** A machine Defender returns to this caller: visible to its token, and not retired. */
+function present(ctx: CallContext, machine: MachineDto): boolean {
+  return visible(ctx, machine) && !ctx.retiredMachineIds?.has(machine.id);
 }
 
 function visibleAlerts(ctx: CallContext, alerts: readonly AlertDto[]): AlertDto[] {
@@ -170,7 +177,7 @@ function visibleAlerts(ctx: CallContext, alerts: readonly AlertDto[]): AlertDto[
 /** `machines/{id}` takes the device id or its computer name; an invisible device is simply not found. */
 function findMachine(ctx: CallContext, idOrName: string): MachineDto | undefined {
   const machine = ctx.tenant.machineById(idOrName.toLowerCase()) ?? ctx.tenant.machineByDnsName(idOrName);
-  return machine && visible(ctx, machine) ? machine : undefined;
+  return machine && present(ctx, machine) ? machine : undefined;
 }
 
 function findAlert(ctx: CallContext, id: string): AlertDto | undefined {

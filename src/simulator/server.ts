@@ -51,6 +51,11 @@ export interface Simulator {
   resetThrottle(): void;
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
+  /**
+   * From now on Defender no longer returns this machine, as after it is offboarded and ages out: `machines/{id}`
+   * and its relationships answer 404, and every list and filter leaves it out. Its alerts stay, naming it.
+   */
+  retireMachine(id: string): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ export async function startSimulator(
   const throttle = new SlidingWindowThrottle(options.rateLimits);
   const faults = new FaultInjector();
   const tokens = new Map(options.tokens.map((t) => [t.token, t]));
+  const retiredMachineIds = new Set<string>();
   let calls: SimulatorCall[] = [];
   let seq = 0;
 
@@ -184,6 +190,7 @@ export async function startSimulator(
       rbacGroupIds: rbac ? new Set(rbac) : undefined,
       pageSize: options.pageSize,
       now: Date.now(),
+      retiredMachineIds,
     });
   }
 
@@ -236,6 +243,7 @@ export async function startSimulator(
     resetThrottle: () => throttle.reset(),
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
+    retireMachine: (id) => void retiredMachineIds.add(id.toLowerCase()),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -85,6 +85,21 @@ describe('the cost estimate', () => {
     }
   });
 
+  it("estimates from a cached alert's user record (a single entity, not a list): zero, not an error", async () => {
+    gw = await startTestGateway();
+    const alert = gw.sim.tenant.alerts.find((a) => a.relatedUser !== null)!;
+    const query = 'query($id: ID!) { alert(id: $id) { user { accountName firstSeen } } }';
+    const cold = await gw.query(query, { id: alert.id });
+    expect(cold.errors).toBeUndefined();
+    gw.sim.resetCalls();
+    // Other (unused) variables: not the same operation for the response cache, so the estimate runs again,
+    // over the cached `alerts/{id}` and `alerts/{id}/user` answers.
+    const warm = await gw.query(query, { id: alert.id, unused: 1 });
+    expect([warm.status, warm.errors, warm.data]).toEqual([200, undefined, cold.data]);
+    expect((warm.extensions!.upstream as unknown as Upstream).estimate).toEqual({ min: 0, max: 0 });
+    expect(gw.sim.calls).toEqual([]);
+  });
+
   it('refuses an operation whose minimum exceeds the cap, with its cost and zero calls', async () => {
     gw = await startTestGateway({ server: { maxOperationCalls: 5 } });
     const names = [...new Set(gw.sim.tenant.users.map((u) => u.accountName.toLowerCase()))].slice(0, 3);

@@ -9,6 +9,7 @@ const INBOUND_TOKEN = 'canary-inbound-token-8d1f5a2c';
 
 interface Answer {
   readonly status: number;
+  readonly retryAfter: string | null;
   readonly json: {
     data?: Record<string, unknown> | null;
     errors?: { extensions?: { code?: string; retryAfterSeconds?: number } }[];
@@ -29,7 +30,12 @@ async function graphql(
     },
     body: JSON.stringify({ query }),
   });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] };
+  return {
+    status: res.status,
+    headers: res.headers,
+    retryAfter: res.headers.get('retry-after'),
+    json: (await res.json()) as Answer['json'],
+  };
 }
 
 /** `/readyz`'s status, or 0 when the connection is refused (the listener is closed already). */
@@ -119,11 +125,16 @@ describe('SIGTERM', () => {
     expect(inFlight.json.data).toMatchObject({ machines: { nodes: [{ id: expect.any(String) }] } });
   });
 
-  it('releases the request queued in the limiter with a retryable error', () => {
+  it('releases the request queued in the limiter with a retryable error: a 429 with Retry-After', () => {
     expect(queued.json.errors?.[0]?.extensions).toMatchObject({
       code: 'RATE_LIMITED',
       retryAfterSeconds: expect.any(Number),
     });
+    // `machines` is non-null, so its error took the whole operation: refused for budget as a whole.
+    expect(queued.json.data).toBeNull();
+    expect(queued.status).toBe(429);
+    const wait = queued.json.errors![0]!.extensions!.retryAfterSeconds!;
+    expect(queued.retryAfter).toBe(String(Math.max(1, Math.ceil(wait))));
   });
 
   it('exits 0 well within 30 s', () => {

@@ -741,12 +741,12 @@ describe('structural limits: refused before execution, with no upstream call', (
     expect(calls).toEqual([]);
   });
 
-  it('answers a document of 1,000 tokens, and refuses one of 1,001 with GRAPHQL_PARSE_FAILED', async () => {
+  it('answers a document of 1,000 tokens, and refuses one of 1,001 with GRAPHQL_VALIDATION_FAILED', async () => {
     const atLimit = await run(documentOfTokens(1_000), {});
     expect(atLimit.res.errors).toBeUndefined();
     expect(atLimit.calls.map((c) => c.api).sort()).toEqual(['alerts', 'machines']);
     const over = await run(documentOfTokens(1_001), {});
-    expect([over.res.status, codes(over.res)]).toEqual([400, ['GRAPHQL_PARSE_FAILED']]);
+    expect([over.res.status, codes(over.res)]).toEqual([400, ['GRAPHQL_VALIDATION_FAILED']]);
     expect(over.calls).toEqual([]);
   });
 

@@ -2,7 +2,8 @@ import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../gene
 import type { MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, MachineRef, UserParent, UserRef } from '../parents.js';
-import { PARTIAL, isPartial } from '../parents.js';
+import { MACHINE_FREE_FIELDS, PARTIAL, USER_FREE_FIELDS, isPartial } from '../parents.js';
+import { asksBeyond } from '../selection.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
 /**
@@ -74,24 +75,33 @@ export const Alert: AlertResolvers = {
   __resolveReference: resolveAlertReference,
   // Defender answers 404 on /alerts/{id}/user exactly when the alert has no relatedUser: no call needed to
   // know it, and when it has one, the name is all most queries need.
-  user: (alert) => {
+  user: async (alert, _, { loaders }, info) => {
     const related = alert.relatedUser;
     if (related === null) return null;
-    return {
+    const user = {
       [PARTIAL]: 'alert',
       id: `${related.domainName}\\${related.userName}`,
       accountName: related.userName,
       accountDomain: related.domainName,
       alertId: alert.id,
     } satisfies UserRef;
+    if (!asksBeyond(info, USER_FREE_FIELDS)) return user;
+    // As for `machine`: when the record is needed and Defender answers 404 for it, the user is null.
+    return (await loaders.alertUser.load(alert.id)) ? user : null;
   },
-  machine: (alert) =>
-    ({
+  machine: async (alert, _, { loaders }, info) => {
+    const machine = {
       [PARTIAL]: 'alert',
       id: alert.machineId,
       computerDnsName: alert.computerDnsName,
       rbacGroupName: alert.rbacGroupName,
-    }) satisfies MachineRef,
+    } satisfies MachineRef;
+    if (!asksBeyond(info, MACHINE_FREE_FIELDS)) return machine;
+    // The query needs the record, so it decides: a machine Defender no longer returns (404, or absent from a
+    // batch) is null, as `Query.machine` is, rather than an error on each of its fields. The fields then read
+    // the same record from the loader, with no second call.
+    return (await loaders.machineById.load(alert.machineId)) ? machine : null;
+  },
   evidence: async (alert, _, { loaders }) =>
     loaders.evidenceOmitted.has(alert)
       ? ((await loaders.alertById.load(alert.id))?.evidence ?? [])

@@ -1,0 +1,36 @@
+import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { GraphQLIncludeDirective, GraphQLSkipDirective, Kind, getDirectiveValues } from 'graphql';
+
+/**
+ * The fields a selection set asks for, through inline and named fragments, honouring @skip and @include: what
+ * the cost planner and the resolvers both need to know to decide whether a partial entity's record is needed.
+ * (Validation has refused fragment cycles before either runs.)
+ */
+export function selectedFields(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  variables: Readonly<Record<string, unknown>>,
+  into: FieldNode[] = [],
+): FieldNode[] {
+  for (const selection of selectionSet?.selections ?? []) {
+    if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.['if'] === true) continue;
+    if (getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.['if'] === false) continue;
+    if (selection.kind === Kind.FIELD) into.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT)
+      selectedFields(selection.selectionSet, fragments, variables, into);
+    else {
+      const fragment = fragments[selection.name.value];
+      if (fragment) selectedFields(fragment.selectionSet, fragments, variables, into);
+    }
+  }
+  return into;
+}
+
+/** Whether the field being resolved asks its value for anything beyond `free`. */
+export function asksBeyond(info: GraphQLResolveInfo, free: ReadonlySet<string>): boolean {
+  return info.fieldNodes.some((node) =>
+    selectedFields(node.selectionSet, info.fragments, info.variableValues).some(
+      (field) => !free.has(field.name.value),
+    ),
+  );
+}
