@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_MAX_MB } from '../src/cache-budget.js';
+import { DEFAULT_CACHE_MAX_MB } from '../src/cache/budget.js';
 import type { LoadPhase, LoadPhaseOptions, LoadResult, MixItem } from './load.js';
 import { runPhase } from './load.js';
 import { mib, table } from './markdown.js';

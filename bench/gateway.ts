@@ -1,9 +1,9 @@
-import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../src/cache-budget.js';
-import { createMemoryCache } from '../src/defender/cache.js';
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../src/cache/budget.js';
+import { createMemoryCache } from '../src/cache/entity-cache.js';
 import { DefenderClient } from '../src/defender/client.js';
-import { LocalRateLimiter } from '../src/defender/limiter.js';
-import { StaticTokenProvider } from '../src/defender/token.js';
-import type { RateLimitWindow } from '../src/rate-limits.js';
+import { LocalRateLimiter } from '../src/rate-limit/limiter.js';
+import { StaticTokenProvider } from '../src/auth/tokens.js';
+import type { RateLimitWindow } from '../src/rate-limit/windows.js';
 import type { GatewayServer } from '../src/server.js';
 import { createServer } from '../src/server.js';
 import type { SimulatorOptions } from '../src/simulator/config.js';

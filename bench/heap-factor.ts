@@ -5,7 +5,7 @@ import { startSimulator } from '../src/simulator/server.js';
 
 /**
  * `node --expose-gc --import tsx bench/heap-factor.ts`: the heap bytes behind the size estimates of
- * src/cache-budget.ts. Heap per character of JSON for parsed simulator pages, and heap per token for parsed
+ * src/cache/budget.ts. Heap per character of JSON for parsed simulator pages, and heap per token for parsed
  * documents: heapUsed after a full GC, before and after keeping many copies.
  */
 

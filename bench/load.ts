@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { DefenderApi } from '../src/defender/apis.js';
-import { parseRateLimits } from '../src/rate-limits.js';
+import { parseRateLimits } from '../src/rate-limit/windows.js';
 import type { Tenant } from '../src/simulator/data.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
 import { startSimulator } from '../src/simulator/server.js';

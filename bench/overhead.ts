@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
-import { parseRateLimits } from '../src/rate-limits.js';
+import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { startSimulator } from '../src/simulator/server.js';
 import type { GraphQLAnswer, UpstreamExtension } from './gateway.js';
 import { postQuery } from './gateway.js';

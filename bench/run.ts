@@ -2,7 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { parseRateLimits } from '../src/rate-limits.js';
+import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';

@@ -1,4 +1,4 @@
-import { parseRateLimits } from '../src/rate-limits.js';
+import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { startBenchGateway } from './gateway.js';
 import type { GatewayChildConfig } from './serve-gateway.js';
 import { serveInChild } from './serve-protocol.js';

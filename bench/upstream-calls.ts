@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { RateLimitWindow } from '../src/rate-limits.js';
+import type { RateLimitWindow } from '../src/rate-limit/windows.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
 import type { GraphQLAnswer, UpstreamExtension } from './gateway.js';
 import { startBenchStack } from './gateway.js';

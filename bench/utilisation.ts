@@ -1,6 +1,6 @@
 import type { DefenderApi } from '../src/defender/apis.js';
-import { defaultMargin } from '../src/defender/limiter.js';
-import type { RateLimitWindow } from '../src/rate-limits.js';
+import { defaultMargin } from '../src/rate-limit/limiter.js';
+import type { RateLimitWindow } from '../src/rate-limit/windows.js';
 import type { Tenant } from '../src/simulator/data.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
 import { postQuery, startBenchStack } from './gateway.js';

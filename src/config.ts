@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
-import { DEFAULT_CACHE_MAX_MB } from './cache-budget.js';
+import { DEFAULT_CACHE_MAX_MB } from './cache/budget.js';
 import type { DefenderApi } from './defender/apis.js';
 import { DEFENDER_APIS, DEFENDER_DEFAULT_RATE_LIMITS } from './defender/apis.js';
-import type { RateLimitWindow } from './rate-limits.js';
-import { parseRateLimits } from './rate-limits.js';
+import type { RateLimitWindow } from './rate-limit/windows.js';
+import { parseRateLimits } from './rate-limit/windows.js';
 import type { StandaloneConfig } from './simulator/config.js';
 import { readSimulatorEnv } from './simulator/config.js';
 import type { LogLevel } from './ops/logger.js';

@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DefenderApi } from './apis.js';
 import type { BreakerState, CallOutcome } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
-import type { CachedAnswer, StoredAnswer, UpstreamCache } from './cache.js';
-import type { UpstreamLimiter } from './limiter.js';
-import type { TokenProvider } from './token.js';
-import { TokenAcquisitionError } from './token.js';
+import type { CachedAnswer, StoredAnswer, UpstreamCache } from '../cache/entity-cache.js';
+import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { TokenProvider } from '../auth/tokens.js';
+import { TokenAcquisitionError } from '../auth/tokens.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 
 /** One call: the API, its `{id}` (validated by the caller, encoded here) and its OData options. */

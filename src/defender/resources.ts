@@ -1,4 +1,4 @@
-import type { CachedAnswer } from './cache.js';
+import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { CallScope, DefenderClient, DefenderRequest } from './client.js';
 import type { AlertDto, MachineDto, ODataCollection, UserDto } from './types.js';
 import { ErrorCode, GatewayError } from '../errors.js';

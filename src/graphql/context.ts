@@ -1,8 +1,8 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
-import type { UpstreamLimiter } from '../defender/limiter.js';
-import type { CostEstimate } from './cost.js';
+import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { CostEstimate } from '../planner/estimate.js';
 import type { Loaders } from './loaders.js';
-import type { CachedResponse } from './response-cache.js';
+import type { CachedResponse } from '../cache/response-cache.js';
 
 /** What every resolver gets for one operation. */
 export interface GraphQLContext {

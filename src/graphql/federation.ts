@@ -1,13 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { onRequestHookHandler } from 'fastify';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { parse } from 'graphql';
-import { ErrorCode, badUserInput, httpRefusal } from '../errors.js';
-import { sendRefusal } from '../http/refusals.js';
+import { badUserInput } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { loadTypeDefs } from './schema.js';
@@ -15,12 +9,9 @@ import { loadTypeDefs } from './schema.js';
 /**
  * The gateway as an Apollo Federation 2 subgraph: `schema/*.graphql` (which `@link`s federation and puts
  * `@key`s on Machine, Alert and User) built by `@apollo/subgraph`, which adds `_service { sdl }` and
- * `_entities`; and the two guards a subgraph needs because only a router should call it (shared secret,
- * traces only for the router).
+ * `_entities`. The two guards a subgraph needs because only a router should call it live with their concerns:
+ * the shared secret in auth/router-secret.ts, traces only for the router in plugins/inline-trace.ts.
  */
-
-/** The header the router sends the shared secret in. */
-export const ROUTER_SECRET_HEADER = 'x-router-secret';
 
 export interface SubgraphOptions {
   /**
@@ -66,41 +57,4 @@ function checkRepresentations(representations: unknown[], entityNames: Set<strin
       );
     }
   }
-}
-
-/**
- * Router-only access: a fastify `onRequest` hook that answers 401, before any GraphQL work, a `/graphql`
- * request (any method; `_service` and `_entities` included) that does not carry the shared secret in
- * {@link ROUTER_SECRET_HEADER}. Both sides are hashed first, so the comparison takes the same time whatever
- * the length or the content of the guess.
- */
-export function routerOnly(secret: string): onRequestHookHandler {
-  const expected = digest(secret);
-  return async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql') return;
-    const given = request.headers[ROUTER_SECRET_HEADER];
-    if (typeof given === 'string' && timingSafeEqual(digest(given), expected)) return;
-    return sendRefusal(reply, UNAUTHORIZED);
-  };
-}
-
-const UNAUTHORIZED = httpRefusal(
-  401,
-  ErrorCode.Unauthenticated,
-  `Only the federation router may call this subgraph: the ${ROUTER_SECRET_HEADER} header is missing or wrong.`,
-);
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/**
- * Apollo Server answers `apollo-federation-include-trace: ftv1` with per-field timings to whoever asks, once
- * the schema is a subgraph. Only a caller known to be the router gets them: with a router secret they are on
- * (errors masked, Apollo's default), without one they are off.
- */
-export function inlineTracePlugin(routerSecret: string | undefined): ApolloServerPlugin<GraphQLContext> {
-  return routerSecret === undefined
-    ? ApolloServerPluginInlineTraceDisabled()
-    : ApolloServerPluginInlineTrace();
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CacheName } from '../cache-budget.js';
+import type { CacheName } from '../cache/budget.js';
 import type { DefenderApi } from '../defender/apis.js';
 import type { BreakerState } from '../defender/breaker.js';
 import type { UpstreamObserver } from '../defender/client.js';

@@ -1,6 +1,6 @@
 import { DEFENDER_DEFAULT_RATE_LIMITS } from '../defender/apis.js';
-import type { RateLimitWindow } from '../rate-limits.js';
-import { parseRateLimits } from '../rate-limits.js';
+import type { RateLimitWindow } from '../rate-limit/windows.js';
+import { parseRateLimits } from '../rate-limit/windows.js';
 import type { TenantSizes } from './data.js';
 
 /** A bearer token the simulator accepts, and what it may see. */

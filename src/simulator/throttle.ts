@@ -1,5 +1,5 @@
-import type { RateLimitWindow } from '../rate-limits.js';
-import { SlidingWindowLog } from '../sliding-window.js';
+import type { RateLimitWindow } from '../rate-limit/windows.js';
+import { SlidingWindowLog } from '../rate-limit/sliding-window.js';
 
 /** Why a call was refused: the window that is full and when it frees a slot. */
 export interface ThrottleRefusal {

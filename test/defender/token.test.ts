@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MsalTokenProvider, StaticTokenProvider } from '../../src/defender/token.js';
+import { MsalTokenProvider, StaticTokenProvider } from '../../src/auth/tokens.js';
 import type { ClientCertificate, TestAuthority } from '../helpers/authority.js';
 import { createClientCertificate, startTestAuthority } from '../helpers/authority.js';
 

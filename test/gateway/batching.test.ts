@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callKeys, startTestGateway } from '../helpers/gateway.js';
 

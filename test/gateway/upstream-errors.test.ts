@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { StaticTokenProvider } from '../../src/defender/token.js';
+import { StaticTokenProvider } from '../../src/auth/tokens.js';
 
 let gw: TestGateway | undefined;
 afterEach(() => gw?.close());

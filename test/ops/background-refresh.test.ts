@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayMetrics } from '../../src/ops/metrics.js';
 import { createMetrics } from '../../src/ops/metrics.js';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { GraphQLResponse, TestGateway } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
 

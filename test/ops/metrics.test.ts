@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../../src/cache-budget.js';
+import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../../src/cache/budget.js';
 import type { GatewayMetrics } from '../../src/ops/metrics.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import type { TestGateway } from '../helpers/gateway.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitCacheBudget } from '../../src/cache-budget.js';
+import { splitCacheBudget } from '../../src/cache/budget.js';
 import type { Child } from '../helpers/process.js';
 import { freePort, startProgram } from '../helpers/process.js';
 

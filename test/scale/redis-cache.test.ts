@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UpstreamCache } from '../../src/defender/cache.js';
-import type { RedisConnection } from '../../src/defender/redis.js';
-import { closeRedis, connectRedis } from '../../src/defender/redis.js';
-import { createRedisCache } from '../../src/defender/redis-cache.js';
+import type { UpstreamCache } from '../../src/cache/entity-cache.js';
+import type { RedisConnection } from '../../src/cache/redis.js';
+import { closeRedis, connectRedis } from '../../src/cache/redis.js';
+import { createRedisCache } from '../../src/cache/redis-cache.js';
 import type { Simulator } from '../../src/simulator/server.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';

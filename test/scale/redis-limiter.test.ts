@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Permit } from '../../src/defender/limiter.js';
-import type { RedisConnection } from '../../src/defender/redis.js';
-import { closeRedis, connectRedis } from '../../src/defender/redis.js';
-import { RedisRateLimiter, shareOf } from '../../src/defender/redis-limiter.js';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import type { Permit } from '../../src/rate-limit/limiter.js';
+import type { RedisConnection } from '../../src/cache/redis.js';
+import { closeRedis, connectRedis } from '../../src/cache/redis.js';
+import { RedisRateLimiter, shareOf } from '../../src/rate-limit/redis-limiter.js';
+import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { PrivateRedis } from '../helpers/redis.js';
 import { startPrivateRedis } from '../helpers/redis.js';
 

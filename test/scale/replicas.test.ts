@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefenderApi } from '../../src/defender/apis.js';
 import type { FaultRule } from '../../src/simulator/faults.js';
 import type { SimulatorCall } from '../../src/simulator/server.js';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { Child } from '../helpers/process.js';
 import { freePort, startProgram } from '../helpers/process.js';
 import type { PrivateRedis } from '../helpers/redis.js';

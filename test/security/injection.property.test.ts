@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Lexer, Source, TokenKind } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { DefenderApi } from '../../src/defender/apis.js';
 import type { FilterNode } from '../../src/simulator/odata.js';
 import { ALERT_FILTERABLE, MACHINE_FILTERABLE, parseFilter } from '../../src/simulator/odata.js';

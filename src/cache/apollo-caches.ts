@@ -1,6 +1,6 @@
 import type { DocumentNode } from 'graphql';
 import type { LRUCache } from 'lru-cache';
-import { createByteCache, documentBytes } from '../cache-budget.js';
+import { createByteCache, documentBytes } from './budget.js';
 
 /** Apollo's key-value cache interface (`@apollo/utils.keyvaluecache`), with `ttl` in seconds. */
 export interface ByteBoundedKeyValueCache<V> {
@@ -14,7 +14,7 @@ export interface ByteBoundedKeyValueCache<V> {
 /**
  * Apollo's parsed and validated documents (`documentStore`), bounded by their estimated heap bytes. Apollo's
  * default store is bounded at 30 MiB of the documents' JSON length, a quarter of what they hold on the heap
- * (cache-budget.ts), and every distinct document (another comment, another alias) is a new entry.
+ * (cache/budget.ts), and every distinct document (another comment, another alias) is a new entry.
  */
 export function documentStore(maxBytes: number): ByteBoundedKeyValueCache<DocumentNode> {
   return keyValueCache(

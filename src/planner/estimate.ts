@@ -19,18 +19,18 @@ import type {
 } from 'graphql';
 import type { DefenderApi } from '../defender/apis.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import type { CachedAnswer } from '../defender/cache.js';
+import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { DefenderRequest } from '../defender/client.js';
 import { parseAlertId, parseMachineKey, parseUserKey } from '../defender/ids.js';
 import { alertListRequest, collection, machineListRequest } from '../defender/resources.js';
 import type { AlertDto, MachineDto, UserDto } from '../defender/types.js';
 import type { AlertFilter, MachineFilter } from '../generated/resolvers.js';
-import { ENUM_VALUES } from './enums.js';
-import { alertFilter, machineFilter } from './filters.js';
-import { checkFirst, decodeCursor } from './resolvers/connection.js';
-import { MACHINE_FREE_FIELDS, USER_FREE_FIELDS } from './parents.js';
-import { loadTypeDefs } from './schema.js';
-import { selectedFields } from './selection.js';
+import { ENUM_VALUES } from '../graphql/enums.js';
+import { alertFilter, machineFilter } from '../graphql/filters.js';
+import { checkFirst, decodeCursor } from '../graphql/resolvers/connection.js';
+import { MACHINE_FREE_FIELDS, USER_FREE_FIELDS } from '../graphql/parents.js';
+import { loadTypeDefs } from '../graphql/schema.js';
+import { selectedFields } from '../graphql/selection.js';
 
 /** Fewest and most upstream calls. */
 export interface CallRange {

@@ -7,11 +7,11 @@ import {
   entryBytes,
   jsonLength,
   splitCacheBudget,
-} from '../src/cache-budget.js';
-import type { StoredAnswer } from '../src/defender/cache.js';
-import { createMemoryCache } from '../src/defender/cache.js';
-import { documentStore } from '../src/graphql/apollo-caches.js';
-import { ResponseCache } from '../src/graphql/response-cache.js';
+} from '../../../src/cache/budget.js';
+import type { StoredAnswer } from '../../../src/cache/entity-cache.js';
+import { createMemoryCache } from '../../../src/cache/entity-cache.js';
+import { documentStore } from '../../../src/cache/apollo-caches.js';
+import { ResponseCache } from '../../../src/cache/response-cache.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -61,7 +61,7 @@ describe('the budget', () => {
     const fields = 'id title severity status category';
     const query = `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: alerts(first: 500) { nodes { ${fields} } }`).join(' ')} }`;
     const document = parse(query);
-    // Measured: 107 kB of heap for such a document, 27 kB of JSON (cache-budget.ts).
+    // Measured: 107 kB of heap for such a document, 27 kB of JSON (cache/budget.ts).
     expect(documentBytes(document)).toBeGreaterThan(4 * JSON.stringify(document).length);
   });
 });

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import type { Principal } from '../auth/jwt.js';
+import type { Principal } from './jwt.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import type { MsalOptions, TokenProvider } from './token.js';
+import type { MsalOptions, TokenProvider } from './tokens.js';
 import {
   TokenAcquisitionError,
   msalConfiguration,
   parseAuthorityHost,
   toTokenAcquisitionError,
   waitFor,
-} from './token.js';
+} from './tokens.js';
 
 export interface OboOptions extends MsalOptions {
   /** Callers whose MSAL client (and its token cache) is kept; the least recently used goes first. Default 1,000. */

@@ -6,9 +6,9 @@ export const DEFAULT_CACHE_MAX_MB = 128;
 
 /** Bytes of heap each in-process cache may hold (estimated, see below); their sum is `CACHE_MAX_MB`. */
 export interface CacheBudget {
-  /** Upstream answers (src/defender/cache.ts); 0 when they are kept in Redis (`CACHE_URL`). */
+  /** Upstream answers (cache/entity-cache.ts); 0 when they are kept in Redis (`CACHE_URL`). */
   readonly entities: number;
-  /** Whole operation results (src/graphql/response-cache.ts). */
+  /** Whole operation results (cache/response-cache.ts). */
   readonly responses: number;
   /** Parsed and validated documents (Apollo's `documentStore`). */
   readonly documents: number;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../src/defender/breaker.js';
-import { createMemoryCache } from '../../src/defender/cache.js';
-import type { CallScope, DefenderClientOptions } from '../../src/defender/client.js';
-import { DefenderClient, newStats } from '../../src/defender/client.js';
-import { LocalRateLimiter } from '../../src/defender/limiter.js';
-import { StaticTokenProvider } from '../../src/defender/token.js';
-import { GatewayError } from '../../src/errors.js';
-import { parseRateLimits } from '../../src/rate-limits.js';
+import { CircuitBreaker } from '../../../src/defender/breaker.js';
+import { createMemoryCache } from '../../../src/cache/entity-cache.js';
+import type { CallScope, DefenderClientOptions } from '../../../src/defender/client.js';
+import { DefenderClient, newStats } from '../../../src/defender/client.js';
+import { LocalRateLimiter } from '../../../src/rate-limit/limiter.js';
+import { StaticTokenProvider } from '../../../src/auth/tokens.js';
+import { GatewayError } from '../../../src/errors.js';
+import { parseRateLimits } from '../../../src/rate-limit/windows.js';
 
 const MACHINE = 'machines/{id}' as const;
 const machine = (id: string) => ({ status: 200, body: { id } });

@@ -1,6 +1,6 @@
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
-import { UpstreamCache } from './cache.js';
+import { UpstreamCache } from './entity-cache.js';
 import type { RedisConnection } from './redis.js';
 
 export interface RedisCacheOptions {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DefenderApi } from './apis.js';
-import { DEFENDER_APIS } from './apis.js';
+import type { DefenderApi } from '../defender/apis.js';
+import { DEFENDER_APIS } from '../defender/apis.js';
 import type {
   AcquireOptions,
   ApiBudget,
@@ -10,12 +10,12 @@ import type {
   Waiter,
 } from './limiter.js';
 import { FairQueue, LocalRateLimiter, defaultMargin, queuedPermit } from './limiter.js';
-import type { RedisConnection } from './redis.js';
-import { withTimeout } from './redis.js';
+import type { RedisConnection } from '../cache/redis.js';
+import { withTimeout } from '../cache/redis.js';
 import { PAUSE_SCRIPT, RESTORE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
-import type { RateLimitWindow } from '../rate-limits.js';
+import type { RateLimitWindow } from './windows.js';
 import { rateLimited } from '../errors.js';
-import { SlidingWindowLog } from '../sliding-window.js';
+import { SlidingWindowLog } from './sliding-window.js';
 
 export interface RedisLimiterOptions extends LimiterOptions {
   readonly client: RedisConnection;

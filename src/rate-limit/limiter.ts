@@ -1,7 +1,7 @@
-import type { DefenderApi } from './apis.js';
-import { DEFENDER_APIS } from './apis.js';
-import type { RateLimitWindow } from '../rate-limits.js';
-import { SlidingWindowLog } from '../sliding-window.js';
+import type { DefenderApi } from '../defender/apis.js';
+import { DEFENDER_APIS } from '../defender/apis.js';
+import type { RateLimitWindow } from './windows.js';
+import { SlidingWindowLog } from './sliding-window.js';
 import { rateLimited } from '../errors.js';
 
 /** What a caller of the limiter learns when its call may go. */

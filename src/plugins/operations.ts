@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { Logger } from './logger.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { Logger } from '../ops/logger.js';
+import type { GatewayMetrics } from '../ops/metrics.js';
 
 export interface OperationsPluginOptions {
   readonly metrics: GatewayMetrics;

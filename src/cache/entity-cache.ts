@@ -1,5 +1,5 @@
 import Keyv from 'keyv';
-import { DEFAULT_CACHE_MAX_MB, createByteCache, entryBytes, splitCacheBudget } from '../cache-budget.js';
+import { DEFAULT_CACHE_MAX_MB, createByteCache, entryBytes, splitCacheBudget } from './budget.js';
 
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
@@ -21,7 +21,7 @@ export interface MemoryCacheOptions {
  * The in-process cache: keyv over an LRU cache bounded by bytes, without serialisation. Answers are stored as
  * the objects themselves, so a hit costs no JSON parse (the hot path of a warm query); nothing in the gateway
  * mutates an answer, and every reader must keep it that way. An answer's size is estimated from its JSON
- * length (cache-budget.ts); an entity primed from a page shares its objects with the page and is counted
+ * length (cache/budget.ts); an entity primed from a page shares its objects with the page and is counted
  * twice, which errs on the safe side.
  */
 export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCache {

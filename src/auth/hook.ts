@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { JwtAuthenticator, Principal } from '../auth/jwt.js';
+import type { JwtAuthenticator, Principal } from './jwt.js';
 import { ErrorCode, GatewayError, httpRefusal } from '../errors.js';
-import { sendRefusal } from './refusals.js';
+import { sendRefusal } from '../http/refusals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

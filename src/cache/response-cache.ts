@@ -1,5 +1,5 @@
 import type { LRUCache } from 'lru-cache';
-import { createByteCache, entryBytes } from '../cache-budget.js';
+import { createByteCache, entryBytes } from './budget.js';
 
 /** A whole operation's result, kept while every upstream answer it was built from is still fresh. */
 export interface CachedResponse {

@@ -4,10 +4,10 @@ import type { FormattedExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { DEFENDER_APIS } from '../defender/apis.js';
 import { ErrorCode, GatewayError, retryAfterOf } from '../errors.js';
-import type { GraphQLContext } from './context.js';
-import type { CostEstimate } from './cost.js';
-import { estimateCost } from './cost.js';
-import { ResponseCache } from './response-cache.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { CostEstimate } from '../planner/estimate.js';
+import { estimateCost } from '../planner/estimate.js';
+import { ResponseCache } from '../cache/response-cache.js';
 
 export interface UpstreamPluginOptions {
   /** Results of operations, reused while their upstream answers are fresh; absent disables it. */
