@@ -166,6 +166,26 @@ export function bindAccumulator(call: Extract<Expr, { kind: 'call' }>, scope: Sc
         },
       };
     }
+    case 'take_any':
+    case 'any': {
+      count(1);
+      const value = arg(0);
+      return {
+        type: value.type,
+        create: () => {
+          let kept: Value = null;
+          let found = false;
+          return {
+            add: (row) => {
+              if (found) return;
+              kept = value.evaluate(row);
+              found = kept !== null && kept !== '';
+            },
+            result: () => kept,
+          };
+        },
+      };
+    }
     default:
       throw fail('produces several columns: use it alone, as in summarize arg_max(Timestamp, *) by DeviceId');
   }

@@ -237,7 +237,12 @@ class Run {
     const outputs: Output[] = [];
     for (const item of aggregates) {
       const expr = item.expr;
-      if (expr.kind === 'call' && ['arg_max', 'arg_min', 'take_any', 'any'].includes(expr.name)) {
+      const picksRow =
+        expr.kind === 'call' &&
+        (['arg_max', 'arg_min'].includes(expr.name) ||
+          (['take_any', 'any'].includes(expr.name) &&
+            expr.args.every((a) => a.kind === 'name' || a.kind === 'star')));
+      if (picksRow && expr.kind === 'call') {
         const picker = bindRowPicker(expr, undefined, scope, byNames);
         if (item.name !== undefined) {
           if (picker.outputs.length !== 1 && expr.name !== 'arg_max' && expr.name !== 'arg_min') {
