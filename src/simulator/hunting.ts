@@ -148,7 +148,8 @@ function durationTicks(text: string): bigint | undefined {
   if (!match || text.toUpperCase() === 'P' || text.toUpperCase().endsWith('T')) return undefined;
   const [, w = '0', d = '0', h = '0', m = '0', s = '0'] = match;
   const seconds = ((Number(w) * 7 + Number(d)) * 24 + Number(h)) * 3600 + Number(m) * 60 + Number(s);
-  return BigInt(Math.round(seconds * 1000)) * 10_000n;
+  // Past ten thousand years a duration means "everything", and a longer one would not fit a number.
+  return BigInt(Math.round(Math.min(seconds, 3e11) * 1000)) * 10_000n;
 }
 
 /**

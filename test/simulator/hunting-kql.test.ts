@@ -372,6 +372,25 @@ describe('KQL: refusals', () => {
     );
   });
 
+  it('runs a long or-chain a planner might send, and refuses one too deep to evaluate safely', () => {
+    const chain = (n: number) =>
+      `DeviceLogonEvents | where ${Array.from({ length: n }, (_, i) => `LogonId == ${i}`).join(' or ')} | count`;
+    expect(rows(chain(600))).toEqual([{ Count: 6 }]);
+    expect(refusal(chain(5000)).message).toBe('The expression is nested too deeply');
+    expect(refusal(`DeviceInfo | extend x = parse_json("{}")${'.a'.repeat(5000)}`).message).toBe(
+      'The expression is nested too deeply',
+    );
+  });
+
+  it('compares dynamic values with datetimes and numbers without failing', () => {
+    expect(
+      rows('DeviceLogonEvents | where parse_json("[1]") == Timestamp or parse_json("2") < Timestamp | count'),
+    ).toEqual([{ Count: 0 }]);
+    expect(rows('DeviceLogonEvents | where LogonId in (dynamic([1, [2], {"a": 3}]), 2) | count')).toEqual([
+      { Count: 2 },
+    ]);
+  });
+
   it('refuses a runaway join past its row budget', () => {
     const big: Table = {
       columns: [{ name: 'k', type: 'long' }],

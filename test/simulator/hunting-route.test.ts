@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineDto, UserDto } from '../../src/defender/types.js';
 import { parseRateLimits } from '../../src/rate-limits.js';
@@ -353,6 +354,52 @@ describe('advanced hunting: the route', () => {
       expect(body.error.code).toBe('BadRequest');
       expect(body.error.message).toMatch(message);
       expect(body.error.innerError).toHaveProperty('request-id');
+    }
+  });
+
+  it('answers any text with 200 or 400, never a crash (property)', async () => {
+    const loose = await testSimulator({ huntingRateLimits: parseRateLimits('100000/60s') });
+    try {
+      const fragment = fc.constantFrom(
+        'DeviceLogonEvents',
+        'DeviceInfo',
+        '|',
+        'where',
+        'summarize',
+        'by',
+        'join',
+        '(',
+        ')',
+        '"',
+        "'",
+        '\\',
+        'dynamic([',
+        ']',
+        'in~',
+        '==',
+        'ago(30d)',
+        'arg_max(Timestamp, *)',
+        ';',
+        'let x =',
+        'take 1',
+        '//',
+        '\n',
+      );
+      const query = fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.array(fragment, { maxLength: 20 }).map((p) => p.join(' ')),
+      );
+      await fc.assert(
+        fc.asyncProperty(query, async (text) => {
+          const answer = await hunt(loose, { Query: text });
+          expect([200, 400]).toContain(answer.status);
+          if (answer.status === 400)
+            expect((answer.json as { error: { code: string } }).error.code).toBe('BadRequest');
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      await loose.close();
     }
   });
 

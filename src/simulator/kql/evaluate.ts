@@ -28,7 +28,13 @@ const DEFAULT_MAX_INTERMEDIATE_ROWS = 1_000_000;
 
 /** Parses and runs a query. Every refusal (syntax, unknown name, type, size) is a `KqlError`. */
 export function runQuery(source: string, options: EvaluateOptions): Table {
-  return evaluateStatements(parseQuery(source), options);
+  try {
+    return evaluateStatements(parseQuery(source), options);
+  } catch (error) {
+    // A stack or size limit of the engine itself: the query's fault, so a refusal rather than a crash.
+    if (error instanceof RangeError) throw new KqlError('The query is too complex to run', 0);
+    throw error;
+  }
 }
 
 export function evaluateStatements(statements: readonly Statement[], options: EvaluateOptions): Table {

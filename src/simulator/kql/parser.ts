@@ -15,6 +15,8 @@ import { KqlError, Lexer } from './lexer.js';
 
 /** Nesting past this is refused rather than risking the stack on hostile input. */
 const MAX_DEPTH = 64;
+/** The deepest expression tree accepted (`a or b or …` nests one level per term): a few hundred ids fit. */
+const MAX_EXPRESSION_DEPTH = 2_000;
 
 const JOIN_KINDS = new Set<JoinKind>([
   'inner',
@@ -97,6 +99,8 @@ class Parser {
   readonly #lexer: Lexer;
   #offset = 0;
   #depth = 0;
+  /** Height of each expression tree built, so a long chain is refused before it can exhaust the stack. */
+  readonly #heights = new WeakMap<Expr, number>();
 
   constructor(readonly source: string) {
     this.#lexer = new Lexer(source);
@@ -356,7 +360,7 @@ class Parser {
     let left = this.#and();
     while (this.#isWord('or')) {
       const op = this.#next();
-      left = { kind: 'binary', op: 'or', left, right: this.#and(), offset: op.start };
+      left = this.#node({ kind: 'binary', op: 'or', left, right: this.#and(), offset: op.start });
     }
     return left;
   }
@@ -365,7 +369,7 @@ class Parser {
     let left = this.#comparison();
     while (this.#isWord('and')) {
       const op = this.#next();
-      left = { kind: 'binary', op: 'and', left, right: this.#comparison(), offset: op.start };
+      left = this.#node({ kind: 'binary', op: 'and', left, right: this.#comparison(), offset: op.start });
     }
     return left;
   }
@@ -382,12 +386,12 @@ class Parser {
         while (this.#eatOp(','));
       }
       this.#expectOp(')');
-      return { kind: 'in', op: token.text, left, list, offset: token.start };
+      return this.#node({ kind: 'in', op: token.text, left, list, offset: token.start });
     }
     if ((token.kind === 'op' || token.kind === 'ident') && COMPARISONS.has(token.text)) {
       this.#next();
       const op = token.text === '<>' ? '!=' : token.text;
-      return { kind: 'binary', op, left, right: this.#additive(), offset: token.start };
+      return this.#node({ kind: 'binary', op, left, right: this.#additive(), offset: token.start });
     }
     return left;
   }
@@ -396,7 +400,13 @@ class Parser {
     let left = this.#multiplicative();
     while (this.#isOp('+') || this.#isOp('-')) {
       const op = this.#next();
-      left = { kind: 'binary', op: op.text, left, right: this.#multiplicative(), offset: op.start };
+      left = this.#node({
+        kind: 'binary',
+        op: op.text,
+        left,
+        right: this.#multiplicative(),
+        offset: op.start,
+      });
     }
     return left;
   }
@@ -405,7 +415,7 @@ class Parser {
     let left = this.#unary();
     while (this.#isOp('*') || this.#isOp('/') || this.#isOp('%')) {
       const op = this.#next();
-      left = { kind: 'binary', op: op.text, left, right: this.#unary(), offset: op.start };
+      left = this.#node({ kind: 'binary', op: op.text, left, right: this.#unary(), offset: op.start });
     }
     return left;
   }
@@ -416,7 +426,7 @@ class Parser {
       this.#enter(op);
       const operand = this.#unary();
       this.#depth--;
-      return op.text === '-' ? { kind: 'negate', operand, offset: op.start } : operand;
+      return op.text === '-' ? this.#node({ kind: 'negate', operand, offset: op.start }) : operand;
     }
     return this.#postfix();
   }
@@ -427,12 +437,12 @@ class Parser {
       if (this.#isOp('.')) {
         this.#next();
         const name = this.#memberName();
-        expr = { kind: 'member', target: expr, name, offset: expr.offset };
+        expr = this.#node({ kind: 'member', target: expr, name, offset: expr.offset });
       } else if (this.#isOp('[')) {
         this.#next();
         const index = this.#expr();
         this.#expectOp(']');
-        expr = { kind: 'index', target: expr, index, offset: expr.offset };
+        expr = this.#node({ kind: 'index', target: expr, index, offset: expr.offset });
       } else return expr;
     }
   }
@@ -546,7 +556,7 @@ class Parser {
       while (this.#eatOp(','));
     }
     this.#expectOp(')');
-    return { kind: 'call', name, args, offset };
+    return this.#node({ kind: 'call', name, args, offset });
   }
 
   /** `datetime(2026-10-01T12:00:00Z)`: Kusto reads the raw text up to `)`, quoted or not. */
@@ -699,6 +709,22 @@ class Parser {
 
   #enter(token: Token): void {
     if (++this.#depth > MAX_DEPTH) throw new KqlError('The query is nested too deeply', token.start);
+  }
+
+  /** Records a new node's height, refusing a tree too deep to bind and evaluate recursively. */
+  #node<T extends Expr>(expr: T): T {
+    const children: Expr[] = [];
+    if (expr.kind === 'binary') children.push(expr.left, expr.right);
+    else if (expr.kind === 'in') children.push(expr.left, ...expr.list);
+    else if (expr.kind === 'negate') children.push(expr.operand);
+    else if (expr.kind === 'member') children.push(expr.target);
+    else if (expr.kind === 'index') children.push(expr.target, expr.index);
+    else if (expr.kind === 'call') children.push(...expr.args);
+    let height = 1;
+    for (const child of children) height = Math.max(height, (this.#heights.get(child) ?? 1) + 1);
+    if (height > MAX_EXPRESSION_DEPTH) throw new KqlError('The expression is nested too deeply', expr.offset);
+    this.#heights.set(expr, height);
+    return expr;
   }
 
   #error(token: Token, expected: string): KqlError {

@@ -5,6 +5,7 @@ import {
   compare,
   equal,
   isNumeric,
+  keyOf,
   parseDateTime,
   parseJson,
   toBool,
@@ -17,6 +18,8 @@ import {
 export interface Bound {
   readonly type: KustoType;
   readonly evaluate: (row: readonly Value[]) => Value;
+  /** The same for every row (a literal or a scalar `let`), so it may be computed once. */
+  readonly constant?: boolean;
 }
 
 export interface Column {
@@ -65,7 +68,7 @@ export function semanticError(scope: Scope, message: string, offset: number): Kq
   return new KqlError(`'${scope.operator}' operator: ${message}`, offset);
 }
 
-const constant = (type: KustoType, value: Value): Bound => ({ type, evaluate: () => value });
+const constant = (type: KustoType, value: Value): Bound => ({ type, evaluate: () => value, constant: true });
 
 /** Type-checks `expr` against `scope` and compiles it to a function of a row. */
 export function bind(expr: Expr, scope: Scope): Bound {
@@ -340,23 +343,38 @@ function bindIn(expr: Extract<Expr, { kind: 'in' }>, scope: Scope): Bound {
   if (any && !STRING_LIKE(left.type)) {
     throw semanticError(scope, `has_any needs a string, not ${left.type}`, expr.offset);
   }
+  const candidatesOf = (row: readonly Value[]): Value[] => {
+    const candidates: Value[] = [];
+    for (const item of items) {
+      const v = item.evaluate(row);
+      if (item.type === 'dynamic' && Array.isArray(v)) for (const element of v) candidates.push(element);
+      else candidates.push(item.type === 'dynamic' ? v : (toJson(v, item.type) as Value));
+    }
+    return candidates;
+  };
+  const fold = (v: Value): Value => (ignoreCase && typeof v === 'string' ? v.toLowerCase() : v);
+  // A list of literals or lets (the planner's `in (ids)`) becomes one set, looked up per row.
+  const fixed = items.every((i) => i.constant) && !any ? candidatesOf([]) : undefined;
+  const scalars =
+    fixed && new Set(fixed.filter((c) => c !== null && typeof c !== 'object').map((c) => keyOf(fold(c))));
+  const objects = fixed?.filter((c) => c !== null && typeof c === 'object') ?? [];
   return {
     type: 'bool',
     evaluate: (row) => {
       const value = left.evaluate(row);
-      const candidates: Value[] = [];
-      for (const item of items) {
-        const v = item.evaluate(row);
-        if (item.type === 'dynamic' && Array.isArray(v)) candidates.push(...v);
-        else candidates.push(item.type === 'dynamic' ? v : (toJson(v, item.type) as Value));
-      }
       const subject = left.type === 'dynamic' ? value : (toJson(value, left.type) as Value);
       let found: boolean;
-      if (any) {
+      if (scalars) {
+        found =
+          subject !== null &&
+          (typeof subject === 'object'
+            ? objects.some((c) => equal(subject, c, ignoreCase))
+            : scalars.has(keyOf(fold(subject))));
+      } else if (any) {
         const text = toKustoString(value, left.type).toLowerCase();
-        found = candidates.some((c) => hasTerm(text, toKustoString(c, 'dynamic').toLowerCase()));
+        found = candidatesOf(row).some((c) => hasTerm(text, toKustoString(c, 'dynamic').toLowerCase()));
       } else {
-        found = candidates.some((c) => equal(subject, c, ignoreCase));
+        found = candidatesOf(row).some((c) => equal(subject, c, ignoreCase));
       }
       return found !== negate;
     },

@@ -145,7 +145,7 @@ export function parseJson(value: Value, type: KustoType): Json {
  */
 export function equal(a: Value, b: Value, ignoreCase: boolean): boolean {
   if (a === null || b === null) return false;
-  if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'object' || typeof b === 'object') return stringify(a) === stringify(b);
   if (ignoreCase && typeof a === 'string' && typeof b === 'string')
     return a.toLowerCase() === b.toLowerCase();
   return a === b;
@@ -157,14 +157,19 @@ export function compare(a: Value, b: Value): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  const x = JSON.stringify(a);
-  const y = JSON.stringify(b);
+  const x = stringify(a);
+  const y = stringify(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** JSON text of any value; ticks (bigint), which JSON cannot hold, as their digits. */
+function stringify(value: Value): string {
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
 }
 
 /** A key that identifies a value within a group-by or distinct. */
 export function keyOf(value: Value): string {
   if (typeof value === 'bigint') return `t${value}`;
   if (typeof value === 'string') return `s${value}`;
-  return `j${JSON.stringify(value)}`;
+  return `j${stringify(value)}`;
 }
