@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { DefenderApi } from '../src/defender/apis.js';
+import type { SimulatorApi } from '../src/simulator/routes.js';
 import { parseRateLimits } from '../src/rate-limit/windows.js';
 import type { Tenant } from '../src/simulator/data.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
@@ -36,7 +36,7 @@ export interface LoadOptions {
 
 /** The most calls that arrived at the simulator in any window of the limit's length, for one API. */
 export interface PeakWindow {
-  readonly api: DefenderApi | 'unknown';
+  readonly api: SimulatorApi | 'unknown';
   readonly calls: number;
   readonly peak: number;
   readonly limit: number;
@@ -229,7 +229,7 @@ function peakWindows(
   calls: readonly SimulatorCall[],
   windows: readonly { limit: number; windowSeconds: number }[],
 ): PeakWindow[] {
-  const byApi = new Map<DefenderApi | 'unknown', number[]>();
+  const byApi = new Map<SimulatorApi | 'unknown', number[]>();
   for (const call of calls) {
     const api = call.api ?? 'unknown';
     byApi.set(api, [...(byApi.get(api) ?? []), call.at]);

@@ -23,6 +23,13 @@ export interface SimulatorOptions {
   readonly rateLimits: readonly RateLimitWindow[];
   /** Added before every answer. Default 30 ms. */
   readonly latencyMs: number;
+  /**
+   * Throttling of advanced hunting (`POST /v1.0/security/runHuntingQuery`), per caller, every window at once.
+   * Default 45/60s and 1,500/3,600s (`docs/defender-api.md` §8).
+   */
+  readonly huntingRateLimits: readonly RateLimitWindow[];
+  /** Added before every hunting answer, which is slower than a REST read. Default ten times `latencyMs` (300 ms). */
+  readonly huntingLatencyMs?: number;
   /** Page size when `$top` is absent. Default 10,000, as Defender. */
   readonly pageSize: number;
   /** Enables `/_simulator/*` (call log, faults) for callers sending `x-simulator-admin: <token>`. */
@@ -31,6 +38,10 @@ export interface SimulatorOptions {
 
 export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
 export const DEFAULT_LATENCY_MS = 30;
+/** Advanced hunting's documented budget (`docs/defender-api.md` §8). */
+export const DEFAULT_HUNTING_RATE_LIMITS = '45/60s,1500/3600s';
+/** Hunting answers take this many times `latencyMs` unless `huntingLatencyMs` says otherwise. */
+export const HUNTING_LATENCY_FACTOR = 10;
 
 export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
   return {
@@ -38,6 +49,7 @@ export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): Sim
     tokens: [{ token: DEFAULT_SIMULATOR_TOKEN }],
     rateLimits: parseRateLimits(DEFENDER_DEFAULT_RATE_LIMITS),
     latencyMs: DEFAULT_LATENCY_MS,
+    huntingRateLimits: parseRateLimits(DEFAULT_HUNTING_RATE_LIMITS),
     pageSize: 10_000,
     ...overrides,
   };
@@ -72,6 +84,13 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Standalo
   } catch (error) {
     throw new Error(`SIMULATOR_RATE_LIMITS: ${(error as Error).message}`, { cause: error });
   }
+  let huntingRateLimits: RateLimitWindow[];
+  try {
+    huntingRateLimits = parseRateLimits(env['SIMULATOR_HUNTING_RATE_LIMITS'] ?? DEFAULT_HUNTING_RATE_LIMITS);
+  } catch (error) {
+    throw new Error(`SIMULATOR_HUNTING_RATE_LIMITS: ${(error as Error).message}`, { cause: error });
+  }
+  const huntingLatency = env['SIMULATOR_HUNTING_LATENCY_MS'];
   const tokens: SimulatorToken[] = [{ token: env['SIMULATOR_TOKEN'] || DEFAULT_SIMULATOR_TOKEN }];
   for (const entry of (env['SIMULATOR_TOKENS'] ?? '').split(',').filter((e) => e.trim() !== '')) {
     const [token, groups] = entry.trim().split(':');
@@ -100,6 +119,8 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Standalo
       tokens,
       rateLimits,
       latencyMs: int('SIMULATOR_LATENCY_MS', DEFAULT_LATENCY_MS),
+      huntingRateLimits,
+      ...(huntingLatency ? { huntingLatencyMs: int('SIMULATOR_HUNTING_LATENCY_MS', 0) } : {}),
       pageSize: int('SIMULATOR_PAGE_SIZE', 10_000, 1),
       ...(adminToken ? { adminToken } : {}),
     }),

@@ -267,13 +267,19 @@ function logonSomewhere(
   }
 }
 
-/** First and last sightings: never before the user's first machine appeared; most users active lately. */
+/**
+ * First and last sightings: never before the user's first machine appeared; most users active lately. A user
+ * who logged on to machines did so within the last 30 days (`docs/defender-api.md` §8.2: both logon
+ * relationships describe the last 30 days), so their logon events fit advanced hunting's window.
+ */
 export function settleUserTimes(rng: Random, users: readonly UserDraft[]): void {
   for (const user of users) {
     let floor = user.machines.length === 0 ? -900 * DAY : 0;
     for (const machine of user.machines) floor = Math.min(floor, machine.firstSeen);
     user.firstSeen = Math.max(floor, -rng.int(30 * DAY, 900 * DAY));
-    const ago = rng.chance(0.9) ? rng.int(10 * MINUTE, 3 * DAY) : rng.int(10 * DAY, 120 * DAY);
+    // Both ranges draw the same amount of randomness, so the rest of the tenant stays as it was.
+    const idle = user.machines.length > 0 ? 29 * DAY : 120 * DAY;
+    const ago = rng.chance(0.9) ? rng.int(10 * MINUTE, 3 * DAY) : rng.int(10 * DAY, idle);
     user.lastSeen = Math.max(user.firstSeen, -ago);
   }
 }

@@ -1,5 +1,7 @@
 import type { AlertDto, MachineDto, UserDto } from '../defender/types.js';
 import { createAlerts, riskScoreOf } from './data-alerts.js';
+import type { HuntingTables } from './data-logons.js';
+import { createHuntingTables } from './data-logons.js';
 import { createDeviceGroups, createMachines } from './data-machines.js';
 import { createOrganisation } from './data-org.js';
 import { Random } from './data-random.js';
@@ -57,6 +59,11 @@ export interface Tenant {
   alertsOfMachine(machineId: string): readonly AlertDto[];
   /** Alerts whose `relatedUser` is this user. */
   alertsOfUser(user: UserDto): readonly AlertDto[];
+  /**
+   * Advanced hunting's `DeviceLogonEvents` and `DeviceInfo`, built on first use from the same logon facts as
+   * `logonUsers` and `machinesOfUser` (`docs/defender-api.md` §8.2).
+   */
+  huntingTables(): HuntingTables;
 }
 
 const DEFAULT_NOW = '2026-11-01T00:00:00Z';
@@ -108,6 +115,7 @@ export function generateTenant(options: TenantOptions): Tenant {
   const machinesOfUser = new Map(
     userDrafts.map((u) => [userId(u).toLowerCase(), u.machines.map((m) => m.dto)]),
   );
+  let hunting: HuntingTables | undefined;
   const alertsOfUser = groupBy(
     alerts.filter((a) => a.relatedUser),
     (a) => `${a.relatedUser!.domainName}\\${a.relatedUser!.userName}`.toLowerCase(),
@@ -130,6 +138,7 @@ export function generateTenant(options: TenantOptions): Tenant {
     machinesOfUser: (user) => machinesOfUser.get(user.id.toLowerCase()) ?? NONE,
     alertsOfMachine: (machineId) => byMachine.get(machineId) ?? NONE,
     alertsOfUser: (user) => alertsOfUser.get(user.id.toLowerCase()) ?? NONE,
+    huntingTables: () => (hunting ??= createHuntingTables(seed, now.getTime(), userDrafts, machineDrafts)),
   };
 }
 

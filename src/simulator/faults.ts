@@ -1,4 +1,4 @@
-import type { DefenderApi } from '../defender/apis.js';
+import type { SimulatorApi } from './routes.js';
 
 /** What an injected fault does to a call instead of (or before) answering it. */
 export type Fault =
@@ -20,8 +20,8 @@ export type Fault =
   | { readonly kind: 'redirect'; readonly location: string };
 
 export interface FaultRule {
-  /** The API (route template) it applies to; `*` for every API. */
-  readonly api: DefenderApi | '*';
+  /** The API (route template, or `hunting`) it applies to; `*` for every API. */
+  readonly api: SimulatorApi | '*';
   readonly fault: Fault;
   /** Apply to the next `times` matching calls, then retire. */
   readonly times?: number;
@@ -54,7 +54,7 @@ export class FaultInjector {
   }
 
   /** The fault for this call, if any rule fires. */
-  next(api: DefenderApi): Fault | undefined {
+  next(api: SimulatorApi): Fault | undefined {
     for (const active of this.#rules) {
       const { rule } = active;
       if (rule.api !== '*' && rule.api !== api) continue;

@@ -1,5 +1,11 @@
 import type { DefenderApi } from '../defender/apis.js';
 
+/**
+ * Every API the simulator serves, as named in its call log and fault rules: Defender's read routes by
+ * template, and `hunting` for Graph's advanced hunting (`POST /v1.0/security/runHuntingQuery`).
+ */
+export type SimulatorApi = DefenderApi | 'hunting';
+
 /** A request path resolved to the Defender API it calls. */
 export interface RouteMatch {
   readonly api: DefenderApi;

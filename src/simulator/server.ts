@@ -2,15 +2,16 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DefenderApi } from '../defender/apis.js';
 import type { SimulatorOptions, SimulatorToken } from './config.js';
-import { simulatorOptions } from './config.js';
+import { HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
 import type { Tenant } from './data.js';
 import { generateTenant } from './data.js';
 import type { Fault, FaultRule } from './faults.js';
 import { FaultInjector } from './faults.js';
 import type { Answer } from './handlers.js';
 import { defenderError, handle } from './handlers.js';
+import { MAX_BODY_BYTES, answerHunting, graphError, matchHuntingRoute, parseHuntingBody } from './hunting.js';
+import type { SimulatorApi } from './routes.js';
 import { matchRoute } from './routes.js';
 import { SlidingWindowThrottle, formatTimeSpan } from './throttle.js';
 
@@ -21,8 +22,8 @@ export interface SimulatorCall {
   /** Arrival time (ms since epoch). */
   readonly at: number;
   readonly method: string;
-  /** The Defender API (route template) it called, or null for an unknown route. */
-  readonly api: DefenderApi | null;
+  /** The Defender API (route template) it called, `hunting` for advanced hunting, or null for an unknown route. */
+  readonly api: SimulatorApi | null;
   /** The path as received, still percent-encoded. */
   readonly path: string;
   /** The `{id}` segment, decoded. */
@@ -33,6 +34,10 @@ export interface SimulatorCall {
   readonly query: Readonly<Record<string, string>>;
   /** Throttling identity of the token, or null when unauthenticated. */
   readonly caller: string | null;
+  /** Advanced hunting: the KQL text of the body's `Query`, as sent; undefined for other routes or no query. */
+  kql: string | undefined;
+  /** Advanced hunting: the body's `Timespan`, when sent. */
+  timespan: string | undefined;
   /** HTTP status answered; 0 when the connection was reset or left hanging. */
   status: number;
   /** The injected fault, if one fired. */
@@ -78,6 +83,8 @@ export async function startSimulator(
     ...(options.tenantNow ? { now: options.tenantNow } : {}),
   });
   const throttle = new SlidingWindowThrottle(options.rateLimits);
+  const huntingThrottle = new SlidingWindowThrottle(options.huntingRateLimits);
+  const huntingLatencyMs = options.huntingLatencyMs ?? options.latencyMs * HUNTING_LATENCY_FACTOR;
   const faults = new FaultInjector();
   const tokens = new Map(options.tokens.map((t) => [t.token, t]));
   const retiredMachineIds = new Set<string>();
@@ -99,6 +106,8 @@ export async function startSimulator(
     const search = q === -1 ? '' : rawUrl.slice(q + 1);
 
     if (path.startsWith('/_simulator/')) return admin(req, res, path);
+    const hunting = matchHuntingRoute(path);
+    if (hunting) return serveHunting(req, res, path, search, hunting.version);
 
     const route = matchRoute(path);
     const token = bearer(req, tokens);
@@ -113,13 +122,25 @@ export async function startSimulator(
       search,
       query: Object.fromEntries(query),
       caller: token ? (token.caller ?? token.token) : null,
+      kql: undefined,
+      timespan: undefined,
       status: 0,
       fault: undefined,
     };
     calls.push(call);
 
     const answer = await respond(call, route, token, query, req);
-    await sleep(options.latencyMs);
+    await finish(req, res, call, answer, options.latencyMs);
+  }
+
+  async function finish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: SimulatorCall,
+    answer: Answer | 'hang' | 'reset',
+    latencyMs: number,
+  ): Promise<void> {
+    await sleep(latencyMs);
     if (answer === 'hang') return;
     if (answer === 'reset') {
       req.socket.destroy();
@@ -127,6 +148,84 @@ export async function startSimulator(
     }
     call.status = answer.status;
     send(res, answer);
+  }
+
+  /**
+   * Graph's advanced hunting (`docs/defender-api.md` §8) on the same port: the same tokens and device-group
+   * visibility as REST, its own throttle and latency, the same faults (api `hunting`) and call log, with
+   * the KQL text logged.
+   */
+  async function serveHunting(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    search: string,
+    version: 'v1.0' | 'beta',
+  ): Promise<void> {
+    const token = bearer(req, tokens);
+    const call: SimulatorCall = {
+      seq: ++seq,
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      api: 'hunting',
+      path,
+      id: undefined,
+      search,
+      query: Object.fromEntries(new URLSearchParams(search)),
+      caller: token ? (token.caller ?? token.token) : null,
+      kql: undefined,
+      timespan: undefined,
+      status: 0,
+      fault: undefined,
+    };
+    calls.push(call);
+    const body = await readBody(req, MAX_BODY_BYTES);
+    const parsed = body === undefined ? undefined : parseHuntingBody(body, req.headers['content-type']);
+    if (parsed !== undefined && typeof parsed !== 'string') {
+      call.kql = parsed.query;
+      call.timespan = parsed.timespan;
+    }
+    const answer = await respondHunting();
+    await finish(req, res, call, answer, huntingLatencyMs);
+
+    async function respondHunting(): Promise<Answer | 'hang' | 'reset'> {
+      if (!token) {
+        return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
+      }
+      if (req.method !== 'POST')
+        return graphError(405, 'Request_BadRequest', `Method ${req.method} is not allowed.`);
+      const refusal = huntingThrottle.admit(`hunting ${call.caller}`, call.at);
+      if (refusal) {
+        const { window, retryAfterSeconds } = refusal;
+        return graphThrottled(
+          retryAfterSeconds,
+          `API calls quota exceeded! Maximum allowed ${window.limit} per ${formatTimeSpan(window.windowSeconds)}. You can send requests again in ${retryAfterSeconds} seconds.`,
+        );
+      }
+      const fault = faults.next('hunting');
+      if (fault) call.fault = fault.kind;
+      if (fault && fault.kind !== 'slow') {
+        return faultAnswer(fault, (status) =>
+          status === 503
+            ? graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.')
+            : graphError(status, 'InternalServerError', 'An internal server error occurred.'),
+        );
+      }
+      if (fault?.kind === 'slow') await sleep(fault.delayMs);
+      if (body === undefined) {
+        return graphError(413, 'RequestEntityTooLarge', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+      }
+      if (typeof parsed === 'string') return graphError(400, 'BadRequest', parsed);
+      const rbac = token.rbacGroupIds;
+      return answerHunting({
+        tenant,
+        version,
+        origin: `http://${req.headers.host ?? 'localhost'}`,
+        query: parsed!.query,
+        timespan: parsed!.timespan,
+        rbacGroupIds: rbac ? new Set(rbac) : undefined,
+      });
+    }
   }
 
   async function respond(
@@ -153,33 +252,16 @@ export async function startSimulator(
 
     const fault = faults.next(route.api);
     if (fault) call.fault = fault.kind;
-    switch (fault?.kind) {
-      case 'hang':
-      case 'reset':
-        return fault.kind;
-      case 'status':
-        return defenderError(
-          fault.status,
-          fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
-          fault.status === 503 ? 'The service is temporarily unavailable.' : '',
-        );
-      case 'throttle':
-        return throttled(
-          fault.retryAfterSeconds,
-          `API calls quota exceeded! You can send requests again in ${fault.retryAfterSeconds} seconds.`,
-        );
-      case 'malformed':
-        return { status: 200, malformed: true };
-      case 'body':
-        return { status: 200, json: fault.body };
-      case 'redirect':
-        return { status: 302, empty: true, headers: { Location: fault.location } };
-      case 'slow':
-        await sleep(fault.delayMs);
-        break;
-      case undefined:
-        break;
+    if (fault && fault.kind !== 'slow') {
+      return faultAnswer(fault, (status) =>
+        defenderError(
+          status,
+          status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
+          status === 503 ? 'The service is temporarily unavailable.' : '',
+        ),
+      );
     }
+    if (fault?.kind === 'slow') await sleep(fault.delayMs);
     const rbac = token.rbacGroupIds;
     return handle({
       tenant,
@@ -206,7 +288,7 @@ export async function startSimulator(
     }
     if (path === '/_simulator/faults' && req.method === 'POST') {
       try {
-        faults.add(JSON.parse(await readBody(req)) as FaultRule);
+        faults.add(JSON.parse((await readBody(req)) ?? '') as FaultRule);
         return send(res, { status: 204, empty: true });
       } catch (error) {
         return send(res, { status: 400, json: { error: (error as Error).message } });
@@ -218,6 +300,7 @@ export async function startSimulator(
     }
     if (path === '/_simulator/throttle' && req.method === 'DELETE') {
       throttle.reset();
+      huntingThrottle.reset();
       return send(res, { status: 204, empty: true });
     }
     return send(res, { status: 404, empty: true });
@@ -240,7 +323,10 @@ export async function startSimulator(
     resetCalls: () => {
       calls = [];
     },
-    resetThrottle: () => throttle.reset(),
+    resetThrottle: () => {
+      throttle.reset();
+      huntingThrottle.reset();
+    },
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     retireMachine: (id) => void retiredMachineIds.add(id.toLowerCase()),
@@ -255,6 +341,47 @@ export async function startSimulator(
 /** Defender's 429: code `"429"` (not the documented `TooManyRequests`) and a Retry-After in seconds. */
 function throttled(retryAfterSeconds: number, message: string): Answer {
   return { ...defenderError(429, '429', message), headers: { 'Retry-After': String(retryAfterSeconds) } };
+}
+
+/** Graph's 429: its error shape, code `TooManyRequests`, and a Retry-After in seconds. */
+function graphThrottled(retryAfterSeconds: number, message: string): Answer {
+  return {
+    ...graphError(429, 'TooManyRequests', message),
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  };
+}
+
+/** What an injected fault (other than `slow`) answers; `error` shapes a 5xx as the route's API would. */
+function faultAnswer(
+  fault: Exclude<Fault, { kind: 'slow' }>,
+  error: (status: number) => Answer,
+): Answer | 'hang' | 'reset' {
+  switch (fault.kind) {
+    case 'hang':
+    case 'reset':
+      return fault.kind;
+    case 'status':
+      return error(fault.status);
+    case 'throttle': {
+      const answer = error(429);
+      const message = `API calls quota exceeded! You can send requests again in ${fault.retryAfterSeconds} seconds.`;
+      return 'json' in answer && isGraphError(answer.json)
+        ? graphThrottled(fault.retryAfterSeconds, message)
+        : throttled(fault.retryAfterSeconds, message);
+    }
+    case 'malformed':
+      return { status: 200, malformed: true };
+    case 'body':
+      return { status: 200, json: fault.body };
+    case 'redirect':
+      return { status: 302, empty: true, headers: { Location: fault.location } };
+  }
+}
+
+function isGraphError(json: unknown): boolean {
+  return (
+    typeof json === 'object' && json !== null && 'innerError' in ((json as { error?: object }).error ?? {})
+  );
 }
 
 function bearer(
@@ -283,8 +410,16 @@ function send(res: ServerResponse, answer: Answer): void {
   res.writeHead(answer.status, headers).end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/** The request body as UTF-8, or undefined past `maxBytes` (the rest is drained, not kept). */
+async function readBody(
+  req: IncomingMessage,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<string | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
+  }
+  return size > maxBytes ? undefined : Buffer.concat(chunks).toString('utf8');
 }

@@ -413,6 +413,15 @@ describe('generateTenant', () => {
       }
     });
 
+    it('dates the last logon of every user with machines within the 30 days advanced hunting holds', () => {
+      const active = users.filter((u) => (u.logOnMachinesCount ?? 0) > 0);
+      expect(active.length).toBeGreaterThan(200);
+      for (const u of active) expect(Date.parse(u.lastSeen)).toBeGreaterThan(NOW.getTime() - 30 * DAY_MS);
+      // Accounts that never logged on may have been idle for longer.
+      const idle = generateTenant({ seed: 7, sizes: { machines: 3, users: 200, alerts: 1 } }).users;
+      expect(idle.some((u) => Date.parse(u.lastSeen) < NOW.getTime() - 30 * DAY_MS)).toBe(true);
+    });
+
     it('dates everything from the given now', () => {
       const now = new Date('2025-03-15T12:00:00Z');
       const earlier = generateTenant({ seed: 7, sizes: { machines: 50, users: 20, alerts: 200 }, now });
