@@ -1,7 +1,7 @@
 import type { DefenderApi } from '../defender/apis.js';
 import { DEFENDER_APIS } from '../defender/apis.js';
 import type { EnvReader } from './env.js';
-import { isLoopback } from './env.js';
+import { secureUrl } from './env.js';
 
 /** How the gateway authenticates to Defender. */
 export type DefenderCredentials =
@@ -39,18 +39,11 @@ export const CLOUDS = {
 } as const;
 
 /** `DEFENDER_API_URL`: Defender's base URL, without `/api`; undefined runs the embedded simulator. */
-export function parseDefenderUrl({ read, fail }: EnvReader): URL | undefined {
+export function parseDefenderUrl(reader: EnvReader): URL | undefined {
+  const { read, fail } = reader;
   const raw = read('DEFENDER_API_URL');
   if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return fail('DEFENDER_API_URL', `not a URL: "${raw}"`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    fail('DEFENDER_API_URL', 'must be https:// (http:// only for loopback hosts)');
-  }
+  const url = secureUrl(reader, 'DEFENDER_API_URL', raw);
   if (url.username || url.password || url.search || url.hash) {
     fail('DEFENDER_API_URL', 'must not carry credentials, a query or a fragment');
   }

@@ -47,3 +47,17 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 export function isLoopback(hostname: string): boolean {
   return LOOPBACK.has(hostname) || hostname.startsWith('127.');
 }
+
+/** `raw` as a URL that is https://, or http:// to a loopback host; else a ConfigError naming `name`. */
+export function secureUrl({ fail }: EnvReader, name: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail(name, `not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    fail(name, 'must be https:// (http:// only for loopback hosts)');
+  }
+  return url;
+}

@@ -1,5 +1,5 @@
 import type { EnvReader } from './env.js';
-import { isLoopback } from './env.js';
+import { secureUrl } from './env.js';
 
 /** Inbound authentication: Entra ID bearer tokens, or none (explicit, logged as a warning). */
 export type InboundAuth =
@@ -15,23 +15,15 @@ export type InboundAuth =
     };
 
 /** `AUTH_MODE` and the `AUTH_*` settings of jwt: jwt by default in front of a real Defender, none otherwise. */
-export function parseInboundAuth({ read, fail }: EnvReader, realDefender: boolean): InboundAuth {
+export function parseInboundAuth(reader: EnvReader, realDefender: boolean): InboundAuth {
+  const { read, fail } = reader;
   const mode = read('AUTH_MODE') ?? (realDefender ? 'jwt' : 'none');
   if (mode === 'none') return { mode };
   if (mode !== 'jwt') return fail('AUTH_MODE', `expected "jwt" or "none", got "${mode}"`);
   const required = (name: string) => read(name) ?? fail(name, 'required when AUTH_MODE=jwt');
   const issuer = required('AUTH_ISSUER');
   const audience = required('AUTH_AUDIENCE');
-  const jwks = required('AUTH_JWKS_URI');
-  let jwksUri: URL;
-  try {
-    jwksUri = new URL(jwks);
-  } catch {
-    return fail('AUTH_JWKS_URI', `not a URL: "${jwks}"`);
-  }
-  if (jwksUri.protocol !== 'https:' && !(jwksUri.protocol === 'http:' && isLoopback(jwksUri.hostname))) {
-    fail('AUTH_JWKS_URI', 'must be https:// (http:// only for loopback hosts)');
-  }
+  const jwksUri = secureUrl(reader, 'AUTH_JWKS_URI', required('AUTH_JWKS_URI'));
   const algorithms = (read('AUTH_ALGORITHMS') ?? 'RS256').split(',').map((a) => a.trim());
   if (algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$/.test(a))) {
     fail('AUTH_ALGORITHMS', 'expected asymmetric JWS algorithms such as RS256 (never none or HS*)');
