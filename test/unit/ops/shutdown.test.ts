@@ -16,44 +16,33 @@ describe('shutdown()', () => {
     return { logger: createLogger('info', stream), lines };
   }
 
-  it('fails readiness and releases waiters before it waits for requests, then closes the rest', async () => {
-    const { logger } = capturedLogger();
+  /** What shutdown() closes, each recording its step in order. */
+  function recordedTargets() {
     const steps: string[] = [];
-    await shutdown(
-      {
-        server: {
-          markDraining: () => steps.push('draining'),
-          close: async () => void steps.push('server closed'),
-          forceCloseConnections: () => steps.push('forced'),
-        },
-        limiter: { close: () => steps.push('waiters released') },
-        closeOthers: async () => void steps.push('simulator closed'),
-        logger,
+    const targets = {
+      server: {
+        markDraining: () => void steps.push('draining'),
+        close: async () => void steps.push('server closed'),
+        forceCloseConnections: () => void steps.push('forced'),
       },
-      'SIGTERM',
-    );
+      limiter: { close: () => void steps.push('waiters released') },
+      closeOthers: async () => void steps.push('simulator closed'),
+      logger: capturedLogger().logger,
+    };
+    return { steps, targets };
+  }
+
+  it('fails readiness and releases waiters before it waits for requests, then closes the rest', async () => {
+    const { steps, targets } = recordedTargets();
+    await shutdown(targets, 'SIGTERM');
     expect(steps).toEqual(['draining', 'waiters released', 'server closed', 'simulator closed']);
   });
 
   it('keeps the listener open and the waiters queued for the readiness delay, then closes', async () => {
-    const { logger } = capturedLogger();
-    const steps: string[] = [];
+    const { steps, targets } = recordedTargets();
     vi.useFakeTimers();
     try {
-      const stopped = shutdown(
-        {
-          server: {
-            markDraining: () => steps.push('draining'),
-            close: async () => void steps.push('server closed'),
-            forceCloseConnections: () => steps.push('forced'),
-          },
-          limiter: { close: () => steps.push('waiters released') },
-          closeOthers: async () => void steps.push('simulator closed'),
-          logger,
-        },
-        'SIGTERM',
-        { readinessDelayMs: 3_000 },
-      );
+      const stopped = shutdown(targets, 'SIGTERM', { readinessDelayMs: 3_000 });
       await vi.advanceTimersByTimeAsync(2_999);
       expect(steps).toEqual(['draining']);
       await vi.advanceTimersByTimeAsync(1);
