@@ -1,12 +1,37 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const UNIT = 'test/unit/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
     pool: 'forks',
-    // The canary reporter fails the run if a secret the gateway holds was ever printed or reported.
+    // For the whole run, every project: the canary reporter fails it if a secret the gateway holds was ever
+    // printed or reported.
     reporters: ['default', './test/helpers/canary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          // One module at a time, in memory: no network, no service, no socket, no child process (the setup file
+          // makes any socket throw). `npm run test:unit`.
+          name: 'unit',
+          include: [UNIT],
+          setupFiles: ['./test/helpers/no-sockets.ts'],
+          testTimeout: 5_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The gateway, the simulator, Redis, child processes and the browser, over real sockets.
+          // `npm run test:e2e`.
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, UNIT],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
   },
 });

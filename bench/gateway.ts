@@ -1,8 +1,7 @@
-import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../src/cache/budget.js';
-import { createMemoryCache } from '../src/cache/entity-cache.js';
-import { DefenderClient } from '../src/defender/client.js';
-import { LocalRateLimiter } from '../src/rate-limit/limiter.js';
 import { StaticTokenProvider } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { createDependencies } from '../src/dependencies.js';
+import type { UpstreamLimiter } from '../src/rate-limit/limiter.js';
 import type { RateLimitWindow } from '../src/rate-limit/windows.js';
 import type { GatewayServer } from '../src/server.js';
 import { createServer } from '../src/server.js';
@@ -49,38 +48,36 @@ export const BENCH_MAX_OPERATION_CALLS = 10_000;
 
 export interface BenchGateway {
   readonly url: string;
-  readonly limiter: LocalRateLimiter;
+  readonly limiter: UpstreamLimiter;
   readonly server: GatewayServer;
   close(): Promise<void>;
 }
 
 /**
- * The gateway as `npm start` wires it (src/index.ts), against a given simulator, listening on a free loopback
- * port. Copied from test/helpers/gateway.ts on purpose: the bench must not depend on test code.
+ * The gateway as `npm start` builds it (`createDependencies`), against a given simulator, listening on a free
+ * loopback port. The configuration comes from a fixed environment, never the bench process's own.
  */
 export async function startBenchGateway(options: BenchGatewayOptions): Promise<BenchGateway> {
-  const limiter = new LocalRateLimiter(options.rateLimits);
-  const cacheBudget = splitCacheBudget(options.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB);
-  const client = new DefenderClient({
-    baseUrl: new URL(options.simulatorUrl),
-    tokens: new StaticTokenProvider(DEFAULT_SIMULATOR_TOKEN, 'bench-simulator'),
-    limiter,
-    cache: createMemoryCache({ maxBytes: cacheBudget.entities }),
-    ttlMs: () => options.cacheTtlMs,
-    timeoutMs: 10_000,
-    maxRetries: 2,
-    maxThrottleRetries: 2,
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    REQUEST_DEADLINE_MS: String(options.requestDeadlineMs),
+    MAX_OPERATION_CALLS: String(options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS),
+    // The bench counts the calls a query costs: an answer past its TTL is fetched again, never served stale.
+    CACHE_STALE_SECONDS: '0',
+    ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
   });
-  const server = await createServer({
-    client,
-    limiter,
-    requestDeadlineMs: options.requestDeadlineMs,
-    machineBatchSize: 50,
-    maxPageSize: 500,
-    maxOperationCalls: options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS,
-    responseCache: options.responseCache ?? true,
-    cacheBudget,
+  const deps = await createDependencies(config, {
+    upstream: {
+      baseUrl: new URL(options.simulatorUrl),
+      tokens: new StaticTokenProvider(DEFAULT_SIMULATOR_TOKEN, 'bench-simulator'),
+    },
+    rateLimits: options.rateLimits,
+    processMetrics: false,
+    client: { ttlMs: () => options.cacheTtlMs },
+    server: { responseCache: options.responseCache ?? true },
   });
+  const { limiter } = deps;
+  const server = await createServer(deps.server);
   const url = await server.listen(0, '127.0.0.1');
   return {
     url,
@@ -89,6 +86,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     async close() {
       limiter.close();
       await server.close();
+      await deps.close();
     },
   };
 }

@@ -88,8 +88,8 @@ export interface GatewayServer {
 }
 
 /**
- * The composition root: the GraphQL server over HTTP with its per-request context, from injected
- * dependencies, so tests build exactly what `npm start` runs.
+ * The GraphQL server over HTTP with its per-request context, from injected dependencies (`createDependencies`
+ * in `dependencies.ts` builds them from the configuration), so tests build exactly what `npm start` runs.
  */
 export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Config } from '../../src/config.js';
 import { shutdownDeadlineMs } from '../../src/ops/shutdown.js';
 import { readSimulatorEnv } from '../../src/simulator/config.js';
+import { variablesInConfigSources } from '../helpers/config-sources.js';
 
 /**
  * Images cannot be built here, so the deployment files are held to the contract by reading them: ports,
@@ -73,20 +74,6 @@ function publishedPorts(service: Doc): { host: number; container: number }[] {
   });
 }
 
-/** The variables the code reads: every `read('X')`, `int('X'`, `bool('X'`, `required('X')` and `env['X']`. */
-function variablesTheCodeReads(): Set<string> {
-  const names = new Set<string>();
-  for (const file of ['src/config.ts', 'src/simulator/config.ts']) {
-    const source = readFileSync(join(root, file), 'utf8');
-    for (const match of source.matchAll(
-      /\b(?:read|int|bool|required)\(\s*'([A-Z][A-Z0-9_]*)'|\benv\[\s*'([A-Z][A-Z0-9_]*)'\s*\]/g,
-    )) {
-      names.add((match[1] ?? match[2])!);
-    }
-  }
-  return names;
-}
-
 /** A probe's or a Service's named or numbered port, resolved against the container's ports. */
 function containerPort(container: Doc, port: string | number): number {
   if (typeof port === 'number') return port;
@@ -104,8 +91,8 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 const defenderRateLimits = loadConfig({}).rateLimits;
 
 describe('the variables the code reads', () => {
-  it('are found in src/config.ts and src/simulator/config.ts', () => {
-    const names = variablesTheCodeReads();
+  it('are found in src/config.ts, src/config/ and src/simulator/config.ts', () => {
+    const names = variablesInConfigSources();
     for (const name of [
       'PORT',
       'DEFENDER_API_URL',
@@ -232,7 +219,7 @@ describe('deploy/compose.yaml', () => {
   });
 
   it('sets only variables the code reads', () => {
-    const known = variablesTheCodeReads();
+    const known = variablesInConfigSources();
     for (const service of [...gateways.map(([, gateway]) => gateway), simulator]) {
       for (const name of Object.keys(composeEnv(service))) expect(known, name).toContain(name);
     }
@@ -427,7 +414,7 @@ describe('deploy/k8s', () => {
 
   it('sets only variables the code reads, and the code accepts the values', () => {
     const env = gatewayEnv();
-    const known = variablesTheCodeReads();
+    const known = variablesInConfigSources();
     for (const name of Object.keys(env)) expect(known, name).toContain(name);
     for (const value of Object.values(env)) expect(typeof value).toBe('string');
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { readSimulatorEnv } from '../../src/simulator/config.js';
+import { variablesInConfigSources } from '../helpers/config-sources.js';
 
 /**
  * The reference lives in docs/, and nothing keeps prose true by itself: these tests hold docs/configuration.md
@@ -11,26 +12,7 @@ import { readSimulatorEnv } from '../../src/simulator/config.js';
  */
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CONFIG_SOURCES = ['src/config.ts', 'src/simulator/config.ts'];
 const CONFIGURATION_PAGE = join(root, 'docs', 'configuration.md');
-
-/**
- * The variables named in the configuration sources: the string argument of any call whose first argument is an
- * upper-case name (`read('X')`, `int('X', …)`, `bool('X', …)`, `required('X')`, `fail('X', …)` and any helper
- * added later) and every `env['X']` or `env.X`.
- */
-function variablesInSource(): Set<string> {
-  const names = new Set<string>();
-  for (const file of CONFIG_SOURCES) {
-    const source = readFileSync(join(root, file), 'utf8');
-    for (const match of source.matchAll(
-      /\b[A-Za-z_$][\w$]*\(\s*(['"`])([A-Z][A-Z0-9_]*)\1|\benv(?:\?\.)?(?:\[\s*(['"`])([A-Z][A-Z0-9_]*)\3\s*\]|\.([A-Z][A-Z0-9_]*)\b)/g,
-    )) {
-      names.add((match[2] ?? match[4] ?? match[5])!);
-    }
-  }
-  return names;
-}
 
 /** An environment that records every name the code asks it for. */
 function recordingEnv(values: Record<string, string>, seen: Set<string>): NodeJS.ProcessEnv {
@@ -81,7 +63,7 @@ function variablesDocumented(): Set<string> {
 }
 
 describe('docs/configuration.md', () => {
-  const inSource = variablesInSource();
+  const inSource = variablesInConfigSources();
   const atRuntime = variablesReadAtRuntime();
   const documented = variablesDocumented();
 

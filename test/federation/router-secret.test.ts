@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
@@ -138,20 +137,5 @@ describe('router-only access (ROUTER_SECRET)', () => {
     const service = await post(gw, SERVICE, {});
     expect(service.status).toBe(200);
     expect(JSON.parse(service.text).data._service.sdl).toContain('@key');
-  });
-});
-
-describe('ROUTER_SECRET', () => {
-  it('is read from the environment, unset by default', () => {
-    expect(loadConfig({}).routerSecret).toBeUndefined();
-    expect(loadConfig({ ROUTER_SECRET: SECRET }).routerSecret).toBe(SECRET);
-  });
-
-  it('stops start-up naming the variable, without echoing it, when too short or not a header value', () => {
-    for (const bad of ['short', 'sixteen chars with spaces', 'nön-ascii-secret-value']) {
-      expect(() => loadConfig({ ROUTER_SECRET: bad })).toThrow(ConfigError);
-      expect(() => loadConfig({ ROUTER_SECRET: bad })).toThrow(/^ROUTER_SECRET: /);
-      expect(() => loadConfig({ ROUTER_SECRET: bad })).not.toThrow(bad);
-    }
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHIQL_CSP, prefersHtml, registerGraphiQL } from '../../src/graphiql/route.js';
+import { GRAPHIQL_CSP, registerGraphiQL } from '../../src/graphiql/route.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
@@ -79,25 +79,6 @@ describe('GET /graphql', () => {
       payload: { query: '{ rateLimit { api } }' },
     });
     expect(res.json()).toMatchObject({ data: { rateLimit: expect.any(Array) } });
-  });
-});
-
-describe('prefersHtml', () => {
-  it.each([
-    [BROWSER_ACCEPT, true],
-    ['text/html', true],
-    ['TEXT/HTML; charset=utf-8', true],
-    ['text/html, application/json', true],
-    ['text/html;q=0.9, application/json;q=0.8', true],
-    [undefined, false],
-    ['', false],
-    ['*/*', false],
-    ['text/*', false],
-    ['application/json, text/html', false],
-    ['text/html;q=0, */*', false],
-    ['multipart/mixed, text/html;q=0.9', false],
-  ])('%j → %s', (accept, expected) => {
-    expect(prefersHtml(accept)).toBe(expected);
   });
 });
 

@@ -1,15 +1,14 @@
 import type { DefenderApi } from '../../src/defender/apis.js';
-import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from '../../src/cache/budget.js';
 import type { UpstreamCache } from '../../src/cache/entity-cache.js';
-import { createMemoryCache } from '../../src/cache/entity-cache.js';
-import type { DefenderClientOptions } from '../../src/defender/client.js';
-import { DefenderClient } from '../../src/defender/client.js';
-import { LocalRateLimiter } from '../../src/rate-limit/limiter.js';
+import { loadConfig } from '../../src/config.js';
+import { createDependencies } from '../../src/dependencies.js';
+import type { DependencyOverrides } from '../../src/dependencies.js';
+import type { UpstreamLimiter } from '../../src/rate-limit/limiter.js';
 import { StaticTokenProvider } from '../../src/auth/tokens.js';
 import type { RateLimitWindow } from '../../src/rate-limit/windows.js';
-import { parseRateLimits } from '../../src/rate-limit/windows.js';
-import type { GatewayServer, ServerDeps } from '../../src/server.js';
+import type { GatewayServer } from '../../src/server.js';
 import { createServer } from '../../src/server.js';
+import type { QueueDepthSource } from '../../src/ops/metrics.js';
 import type { SimulatorOptions } from '../../src/simulator/config.js';
 import type { Simulator, SimulatorCall } from '../../src/simulator/server.js';
 import { TOKEN, testSimulator } from './simulator.js';
@@ -24,7 +23,7 @@ export interface GraphQLResponse<D = Record<string, unknown>> {
 export interface TestGateway {
   readonly url: string;
   readonly sim: Simulator;
-  readonly limiter: LocalRateLimiter;
+  readonly limiter: UpstreamLimiter & QueueDepthSource;
   readonly server: GatewayServer;
   query<D = Record<string, unknown>>(
     query: string,
@@ -36,58 +35,60 @@ export interface TestGateway {
 
 export interface TestGatewayOptions {
   readonly simulator?: Partial<SimulatorOptions>;
-  /** The gateway's limit windows. Default: Defender's. */
+  /** The gateway's limit windows. Default: Defender's (the configuration's). */
   readonly rateLimits?: readonly RateLimitWindow[];
   /** The limiter's safety margin per window (ms). Default: the limiter's own. */
   readonly limiterMarginMs?: number;
-  readonly client?: Partial<Omit<DefenderClientOptions, 'baseUrl' | 'tokens' | 'limiter' | 'cache'>>;
-  readonly server?: Partial<Omit<ServerDeps, 'client' | 'limiter'>>;
+  readonly client?: DependencyOverrides['client'];
+  readonly server?: DependencyOverrides['server'];
+  /** How long an upstream answer is fresh (ms), for every API. Default: the configuration's (60 s). */
   readonly cacheTtlMs?: number;
   /** The upstream cache. Default: a memory cache of its own, of its share of `cacheMaxMb`. */
   readonly cache?: UpstreamCache;
-  /** CACHE_MAX_MB: what all in-process caches may hold (MiB). Default: the gateway's default. */
+  /** CACHE_MAX_MB: what all in-process caches may hold (MiB). Default: the configuration's. */
   readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
 }
 
-/** The gateway as `npm start` builds it, against an in-process simulator, listening on a free port. */
+/**
+ * What the tests change in `npm start`'s environment, and why; everything else is the configuration's default.
+ * A fixed object: the test process's own environment never reaches the gateway.
+ */
+const TEST_ENV = {
+  // The tests read responses and call logs; JSON request logs would only fill their output.
+  LOG_LEVEL: 'silent',
+  // Calls that hang are cut sooner, so that a test about them ends sooner.
+  DEFENDER_TIMEOUT_MS: '5000',
+  // An answer past its TTL is fetched again; the tests of stale-while-revalidate turn it on (`client.staleMs`).
+  CACHE_STALE_SECONDS: '0',
+} as const;
+
+/** The client's retry pauses, short so that retried calls do not slow the tests (ms). */
+const TEST_BACKOFF = { backoffBaseMs: 10, backoffCapMs: 50 } as const;
+
+/**
+ * The gateway as `npm start` builds it (`createDependencies`), against an in-process simulator, listening on a
+ * free loopback port.
+ */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const sim = options.sharedSimulator ?? (await testSimulator(options.simulator));
-  const margin = options.limiterMarginMs;
-  const cacheBudget = splitCacheBudget(options.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB, {
-    entitiesInProcess: options.cache === undefined,
+  const config = loadConfig({
+    ...TEST_ENV,
+    ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
   });
-  const limiter = new LocalRateLimiter(
-    options.rateLimits ?? parseRateLimits('100/60s,1500/3600s'),
-    margin === undefined ? {} : { marginMs: () => margin },
-  );
-  const client = new DefenderClient({
-    baseUrl: new URL(sim.url),
-    tokens: new StaticTokenProvider(TOKEN),
-    limiter,
-    cache: options.cache ?? createMemoryCache({ maxBytes: cacheBudget.entities }),
-    ttlMs: () => options.cacheTtlMs ?? 60_000,
-    timeoutMs: 5_000,
-    maxRetries: 2,
-    maxThrottleRetries: 2,
-    backoffBaseMs: 10,
-    backoffCapMs: 50,
-    ...options.client,
+  const ttlMs = options.cacheTtlMs;
+  const deps = await createDependencies(config, {
+    upstream: { baseUrl: new URL(sim.url), tokens: new StaticTokenProvider(TOKEN) },
+    processMetrics: false,
+    ...(options.cache && { cache: options.cache }),
+    ...(options.rateLimits && { rateLimits: options.rateLimits }),
+    ...(options.limiterMarginMs !== undefined && { limiterMarginMs: options.limiterMarginMs }),
+    client: { ...TEST_BACKOFF, ...(ttlMs !== undefined && { ttlMs: () => ttlMs }), ...options.client },
+    ...(options.server && { server: options.server }),
   });
-  const server = await createServer({
-    client,
-    limiter,
-    requestDeadlineMs: 15_000,
-    machineBatchSize: 50,
-    maxPageSize: 500,
-    maxOperationCalls: 1000,
-    // As `npm start` with the embedded simulator: introspection on (GraphiQL needs it), suggestions shown.
-    introspection: true,
-    hideSchemaSuggestions: false,
-    cacheBudget,
-    ...options.server,
-  });
+  const { limiter } = deps;
+  const server = await createServer(deps.server);
   const url = await server.listen(0, '127.0.0.1');
   return {
     url,
@@ -105,6 +106,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     async close() {
       limiter.close();
       await server.close();
+      await deps.close();
       if (!options.sharedSimulator) await sim.close();
     },
   };

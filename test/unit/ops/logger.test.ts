@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, requestIdFor } from '../../src/ops/logger.js';
+import { createLogger, requestIdFor } from '../../../src/ops/logger.js';
 
 describe('the JSON logger', () => {
   it('redacts credential headers wherever they are logged', () => {

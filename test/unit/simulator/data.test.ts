@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import type { AlertDto, MachineDto, UserDto } from '../../src/defender/types.js';
-import { DEFAULT_TENANT_SIZES, generateTenant } from '../../src/simulator/data.js';
+import type { AlertDto, MachineDto, UserDto } from '../../../src/defender/types.js';
+import { DEFAULT_TENANT_SIZES, generateTenant } from '../../../src/simulator/data.js';
 
 // Live key orders, copied from docs/defender-api.md §1 (not from types.ts, so a drift in either shows).
 // prettier-ignore

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertDto, MachineDto } from '../../src/defender/types.js';
+import type { AlertDto, MachineDto } from '../../../src/defender/types.js';
 import {
   ALERT_FILTERABLE,
   DEFAULT_FILTER_LIMITS,
@@ -9,8 +9,8 @@ import {
   evaluateFilter,
   parseFilter,
   parseOrderBy,
-} from '../../src/simulator/odata.js';
-import type { FilterNode, FilterableProperties, Literal } from '../../src/simulator/odata.js';
+} from '../../../src/simulator/odata.js';
+import type { FilterNode, FilterableProperties, Literal } from '../../../src/simulator/odata.js';
 
 type MachineLike = Pick<
   MachineDto,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('configuration', () => {
   it('picks the sign-in host and scope of a US Government cloud', () => {
@@ -229,5 +229,22 @@ describe('configuration', () => {
   ])('stops on a bad value, naming the variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('ROUTER_SECRET', () => {
+  const SECRET = 'canary-router-secret-7f3a9c1e';
+
+  it('is read from the environment, unset by default', () => {
+    expect(loadConfig({}).routerSecret).toBeUndefined();
+    expect(loadConfig({ ROUTER_SECRET: SECRET }).routerSecret).toBe(SECRET);
+  });
+
+  it('stops start-up naming the variable, without echoing it, when too short or not a header value', () => {
+    for (const bad of ['short', 'sixteen chars with spaces', 'nön-ascii-secret-value']) {
+      expect(() => loadConfig({ ROUTER_SECRET: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ ROUTER_SECRET: bad })).toThrow(/^ROUTER_SECRET: /);
+      expect(() => loadConfig({ ROUTER_SECRET: bad })).not.toThrow(bad);
+    }
   });
 });
