@@ -54,7 +54,8 @@ export function secureUrl({ fail }: EnvReader, name: string, raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    return fail(name, `not a URL: "${raw}"`);
+    // The value is never echoed: a mistyped URL may carry a secret, and start-up errors reach the logs.
+    return fail(name, 'not a URL; expected https://host (http:// only for loopback hosts)');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     fail(name, 'must be https:// (http:// only for loopback hosts)');
