@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { DefenderApi } from './apis.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 
@@ -17,7 +19,8 @@ export interface BreakerOptions {
   readonly threshold?: number;
   /** How long an open breaker refuses calls before it lets one probe through (ms). Default 30 s. */
   readonly halfOpenAfterMs?: number;
-  readonly now?: () => number;
+  /** Where the breaker reads the time (its open period). Default: the system clock. */
+  readonly clock?: Clock;
   /** Told when an API's breaker changes state (metrics). */
   readonly onStateChange?: (api: DefenderApi, state: BreakerState) => void;
 }
@@ -47,20 +50,20 @@ export class CircuitBreaker {
   readonly #circuits = new Map<DefenderApi, ApiCircuit>();
   readonly #threshold: number;
   readonly #halfOpenAfterMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #onStateChange: ((api: DefenderApi, state: BreakerState) => void) | undefined;
 
   constructor(options: BreakerOptions = {}) {
     this.#threshold = Math.max(1, options.threshold ?? 5);
     this.#halfOpenAfterMs = Math.max(0, options.halfOpenAfterMs ?? 30_000);
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#onStateChange = options.onStateChange;
   }
 
   state(api: DefenderApi): BreakerState {
     const circuit = this.#circuits.get(api);
     if (circuit?.openedAt === undefined) return 'closed';
-    return this.#now() - circuit.openedAt >= this.#halfOpenAfterMs ? 'halfOpen' : 'open';
+    return this.#clock.now() - circuit.openedAt >= this.#halfOpenAfterMs ? 'halfOpen' : 'open';
   }
 
   /**
@@ -76,7 +79,7 @@ export class CircuitBreaker {
       this.#onStateChange?.(api, 'halfOpen');
       return;
     }
-    const left = Math.max(0, circuit.openedAt + this.#halfOpenAfterMs - this.#now());
+    const left = Math.max(0, circuit.openedAt + this.#halfOpenAfterMs - this.#clock.now());
     throw new GatewayError(ErrorCode.UpstreamUnavailable, `Defender is failing on ${api}; retry later.`, {
       retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)),
     });
@@ -102,7 +105,7 @@ export class CircuitBreaker {
       circuit.failures++;
       // A failed probe re-opens at once; a failure of a call admitted before the breaker opened only extends it.
       if (wasProbe || (circuit.openedAt === undefined && circuit.failures >= this.#threshold)) {
-        circuit.openedAt = this.#now();
+        circuit.openedAt = this.#clock.now();
         this.#onStateChange?.(api, 'open');
       }
     }

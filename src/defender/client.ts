@@ -158,7 +158,7 @@ export class DefenderClient {
       ...(options.breakerHalfOpenAfterMs !== undefined && {
         halfOpenAfterMs: options.breakerHalfOpenAfterMs,
       }),
-      ...(options.now && { now: options.now }),
+      ...(options.now && { clock: { now: options.now } }),
       onStateChange: (api, state) => options.observer?.onBreakerState?.(api, state),
     });
   }

@@ -1,8 +1,12 @@
 import type { DefenderApi } from '../defender/apis.js';
 import { DEFENDER_APIS } from '../defender/apis.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { RateLimitWindow } from './windows.js';
+import type { WindowSpec } from './sliding-window.js';
 import { SlidingWindowLog } from './sliding-window.js';
 import { rateLimited } from '../errors.js';
+import { ANONYMOUS, ApiQueues, lateTurn, queuedPermit } from './fair-queue.js';
 
 /** What a caller of the limiter learns when its call may go. */
 export interface Permit {
@@ -28,6 +32,22 @@ export interface ApiBudget {
   readonly resetAt: string;
 }
 
+/** One window's budget from the calls counted in it and when it regains a slot (epoch ms). */
+export function windowBudget(
+  api: DefenderApi,
+  window: RateLimitWindow,
+  used: number,
+  resetAt: number,
+): ApiBudget {
+  return {
+    api,
+    limit: window.limit,
+    remaining: Math.max(0, window.limit - used),
+    windowSeconds: window.windowSeconds,
+    resetAt: new Date(resetAt).toISOString(),
+  };
+}
+
 /** The gateway's side of Defender's throttling; one per process, shared by every request. */
 export interface UpstreamLimiter {
   /** Waits for a slot for an interactive call (a client is waiting for it). */
@@ -43,122 +63,9 @@ export interface UpstreamLimiter {
   close(): void;
 }
 
-/** A caller queued for a permit (see queuedPermit). */
-export interface Waiter {
-  readonly caller: string;
-  readonly enqueuedAt: number;
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (permit: Permit) => void;
-  readonly reject: (error: unknown) => void;
-  /** Clears the deadline timer and the abort listener; call it before settling the waiter. */
-  readonly cleanup: () => void;
-}
-
-/**
- * A permit for a caller that must wait: `enqueue` receives its waiter, which the limiter resolves in turn. On
- * abort the waiter is `remove`d and the promise rejected with the signal's reason; at the deadline it is
- * `remove`d and rejected with `expired()` (a backstop: limiters refuse earlier when they know the turn is late).
- */
-export function queuedPermit(
-  request: { readonly caller: string; readonly now: number } & AcquireOptions,
-  enqueue: (waiter: Waiter) => void,
-  remove: (waiter: Waiter) => void,
-  expired: () => unknown,
-): Promise<Permit> {
-  const { caller, now, deadline, signal } = request;
-  return new Promise<Permit>((resolve, reject) => {
-    const onAbort = () => {
-      remove(waiter);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(
-      () => {
-        remove(waiter);
-        reject(expired());
-      },
-      Math.max(0, deadline - now),
-    );
-    const waiter: Waiter = {
-      caller,
-      enqueuedAt: now,
-      deadline,
-      signal,
-      resolve,
-      reject,
-      cleanup: () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      },
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    enqueue(waiter);
-  });
-}
-
-/**
- * One API's waiters: a first-in-first-out queue per caller, served in turn (round robin), so that when demand
- * exceeds the budget each caller gets an equal share however many calls it queued.
- */
-export class FairQueue<W extends { readonly caller: string } = Waiter> {
-  readonly #byCaller = new Map<string, W[]>();
-  /** Callers with waiters, in the order they are served next. */
-  #turns: string[] = [];
-
-  get size(): number {
-    let n = 0;
-    for (const q of this.#byCaller.values()) n += q.length;
-    return n;
-  }
-
-  push(waiter: W): void {
-    const queue = this.#byCaller.get(waiter.caller);
-    if (queue) queue.push(waiter);
-    else {
-      this.#byCaller.set(waiter.caller, [waiter]);
-      this.#turns.push(waiter.caller);
-    }
-  }
-
-  /** The waiter whose turn it is, moving its caller to the back of the turns. */
-  shift(): W | undefined {
-    const caller = this.#turns.shift();
-    if (caller === undefined) return undefined;
-    const queue = this.#byCaller.get(caller)!;
-    const waiter = queue.shift()!;
-    if (queue.length > 0) this.#turns.push(caller);
-    else this.#byCaller.delete(caller);
-    return waiter;
-  }
-
-  remove(waiter: W): boolean {
-    const queue = this.#byCaller.get(waiter.caller);
-    const index = queue?.indexOf(waiter) ?? -1;
-    if (!queue || index === -1) return false;
-    queue.splice(index, 1);
-    if (queue.length === 0) {
-      this.#byCaller.delete(waiter.caller);
-      this.#turns = this.#turns.filter((c) => c !== waiter.caller);
-    }
-    return true;
-  }
-
-  /** How many waiters go before a new one from `caller` under round robin. */
-  ahead(caller: string): number {
-    const own = this.#byCaller.get(caller)?.length ?? 0;
-    let ahead = own;
-    for (const [other, queue] of this.#byCaller)
-      if (other !== caller) ahead += Math.min(queue.length, own + 1);
-    return ahead;
-  }
-
-  all(): W[] {
-    return [...this.#byCaller.values()].flat();
-  }
-}
-
 export interface LimiterOptions {
-  readonly now?: () => number;
+  /** Where the limiter reads the time (windows, pauses, deadlines). Default: the system clock. */
+  readonly clock?: Clock;
   /**
    * Extra length given to every window, so that calls admitted exactly one window apart here cannot arrive
    * less than one window apart at Defender: what delays one call more than another between the limiter and
@@ -169,7 +76,17 @@ export interface LimiterOptions {
 }
 
 export const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(250, windowMs * 0.02));
-const ANONYMOUS = '';
+
+/** The windows as the limiters count them: each made longer by its margin, in whole ms. */
+export function windowSpecs(
+  windows: readonly RateLimitWindow[],
+  margin: (windowMs: number) => number = defaultMargin,
+): WindowSpec[] {
+  return windows.map((w) => ({
+    limit: w.limit,
+    windowMs: Math.ceil(w.windowSeconds * 1000 + margin(w.windowSeconds * 1000)),
+  }));
+}
 
 /**
  * Every window of `DEFENDER_RATE_LIMITS` at once, per Defender API, in this process. Callers queue until
@@ -180,8 +97,8 @@ const ANONYMOUS = '';
  */
 export class LocalRateLimiter implements UpstreamLimiter {
   readonly #log: SlidingWindowLog;
-  readonly #now: () => number;
-  readonly #queues = new Map<DefenderApi, FairQueue>();
+  readonly #clock: Clock;
+  readonly #queues = new ApiQueues();
   readonly #pausedUntil = new Map<DefenderApi, number>();
   readonly #timers = new Map<DefenderApi, NodeJS.Timeout>();
   #closed = false;
@@ -190,73 +107,57 @@ export class LocalRateLimiter implements UpstreamLimiter {
     readonly windows: readonly RateLimitWindow[],
     options: LimiterOptions = {},
   ) {
-    const margin = options.marginMs ?? defaultMargin;
-    this.#log = new SlidingWindowLog(
-      windows.map((w) => ({
-        limit: w.limit,
-        windowMs: w.windowSeconds * 1000 + margin(w.windowSeconds * 1000),
-      })),
-    );
-    this.#now = options.now ?? Date.now;
+    this.#log = new SlidingWindowLog(windowSpecs(windows, options.marginMs));
+    this.#clock = options.clock ?? systemClock;
   }
 
-  acquire(api: DefenderApi, { deadline, signal, caller = ANONYMOUS }: AcquireOptions): Promise<Permit> {
-    signal?.throwIfAborted();
+  acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
+    options.signal?.throwIfAborted();
     if (this.#closed) return Promise.reject(rateLimited(1, api));
-    const now = this.#now();
-    const queue = this.#queue(api);
+    const now = this.#clock.now();
+    const queue = this.#queues.of(api);
     if (queue.size === 0 && this.#freeNow(api, now)) {
       this.#log.record(api, now);
       return Promise.resolve({ waitedMs: 0 });
     }
-    const turn = this.#turnAt(api, now, queue.ahead(caller));
-    if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
-
     return queuedPermit(
-      { caller, now, deadline, signal },
-      (waiter) => {
-        queue.push(waiter);
-        this.#pump(api);
-      },
-      (waiter) => this.#remove(api, waiter),
-      () => {
-        const retry = Math.max(this.#turnAt(api, this.#now(), this.#queue(api).size) - this.#now(), 1_000);
-        return rateLimited(Math.ceil(retry / 1000), api);
+      queue,
+      { ...options, api, now, turn: this.#turnAt(api, now, queue.ahead(options.caller ?? ANONYMOUS)) },
+      {
+        pump: () => this.#pump(api),
+        expired: () => {
+          const at = this.#clock.now();
+          return lateTurn(api, Math.max(this.#turnAt(api, at, queue.size), at + 1_000), at);
+        },
       },
     );
   }
 
   tryAcquire(api: DefenderApi): boolean {
-    const now = this.#now();
-    if (this.#closed || this.#queue(api).size > 0 || !this.#freeNow(api, now)) return false;
+    const now = this.#clock.now();
+    if (this.#closed || this.#queues.of(api).size > 0 || !this.#freeNow(api, now)) return false;
     this.#log.record(api, now);
     return true;
   }
 
   whenAvailable(api: DefenderApi, calls: number): number {
-    const now = this.#now();
+    const now = this.#clock.now();
     if (calls <= 0) return now;
-    return this.#turnAt(api, now, this.#queue(api).size + calls - 1);
+    return this.#turnAt(api, now, this.#queues.of(api).size + calls - 1);
   }
 
   pause(api: DefenderApi, ms: number): void {
-    const until = this.#now() + ms;
+    const until = this.#clock.now() + ms;
     this.#pausedUntil.set(api, Math.max(until, this.#pausedUntil.get(api) ?? 0));
     this.#pump(api);
   }
 
   budget(): ApiBudget[] {
-    const now = this.#now();
+    const now = this.#clock.now();
     return DEFENDER_APIS.flatMap((api) => {
       const used = this.#log.usage(api, now);
       const resets = this.#log.resetAt(api, now);
-      return this.windows.map((w, i) => ({
-        api,
-        limit: w.limit,
-        remaining: Math.max(0, w.limit - used[i]!),
-        windowSeconds: w.windowSeconds,
-        resetAt: new Date(resets[i]!).toISOString(),
-      }));
+      return this.windows.map((w, i) => windowBudget(api, w, used[i]!, resets[i]!));
     });
   }
 
@@ -265,7 +166,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
    * shared budget reserves its part of what was already spent).
    */
   seed(api: DefenderApi, times: readonly number[]): void {
-    this.#log.add(api, times, this.#now());
+    this.#log.add(api, times, this.#clock.now());
   }
 
   /** Forgets every call on record; Retry-After pauses stay. */
@@ -280,20 +181,14 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   /** How many callers wait for each API now (metrics). */
   queueDepths(): Record<DefenderApi, number> {
-    return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
-      DefenderApi,
-      number
-    >;
+    return this.#queues.depths();
   }
 
   close(): void {
     this.#closed = true;
-    for (const [api, queue] of this.#queues) {
-      for (const waiter of queue.all()) {
-        this.#remove(api, waiter);
-        waiter.reject(rateLimited(1, api));
-      }
-    }
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#queues.refuseAll();
   }
 
   #freeNow(api: DefenderApi, now: number): boolean {
@@ -307,11 +202,11 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   /** Lets queued callers go in turn while their calls fit, then sleeps until the next slot. */
   #pump(api: DefenderApi): void {
-    const queue = this.#queue(api);
+    const queue = this.#queues.of(api);
     clearTimeout(this.#timers.get(api));
     this.#timers.delete(api);
-    while (queue.size > 0) {
-      const now = this.#now();
+    while (queue.size > 0 && !this.#closed) {
+      const now = this.#clock.now();
       const wait = this.#turnAt(api, now, 0) - now;
       if (wait > 0) {
         this.#timers.set(
@@ -320,24 +215,8 @@ export class LocalRateLimiter implements UpstreamLimiter {
         );
         return;
       }
-      const waiter = queue.shift()!;
-      waiter.cleanup();
       this.#log.record(api, now);
-      waiter.resolve({ waitedMs: now - waiter.enqueuedAt });
+      queue.shift()!.grant(now);
     }
-  }
-
-  #remove(api: DefenderApi, waiter: Waiter): void {
-    waiter.cleanup();
-    if (this.#queue(api).remove(waiter)) this.#pump(api);
-  }
-
-  #queue(api: DefenderApi): FairQueue {
-    let queue = this.#queues.get(api);
-    if (!queue) {
-      queue = new FairQueue();
-      this.#queues.set(api, queue);
-    }
-    return queue;
   }
 }

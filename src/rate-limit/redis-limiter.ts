@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { DefenderApi } from '../defender/apis.js';
 import { DEFENDER_APIS } from '../defender/apis.js';
-import type {
-  AcquireOptions,
-  ApiBudget,
-  LimiterOptions,
-  Permit,
-  UpstreamLimiter,
-  Waiter,
-} from './limiter.js';
-import { FairQueue, LocalRateLimiter, defaultMargin, queuedPermit } from './limiter.js';
+import type { AcquireOptions, ApiBudget, LimiterOptions, Permit, UpstreamLimiter } from './limiter.js';
+import { LocalRateLimiter, windowBudget, windowSpecs } from './limiter.js';
 import type { RedisConnection } from '../cache/redis.js';
-import { withTimeout } from '../cache/redis.js';
-import { PAUSE_SCRIPT, RESTORE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
 import type { RateLimitWindow } from './windows.js';
 import { rateLimited } from '../errors.js';
+import type { WindowSpec } from './sliding-window.js';
 import { SlidingWindowLog } from './sliding-window.js';
+import { ApiQueues, lateTurn, queuedPermit } from './fair-queue.js';
+import { reservedCalls, shareOf } from './local-share.js';
+import type { ApiState } from './redis-windows.js';
+import { RedisWindows } from './redis-windows.js';
 
 export interface RedisLimiterOptions extends LimiterOptions {
   readonly client: RedisConnection;
@@ -39,19 +36,6 @@ export interface RedisLimiterOptions extends LimiterOptions {
   readonly onModeChange?: (mode: 'redis' | 'local', error?: unknown) => void;
 }
 
-interface WindowState {
-  readonly count: number;
-  /** When the window's oldest call slides out (this process's clock, ms). */
-  readonly resetAt: number;
-}
-
-interface ApiState {
-  /** When Redis last said so (this process's clock). */
-  readonly at: number;
-  readonly waitMs: number;
-  readonly windows: readonly WindowState[];
-}
-
 /**
  * The budget shared by every replica: the same sliding windows and safety margin as LocalRateLimiter, but
  * the window log and any Retry-After pause live in Redis, checked and taken atomically by one script. Callers
@@ -67,35 +51,28 @@ interface ApiState {
  * its share too, since the other replicas may still be calling in theirs until they are back as well.
  */
 export class RedisRateLimiter implements UpstreamLimiter {
-  readonly #client: RedisConnection;
-  readonly #prefix: string;
-  readonly #specs: { readonly limit: number; readonly windowMs: number }[];
-  readonly #longestMs: number;
-  readonly #timeoutMs: number;
+  readonly #redis: RedisWindows;
+  readonly #specs: readonly WindowSpec[];
   readonly #maxSleepMs: number;
   readonly #probeEveryMs: number;
-  readonly #now: () => number;
+  readonly #settleMs: number;
+  readonly #clock: Clock;
   readonly #onModeChange: RedisLimiterOptions['onModeChange'];
   readonly #local: LocalRateLimiter;
   /** Every call this replica made, in either mode, for as long as a window holds it. */
   readonly #own: SlidingWindowLog;
   readonly #replicas: number;
-  readonly #queues = new Map<DefenderApi, FairQueue<Waiter>>();
+  readonly #queues = new ApiQueues();
   readonly #pumping = new Set<DefenderApi>();
   readonly #state = new Map<DefenderApi, ApiState>();
-  /** The epoch Redis last reported per API (see WINDOW_SCRIPT). */
-  readonly #epochs = new Map<DefenderApi, string>();
   readonly #refreshing = new Set<DefenderApi>();
   readonly #sleeps = new Set<() => void>();
-  readonly #id = randomUUID();
-  #seq = 0;
   #redisUp = true;
   /** When Redis last failed: this replica's calls since then are not in Redis. */
   #downAt = 0;
   #restoring = false;
   /** Until then (after Redis returned) calls must fit the local share too. */
   #settleUntil = 0;
-  readonly #settleMs: number;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -103,24 +80,23 @@ export class RedisRateLimiter implements UpstreamLimiter {
     readonly windows: readonly RateLimitWindow[],
     options: RedisLimiterOptions,
   ) {
-    const margin = options.marginMs ?? defaultMargin;
-    this.#client = options.client;
-    this.#prefix = options.prefix ?? 'defender-graph:limiter';
-    this.#specs = windows.map((w) => ({
-      limit: w.limit,
-      windowMs: Math.ceil(w.windowSeconds * 1000 + margin(w.windowSeconds * 1000)),
-    }));
-    this.#longestMs = Math.max(...this.#specs.map((s) => s.windowMs));
+    this.#clock = options.clock ?? systemClock;
+    this.#specs = windowSpecs(windows, options.marginMs);
+    this.#redis = new RedisWindows({
+      client: options.client,
+      prefix: options.prefix ?? 'defender-graph:limiter',
+      specs: this.#specs,
+      timeoutMs: options.redisTimeoutMs ?? 100,
+      clock: this.#clock,
+    });
     this.#own = new SlidingWindowLog(this.#specs);
-    this.#timeoutMs = options.redisTimeoutMs ?? 100;
     this.#maxSleepMs = options.maxSleepMs ?? 1_000;
     this.#probeEveryMs = options.probeEveryMs ?? 500;
     this.#settleMs = options.settleMs ?? 3_000;
-    this.#now = options.now ?? Date.now;
     this.#onModeChange = options.onModeChange;
     this.#replicas = Math.max(1, Math.floor(options.replicas ?? 1));
     this.#local = new LocalRateLimiter(shareOf(windows, this.#replicas), {
-      ...(options.now && { now: options.now }),
+      clock: this.#clock,
       ...(options.marginMs && { marginMs: options.marginMs }),
     });
   }
@@ -133,21 +109,15 @@ export class RedisRateLimiter implements UpstreamLimiter {
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
     options.signal?.throwIfAborted();
     if (this.#closed) return Promise.reject(rateLimited(1, api));
-    const { deadline, signal, caller = '' } = options;
-    const now = this.#now();
-    const queue = this.#queue(api);
-    // Refused at once when even an optimistic reading of the last known state says the turn comes too late.
-    const turn = this.whenAvailable(api, 1);
-    if (turn > deadline) return Promise.reject(rateLimited(Math.ceil((turn - now) / 1000), api));
-
+    const now = this.#clock.now();
     return queuedPermit(
-      { caller, now, deadline, signal },
-      (waiter) => {
-        queue.push(waiter);
-        void this.#pump(api);
+      this.#queues.of(api),
+      // Refused at once only when even an optimistic reading of the last known state says the turn comes late.
+      { ...options, api, now, turn: this.whenAvailable(api, 1) },
+      {
+        pump: () => void this.#pump(api),
+        expired: () => lateTurn(api, this.whenAvailable(api, 1), this.#clock.now()),
       },
-      (waiter) => this.#remove(api, waiter),
-      () => rateLimited(Math.max(1, Math.ceil((this.whenAvailable(api, 1) - this.#now()) / 1000)), api),
     );
   }
 
@@ -157,14 +127,14 @@ export class RedisRateLimiter implements UpstreamLimiter {
    * and the state is refreshed so that a later try can say yes.
    */
   tryAcquire(api: DefenderApi): boolean {
-    if (this.#closed || this.#queue(api).size > 0) return false;
+    if (this.#closed || this.#queues.of(api).size > 0) return false;
     if (!this.#redisUp) {
       if (!this.#local.tryAcquire(api)) return false;
-      this.#own.record(api, this.#now());
+      this.#own.record(api, this.#clock.now());
       return true;
     }
     const state = this.#state.get(api);
-    const now = this.#now();
+    const now = this.#clock.now();
     if (now < this.#settleUntil) return false;
     if (!state || now - state.at > 1_000) {
       this.#refresh(api);
@@ -172,7 +142,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     }
     const room = Math.min(...this.#specs.map((s, i) => s.limit - (state.windows[i]?.count ?? 0)));
     if (state.waitMs > now - state.at || room < this.#replicas) return false;
-    this.#setState(api, {
+    this.#state.set(api, {
       ...state,
       windows: state.windows.map((w) => ({ ...w, count: w.count + 1 })),
     });
@@ -186,9 +156,9 @@ export class RedisRateLimiter implements UpstreamLimiter {
    * deadline even so is refused early; the queue itself asks Redis.
    */
   whenAvailable(api: DefenderApi, calls: number): number {
-    const now = this.#now();
+    const now = this.#clock.now();
     if (calls <= 0) return now;
-    const k = this.#queue(api).size + calls;
+    const k = this.#queues.of(api).size + calls;
     if (!this.#redisUp) return this.#local.whenAvailable(api, k);
     const settling = now < this.#settleUntil ? this.#local.whenAvailable(api, k) : now;
     const state = this.#state.get(api);
@@ -208,38 +178,26 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#local.pause(api, ms);
     this.#wakeAll();
     if (!this.#redisUp) return;
-    withTimeout(
-      this.#client.sendCommand(['EVAL', PAUSE_SCRIPT, '1', this.#key(api, 'pause'), String(Math.ceil(ms))]),
-      this.#timeoutMs,
-    ).catch((error: unknown) => this.#down(error));
+    this.#redis.pause(api, ms).catch((error: unknown) => this.#down(error));
   }
 
   budget(): ApiBudget[] {
     if (!this.#redisUp) return this.#local.budget();
-    const now = this.#now();
+    const now = this.#clock.now();
     return DEFENDER_APIS.flatMap((api) => {
       const state = this.#state.get(api);
       if (!state || now - state.at > 1_000) this.#refresh(api);
       return this.windows.map((w, i) => {
         const known = state?.windows[i];
         const fresh = known && known.resetAt > now;
-        return {
-          api,
-          limit: w.limit,
-          remaining: Math.max(0, w.limit - (fresh ? known.count : 0)),
-          windowSeconds: w.windowSeconds,
-          resetAt: new Date(fresh ? known.resetAt : now).toISOString(),
-        };
+        return windowBudget(api, w, fresh ? known.count : 0, fresh ? known.resetAt : now);
       });
     });
   }
 
   /** Callers waiting for each API in this process (metrics). */
   queueDepths(): Record<DefenderApi, number> {
-    return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
-      DefenderApi,
-      number
-    >;
+    return this.#queues.depths();
   }
 
   close(): void {
@@ -247,13 +205,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     clearInterval(this.#probe);
     this.#probe = undefined;
     this.#wakeAll();
-    for (const [api, queue] of this.#queues) {
-      for (const waiter of queue.all()) {
-        queue.remove(waiter);
-        waiter.cleanup();
-        waiter.reject(rateLimited(1, api));
-      }
-    }
+    this.#queues.refuseAll();
     this.#local.close();
   }
 
@@ -264,13 +216,13 @@ export class RedisRateLimiter implements UpstreamLimiter {
   async #pump(api: DefenderApi): Promise<void> {
     if (this.#pumping.has(api)) return;
     this.#pumping.add(api);
-    const queue = this.#queue(api);
+    const queue = this.#queues.of(api);
     try {
       while (queue.size > 0 && !this.#closed) {
         let admitted: boolean;
         let waitMs: number;
-        const settling = this.#now() < this.#settleUntil;
-        const localWait = settling ? this.#local.whenAvailable(api, 1) - this.#now() : 0;
+        const settling = this.#clock.now() < this.#settleUntil;
+        const localWait = settling ? this.#local.whenAvailable(api, 1) - this.#clock.now() : 0;
         if (this.#redisUp && localWait > 0) {
           // Just back from the local share: the call must fit it too, until the other replicas are back.
           admitted = false;
@@ -282,29 +234,24 @@ export class RedisRateLimiter implements UpstreamLimiter {
             this.#down(error);
             continue;
           }
-          if (admitted && settling) this.#local.seed(api, [this.#now()]);
+          if (admitted && settling) this.#local.seed(api, [this.#clock.now()]);
         } else {
           admitted = this.#local.tryAcquire(api);
-          waitMs = admitted ? 0 : Math.max(1, this.#local.whenAvailable(api, 1) - this.#now());
+          waitMs = admitted ? 0 : Math.max(1, this.#local.whenAvailable(api, 1) - this.#clock.now());
         }
-        const now = this.#now();
+        const now = this.#clock.now();
         if (admitted) {
           this.#own.record(api, now);
           // Whoever's turn it is now (the one that asked may have left meanwhile).
           const waiter = queue.shift();
           if (!waiter) break;
-          waiter.cleanup();
-          waiter.resolve({ waitedMs: now - waiter.enqueuedAt });
+          waiter.grant(now);
           continue;
         }
         // Nobody here can go before `waitMs`: refuse at once those whose deadline comes first.
-        for (const waiter of queue.all()) {
-          if (waiter.deadline < now + waitMs) {
-            queue.remove(waiter);
-            waiter.cleanup();
-            waiter.reject(rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), api));
-          }
-        }
+        this.#queues.refuseDueBefore(api, now + waitMs, () =>
+          rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), api),
+        );
         if (queue.size > 0) await this.#sleep(Math.max(1, Math.min(waitMs, this.#maxSleepMs)));
       }
     } finally {
@@ -312,71 +259,33 @@ export class RedisRateLimiter implements UpstreamLimiter {
     }
   }
 
+  /** Asks Redis (WINDOW_SCRIPT) and keeps what it said; gives it back our calls if it lost the log. */
   async #run(
     api: DefenderApi,
     mode: 'acquire' | 'peek' | 'record',
   ): Promise<{ admitted: boolean; waitMs: number }> {
-    const member = `${this.#id}:${++this.#seq}`;
-    const args = this.#specs.flatMap((s) => [String(s.limit), String(s.windowMs)]);
-    const sent = this.#now();
-    const reply = (await withTimeout(
-      this.#client.sendCommand([
-        'EVAL',
-        WINDOW_SCRIPT,
-        '3',
-        ...this.#keys(api),
-        mode,
-        member,
-        String(this.#longestMs),
-        member,
-        ...args,
-      ]),
-      this.#timeoutMs,
-    )) as (number | string)[];
-    const now = this.#now();
-    const [admitted, waitMs, epoch] = [Number(reply[0]), Number(reply[1]), String(reply[2])];
-    // Redis's clock read half-way through the round trip.
-    const at = Math.round((sent + now) / 2);
-    this.#setState(api, {
-      at,
-      waitMs,
-      windows: this.#specs.map((_, i) => {
-        const oldest = Number(reply[4 + 2 * i]);
-        return { count: Number(reply[3 + 2 * i]), resetAt: oldest < 0 ? at : at + oldest };
-      }),
-    });
-    const known = this.#epochs.get(api);
-    this.#epochs.set(api, epoch);
+    const { admitted, state, lostEpoch } = await this.#redis.window(api, mode);
+    this.#state.set(api, state);
     // Redis lost the log while this replica was not looking (a restart between two calls): give it back ours.
-    if (known !== undefined && known !== epoch && this.#redisUp) {
-      this.#restore(api, known).catch((error: unknown) => this.#down(error));
+    if (lostEpoch !== undefined && this.#redisUp) {
+      this.#restore(api, lostEpoch).catch((error: unknown) => this.#down(error));
     }
-    return { admitted: admitted === 1, waitMs };
+    return { admitted, waitMs: state.waitMs };
   }
 
-  /** Gives Redis this replica's calls and pause for `api` (RESTORE_SCRIPT); resolves when Redis has them. */
-  async #restore(api: DefenderApi, knownEpoch = this.#epochs.get(api) ?? ''): Promise<void> {
-    const now = this.#now();
+  /** Gives Redis this replica's calls and pause for `api`; resolves when Redis has them. */
+  async #restore(api: DefenderApi, knownEpoch?: string): Promise<void> {
+    const now = this.#clock.now();
     const calls = this.#own.events(api, now);
-    const counted = this.#downAt > 0 ? calls.filter((t) => t < this.#downAt).length : calls.length;
-    const pause = Math.max(0, this.#local.pausedUntil(api) - now);
-    const epoch = (await withTimeout(
-      this.#client.sendCommand([
-        'EVAL',
-        RESTORE_SCRIPT,
-        '3',
-        ...this.#keys(api),
-        knownEpoch,
-        `${this.#id}:${++this.#seq}`,
-        `${this.#id}:restore:${this.#seq}`,
-        String(this.#longestMs),
-        String(Math.ceil(pause)),
-        String(counted),
-        ...calls.map((t) => String(Math.max(0, now - t))),
-      ]),
-      this.#timeoutMs,
-    )) as string;
-    this.#epochs.set(api, String(epoch));
+    await this.#redis.restore(
+      api,
+      {
+        ages: calls.map((t) => Math.max(0, now - t)),
+        counted: this.#downAt > 0 ? calls.filter((t) => t < this.#downAt).length : calls.length,
+        pauseMs: Math.max(0, this.#local.pausedUntil(api) - now),
+      },
+      knownEpoch,
+    );
   }
 
   #refresh(api: DefenderApi): void {
@@ -387,10 +296,6 @@ export class RedisRateLimiter implements UpstreamLimiter {
       .finally(() => this.#refreshing.delete(api));
   }
 
-  #setState(api: DefenderApi, state: ApiState): void {
-    this.#state.set(api, state);
-  }
-
   /**
    * Redis failed: from now on this replica's share, which first takes its part of the calls Redis last
    * reported, so that the replicas' shares and what was already spent together stay within every window.
@@ -398,8 +303,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
   #down(error?: unknown): void {
     if (!this.#redisUp || this.#closed) return;
     this.#redisUp = false;
-    const now = this.#now();
-    this.#downAt = now;
+    this.#downAt = this.#clock.now();
     this.#local.forget();
     for (const [api, state] of this.#state) {
       this.#local.seed(api, reservedCalls(state, this.#specs, this.#replicas));
@@ -416,7 +320,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     if (this.#redisUp || this.#closed || this.#restoring) return;
     this.#restoring = true;
     try {
-      await withTimeout(this.#client.sendCommand(['PING']), this.#timeoutMs);
+      await this.#redis.ping();
       for (const api of DEFENDER_APIS) await this.#restore(api);
     } catch {
       return;
@@ -428,7 +332,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#probe = undefined;
     this.#redisUp = true;
     this.#downAt = 0;
-    this.#settleUntil = this.#now() + this.#settleMs;
+    this.#settleUntil = this.#clock.now() + this.#settleMs;
     this.#onModeChange?.('redis');
     this.#wakeAll();
   }
@@ -449,60 +353,4 @@ export class RedisRateLimiter implements UpstreamLimiter {
   #wakeAll(): void {
     for (const wake of [...this.#sleeps]) wake();
   }
-
-  #remove(api: DefenderApi, waiter: Waiter): void {
-    waiter.cleanup();
-    this.#queue(api).remove(waiter);
-  }
-
-  #keys(api: DefenderApi): [string, string, string] {
-    return [this.#key(api, 'log'), this.#key(api, 'pause'), this.#key(api, 'epoch')];
-  }
-
-  #key(api: DefenderApi, what: 'log' | 'pause' | 'epoch'): string {
-    return `${this.#prefix}:{${api}}:${what}`;
-  }
-
-  #queue(api: DefenderApi): FairQueue<Waiter> {
-    let queue = this.#queues.get(api);
-    if (!queue) {
-      queue = new FairQueue<Waiter>();
-      this.#queues.set(api, queue);
-    }
-    return queue;
-  }
-}
-
-/** One replica's share of every window: the limit divided by the replicas, rounded down, at least 1. */
-export function shareOf(windows: readonly RateLimitWindow[], replicas: number): RateLimitWindow[] {
-  const n = Math.max(1, Math.floor(replicas));
-  return windows.map((w) => ({
-    limit: Math.max(1, Math.floor(w.limit / n)),
-    windowSeconds: w.windowSeconds,
-  }));
-}
-
-/**
- * The calls one replica reserves in its local share when Redis fails: its part (1/replicas, rounded up) of
- * the calls Redis last counted in each window, each dated as late as such a call can have been made: a call in
- * the shortest window when Redis counted it, one in a longer window but not the next shorter one just before
- * that shorter window began.
- */
-function reservedCalls(
-  state: ApiState,
-  specs: readonly { readonly limit: number; readonly windowMs: number }[],
-  replicas: number,
-): number[] {
-  const now = state.at;
-  const order = specs.map((s, i) => ({ windowMs: s.windowMs, count: state.windows[i]?.count ?? 0 }));
-  order.sort((a, b) => a.windowMs - b.windowMs);
-  const times: number[] = [];
-  let placed = 0;
-  let at = now;
-  for (const w of order) {
-    const need = Math.ceil(w.count / replicas);
-    for (; placed < need; placed++) times.push(at);
-    at = now - w.windowMs;
-  }
-  return times;
 }

@@ -4,6 +4,17 @@
  */
 
 /**
+ * The opening of both scripts: `now`, Redis's clock in ms, and `epoch`, the epoch key (KEYS[3]) as it was
+ * (`known`, false when Redis had none) or, when Redis had none, set to `ARGV[epochArg]`.
+ */
+const clockAndEpoch = (epochArg: number) => `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local known = redis.call('GET', KEYS[3])
+local epoch = known or ARGV[${epochArg}]
+if not known then redis.call('SET', KEYS[3], epoch) end`;
+
+/**
  * The sliding-window log of one API in Redis, checked and updated atomically. Redis's own clock is the only
  * clock, so replicas with skewed clocks still share one window.
  *
@@ -15,16 +26,9 @@
  * Returns: admitted (0/1), the ms until a call fits (0 when it fits now), the epoch, then per window the calls
  * in it (after the admission) and the ms until its oldest call slides out (-1 when empty).
  */
-export const WINDOW_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+export const WINDOW_SCRIPT = `${clockAndEpoch(4)}
 local mode = ARGV[1]
 local longest = tonumber(ARGV[3])
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('SET', KEYS[3], epoch)
-end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
 local wait = 0
 local pause = redis.call('PTTL', KEYS[2])
@@ -74,15 +78,8 @@ return out
  * is none, a member prefix, the longest window (ms), the pause still to run (ms), how many of the ages that
  * follow are of calls Redis had already counted, then the ages. Returns the epoch.
  */
-export const RESTORE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local epoch = redis.call('GET', KEYS[3])
-local lost = epoch ~= ARGV[1]
-if not epoch then
-  epoch = ARGV[2]
-  redis.call('SET', KEYS[3], epoch)
-end
+export const RESTORE_SCRIPT = `${clockAndEpoch(2)}
+local lost = known ~= ARGV[1]
 local first = 7
 if not lost then first = 7 + tonumber(ARGV[6]) end
 for i = first, #ARGV do

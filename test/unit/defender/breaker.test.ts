@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker } from '../../../src/defender/breaker.js';
 import { createMemoryCache } from '../../../src/cache/entity-cache.js';
 import type { CallScope, DefenderClientOptions } from '../../../src/defender/client.js';
@@ -217,40 +217,180 @@ describe('circuit breaker in the client', () => {
 });
 
 describe('CircuitBreaker', () => {
-  it('frees the probe slot when the probe says nothing about health', () => {
-    let now = 0;
+  /** A breaker on a manual clock, with every state change it announced. */
+  function breakerAt(options: { threshold?: number; halfOpenAfterMs?: number } = {}) {
+    const time = { now: 1_000_000 };
     const states: string[] = [];
     const breaker = new CircuitBreaker({
-      threshold: 1,
-      halfOpenAfterMs: 100,
-      now: () => now,
-      onStateChange: (_, s) => states.push(s),
+      threshold: 3,
+      halfOpenAfterMs: 10_000,
+      ...options,
+      clock: { now: () => time.now },
+      onStateChange: (api, state) => states.push(`${api} ${state}`),
     });
+    const fail = (times = 1) => {
+      for (let i = 0; i < times; i++) {
+        breaker.admit(MACHINE);
+        breaker.settle(MACHINE, 'failure');
+      }
+    };
+    return { breaker, time, states, fail };
+  }
+
+  /** The error `admit` throws, or undefined when it lets the call go. */
+  const refusal = (breaker: CircuitBreaker, api: 'machines/{id}' | 'alerts/{id}' = MACHINE) => {
+    try {
+      breaker.admit(api);
+      return undefined;
+    } catch (error) {
+      return error as GatewayError;
+    }
+  };
+
+  it('stays closed below the threshold of consecutive failures', () => {
+    const { breaker, fail, states } = breakerAt();
+    fail(2);
+    expect(breaker.state(MACHINE)).toBe('closed');
+    expect(refusal(breaker)).toBeUndefined();
+    expect(states).toEqual([]);
+  });
+
+  it('opens at the threshold and refuses at once with UPSTREAM_UNAVAILABLE and the time left', () => {
+    const { breaker, fail, states } = breakerAt();
+    fail(3);
+    expect(breaker.state(MACHINE)).toBe('open');
+    expect(states).toEqual(['machines/{id} open']);
+    const error = refusal(breaker);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(error?.extensions).toEqual({ retryAfterSeconds: 10 });
+  });
+
+  it('keeps failing fast while open, with a Retry-After that counts down to at least 1 s', () => {
+    const { breaker, fail, time } = breakerAt();
+    fail(3);
+    time.now += 4_500;
+    expect(refusal(breaker)?.extensions).toEqual({ retryAfterSeconds: 6 });
+    time.now += 5_499;
+    expect(refusal(breaker)?.extensions).toEqual({ retryAfterSeconds: 1 });
+    expect(breaker.state(MACHINE)).toBe('open');
+  });
+
+  it('keeps one API’s breaker from refusing the calls of another', () => {
+    const { breaker, fail } = breakerAt();
+    fail(3);
+    expect(refusal(breaker, MACHINE)?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(refusal(breaker, 'alerts/{id}')).toBeUndefined();
+    expect(breaker.state('alerts/{id}')).toBe('closed');
+  });
+
+  it('lets exactly one probe through once the open period is over', () => {
+    const { breaker, fail, time, states } = breakerAt();
+    fail(3);
+    time.now += 9_999;
+    expect(refusal(breaker)?.code).toBe('UPSTREAM_UNAVAILABLE');
+    time.now += 1;
+    expect(breaker.state(MACHINE)).toBe('halfOpen');
+    expect(refusal(breaker)).toBeUndefined();
+    expect(refusal(breaker)?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(states).toEqual(['machines/{id} open', 'machines/{id} halfOpen']);
+  });
+
+  it('closes when the probe succeeds, and calls flow again', () => {
+    const { breaker, fail, time, states } = breakerAt();
+    fail(3);
+    time.now += 10_000;
+    breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'success');
+    expect(breaker.state(MACHINE)).toBe('closed');
+    expect(refusal(breaker)).toBeUndefined();
+    expect(refusal(breaker)).toBeUndefined();
+    expect(states.at(-1)).toBe('machines/{id} closed');
+  });
+
+  it('re-opens for a full period when the probe fails', () => {
+    const { breaker, fail, time, states } = breakerAt();
+    fail(3);
+    time.now += 10_000;
+    fail(1);
+    expect(breaker.state(MACHINE)).toBe('open');
+    expect(refusal(breaker)?.extensions).toEqual({ retryAfterSeconds: 10 });
+    time.now += 9_999;
+    expect(breaker.state(MACHINE)).toBe('open');
+    time.now += 1;
+    expect(breaker.state(MACHINE)).toBe('halfOpen');
+    expect(states).toEqual(['machines/{id} open', 'machines/{id} halfOpen', 'machines/{id} open']);
+  });
+
+  it('does not restart the open period for a call that was admitted before it opened and fails late', () => {
+    const { breaker, time } = breakerAt({ threshold: 2 });
+    for (let i = 0; i < 3; i++) breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'failure');
+    breaker.settle(MACHINE, 'failure');
+    time.now += 5_000;
+    breaker.settle(MACHINE, 'failure');
+    time.now += 5_000;
+    expect(breaker.state(MACHINE)).toBe('halfOpen');
+  });
+
+  it('counts only consecutive failures: a success in between resets the count', () => {
+    const { breaker, fail } = breakerAt();
+    fail(2);
+    breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'success');
+    fail(2);
+    expect(breaker.state(MACHINE)).toBe('closed');
+    fail(1);
+    expect(breaker.state(MACHINE)).toBe('open');
+  });
+
+  it('never lets background work through while open or half-open', () => {
+    const { breaker, fail, time } = breakerAt();
+    expect(breaker.allowsBackground(MACHINE)).toBe(true);
+    fail(3);
+    expect(breaker.allowsBackground(MACHINE)).toBe(false);
+    time.now += 10_000;
+    expect(breaker.allowsBackground(MACHINE)).toBe(false);
+    breaker.admit(MACHINE);
+    breaker.settle(MACHINE, 'success');
+    expect(breaker.allowsBackground(MACHINE)).toBe(true);
+  });
+
+  it('frees the probe slot when the probe says nothing about health', () => {
+    const { breaker, time, states } = breakerAt({ threshold: 1, halfOpenAfterMs: 100 });
     breaker.admit(MACHINE);
     breaker.settle(MACHINE, 'failure');
-    now = 100;
+    time.now += 100;
     breaker.admit(MACHINE);
     expect(() => breaker.admit(MACHINE)).toThrow(GatewayError);
     breaker.settle(MACHINE, 'neutral');
     breaker.admit(MACHINE);
     breaker.settle(MACHINE, 'success');
     expect(breaker.state(MACHINE)).toBe('closed');
-    expect(states).toEqual(['open', 'halfOpen', 'halfOpen', 'closed']);
+    expect(states).toEqual([
+      'machines/{id} open',
+      'machines/{id} halfOpen',
+      'machines/{id} halfOpen',
+      'machines/{id} closed',
+    ]);
   });
-});
 
-describe('limiter shutdown', () => {
-  it('refuses acquire at once after close() instead of queueing', async () => {
-    const limiter = new LocalRateLimiter(parseRateLimits('100/60s'));
-    limiter.close();
-    const started = performance.now();
-    const error = await limiter
-      .acquire(MACHINE, { deadline: Date.now() + 60_000 })
-      .catch((e: unknown) => e as GatewayError);
-    expect(performance.now() - started).toBeLessThan(50);
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).code).toBe('RATE_LIMITED');
-    expect((error as GatewayError).extensions).toEqual({ retryAfterSeconds: 1 });
-    expect(limiter.tryAcquire(MACHINE)).toBe(false);
+  describe('on the system clock', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('reads the time that fake timers set, so the open period passes without sleeping', () => {
+      const breaker = new CircuitBreaker({ threshold: 1, halfOpenAfterMs: 30_000 });
+      breaker.admit(MACHINE);
+      breaker.settle(MACHINE, 'failure');
+      vi.advanceTimersByTime(29_999);
+      expect(breaker.state(MACHINE)).toBe('open');
+      vi.advanceTimersByTime(1);
+      expect(breaker.state(MACHINE)).toBe('halfOpen');
+    });
   });
 });
