@@ -2,7 +2,7 @@ import type { GraphQLFieldResolver } from 'graphql';
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
 import type { AlertDto, MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
-import type { MachineParent, MachineRef, UserParent, UserRef } from '../parents.js';
+import type { MachineParent, UserParent } from '../parents.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
 import { isFree, relationshipOf, sourceOf } from '../sources.js';
@@ -17,19 +17,23 @@ import { resolveAlertReference, resolveMachineReference, resolveUserReference } 
  * relationships, which need only an id or a name, never load the record at all.
  */
 
-/** A resolver for each listed property: the parent's own value, or the full record's when it is partial. */
-function lazyFields<P extends MachineParent | UserParent, R, K extends keyof R & string>(
+/**
+ * A resolver for each listed property: the parent's own value, or, when the parent is partial, the full
+ * record's, loaded from the source the table gives its kind.
+ */
+function lazyFields<R, K extends keyof R & string>(
+  type: 'Machine' | 'User',
   fields: readonly K[],
-  load: (parent: P & (MachineRef | UserRef), ctx: GraphQLContext) => Promise<R | null | undefined>,
-): Record<K, (parent: P, args: unknown, ctx: GraphQLContext) => unknown> {
-  const resolve = (field: K) => async (parent: P, _: unknown, ctx: GraphQLContext) => {
-    if (!isPartial(parent)) return (parent as unknown as R)[field];
-    const record = await load(parent as P & (MachineRef | UserRef), ctx);
-    return record ? record[field] : null;
-  };
+): Record<K, (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown> {
+  const resolve =
+    (field: K) => async (parent: MachineParent | UserParent, _: unknown, ctx: GraphQLContext) => {
+      if (!isPartial(parent)) return (parent as unknown as R)[field];
+      const record = await loadRecord<R>(type, parent, ctx);
+      return record ? record[field] : null;
+    };
   return Object.fromEntries(fields.map((field) => [field, resolve(field)])) as Record<
     K,
-    (parent: P, args: unknown, ctx: GraphQLContext) => unknown
+    (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown
   >;
 }
 
@@ -67,9 +71,9 @@ const MACHINE_RECORD_FIELDS = [
 
 export const Machine: MachineResolvers = {
   __resolveReference: resolveMachineReference,
-  ...(lazyFields<MachineParent, MachineDto, (typeof MACHINE_RECORD_FIELDS)[number]>(
+  ...(lazyFields<MachineDto, (typeof MACHINE_RECORD_FIELDS)[number]>(
+    'Machine',
     MACHINE_RECORD_FIELDS,
-    (machine, ctx) => loadRecord<MachineDto>('Machine', machine, ctx),
   ) as MachineResolvers),
   logonUsers: related<UserDto[]>('Machine', 'logonUsers'),
   alerts: related<AlertDto[]>('Machine', 'alerts'),
@@ -99,9 +103,7 @@ const USER_RECORD_FIELDS = [
 
 export const User: UserResolvers = {
   __resolveReference: resolveUserReference,
-  ...(lazyFields<UserParent, UserDto, (typeof USER_RECORD_FIELDS)[number]>(USER_RECORD_FIELDS, (user, ctx) =>
-    loadRecord<UserDto>('User', user, ctx),
-  ) as UserResolvers),
+  ...(lazyFields<UserDto, (typeof USER_RECORD_FIELDS)[number]>('User', USER_RECORD_FIELDS) as UserResolvers),
   machines: related<MachineDto[]>('User', 'machines'),
   alerts: related<AlertDto[]>('User', 'alerts'),
 };
