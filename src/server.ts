@@ -16,7 +16,9 @@ import { routerOnly } from './auth/router-secret.js';
 import { subgraphSchema } from './graphql/federation.js';
 import { inlineTracePlugin } from './plugins/inline-trace.js';
 import { createLoaders } from './graphql/loaders.js';
-import { upstreamPlugin } from './plugins/upstream.js';
+import { admissionPlugin } from './plugins/admission.js';
+import { responseCachePlugin } from './plugins/response-cache.js';
+import { upstreamReportPlugin } from './plugins/upstream-report.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { documentStore, persistedQueryCache } from './cache/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './plugins/query-limits.js';
@@ -150,12 +152,16 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     stopOnTerminationSignals: false,
     plugins: [
       fastifyApolloDrainPlugin(app),
-      upstreamPlugin({
-        ...(responseCache && { responseCache }),
+      // In this order: Apollo starts each hook in the order listed. The response cache decides first whether a
+      // stored result answers the query; admission (estimate, then refusal before any call) skips those; the
+      // report reads both (the estimate, or the response-cache hit). Each keeps its own state per request.
+      ...(responseCache ? [responseCachePlugin({ responseCache })] : []),
+      admissionPlugin({
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,
       }),
+      upstreamReportPlugin(),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),

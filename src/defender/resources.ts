@@ -1,6 +1,7 @@
 import type { CachedAnswer } from '../cache/entity-cache.js';
+import type { DefenderApi } from './apis.js';
 import type { CallScope, DefenderClient, DefenderRequest } from './client.js';
-import type { AlertDto, MachineDto, ODataCollection, UserDto } from './types.js';
+import type { AlertDto, MachineDto, ODataCollection } from './types.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { isIn } from './odata.js';
 
@@ -37,7 +38,7 @@ export async function listMachines(
   const answer = await client.get(machineListRequest(options), scope);
   // Defender documents a 404 on /machines when the tenant has no recent machines: an empty page.
   const items = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  if (!answer.fromCache) await primeMachines(client, items, scope);
+  if (!answer.fromCache) await prime(client, 'machines/{id}', items, scope);
   return { items };
 }
 
@@ -77,7 +78,7 @@ export async function getMachinesByNames(
         const name = m.computerDnsName?.toLowerCase();
         if (name && !found.has(name)) found.set(name, m);
       }
-      if (!answer.fromCache) await primeMachines(client, machines, scope);
+      if (!answer.fromCache) await prime(client, 'machines/{id}', machines, scope);
     }),
   );
   return names.map((n) => found.get(n.toLowerCase()) ?? null);
@@ -180,72 +181,41 @@ async function entitiesByIds<T extends { id: string }>(
   return ids.map((id) => found.get(id) ?? null);
 }
 
-export async function getAlert(
+/** One entity by its route; null when Defender answers 404 (for `alerts/{id}/user`: the alert has no user). */
+export async function getOne<T extends { id: string }>(
   client: DefenderClient,
-  id: string,
+  request: DefenderRequest,
   scope: CallScope,
-): Promise<AlertDto | null> {
-  const answer = await client.get({ api: 'alerts/{id}', id }, scope);
-  return answer.status === 404 ? null : entity<AlertDto>(answer);
+): Promise<T | null> {
+  const answer = await client.get(request, scope);
+  return answer.status === 404 ? null : entity<T>(answer);
 }
 
-/** The user of an alert; null when Defender answers 404 (the alert has no user, or does not exist). */
-export async function getAlertUser(
+/**
+ * A collection by its route (a machine's logon users or alerts, a user's machines or alerts); empty when
+ * Defender answers 404 (no such machine). When its items are full records of another route (`primeAs`), each is
+ * cached as that route's answer, so later lookups by id need not call again.
+ */
+export async function getMany<T extends { id: string }>(
   client: DefenderClient,
-  alertId: string,
+  request: DefenderRequest,
   scope: CallScope,
-): Promise<UserDto | null> {
-  const answer = await client.get({ api: 'alerts/{id}/user', id: alertId }, scope);
-  return answer.status === 404 ? null : entity<UserDto>(answer);
+  primeAs?: DefenderApi,
+): Promise<T[]> {
+  const answer = await client.get(request, scope);
+  const items = answer.status === 404 ? [] : collection<T>(answer);
+  if (primeAs && !answer.fromCache) await prime(client, primeAs, items, scope);
+  return items;
 }
 
-/** The users who logged on to a machine; empty when Defender answers 404 (no such machine). */
-export async function getMachineLogonUsers(
+/** Entities that arrived in a list are full records: later lookups by id need not call again. */
+async function prime(
   client: DefenderClient,
-  machineId: string,
-  scope: CallScope,
-): Promise<UserDto[]> {
-  const answer = await client.get({ api: 'machines/{id}/logonusers', id: machineId }, scope);
-  return answer.status === 404 ? [] : collection<UserDto>(answer);
-}
-
-export async function getMachineAlerts(
-  client: DefenderClient,
-  machineId: string,
-  scope: CallScope,
-): Promise<AlertDto[]> {
-  const answer = await client.get({ api: 'machines/{id}/alerts', id: machineId }, scope);
-  return answer.status === 404 ? [] : collection<AlertDto>(answer);
-}
-
-/** Machines an account logged on to, by account name (Defender matches the name only, in every domain). */
-export async function getUserMachines(
-  client: DefenderClient,
-  accountName: string,
-  scope: CallScope,
-): Promise<MachineDto[]> {
-  const answer = await client.get({ api: 'users/{id}/machines', id: accountName }, scope);
-  const machines = answer.status === 404 ? [] : collection<MachineDto>(answer);
-  if (!answer.fromCache) await primeMachines(client, machines, scope);
-  return machines;
-}
-
-/** Machines that arrived in a list are full records: later lookups by id need not call again. */
-async function primeMachines(
-  client: DefenderClient,
-  machines: readonly MachineDto[],
+  api: DefenderApi,
+  items: readonly { id: string }[],
   scope: CallScope,
 ): Promise<void> {
-  await Promise.all(machines.map((m) => client.prime({ api: 'machines/{id}', id: m.id }, m, scope)));
-}
-
-export async function getUserAlerts(
-  client: DefenderClient,
-  accountName: string,
-  scope: CallScope,
-): Promise<AlertDto[]> {
-  const answer = await client.get({ api: 'users/{id}/alerts', id: accountName }, scope);
-  return answer.status === 404 ? [] : collection<AlertDto>(answer);
+  await Promise.all(items.map((item) => client.prime({ api, id: item.id }, item, scope)));
 }
 
 function listQuery({ filter, top, skip }: ListOptions): Record<string, string> {

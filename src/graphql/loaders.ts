@@ -1,48 +1,39 @@
 import DataLoader from 'dataloader';
+import type { DefenderApi } from '../defender/apis.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import {
-  getAlertUser,
   getAlertsByIds,
   getMachinesByNames,
-  getMachineAlerts,
-  getMachineLogonUsers,
   getMachinesByIds,
-  getUserAlerts,
-  getUserMachines,
+  getMany,
+  getOne,
 } from '../defender/resources.js';
-import type { AlertDto, MachineDto, UserDto } from '../defender/types.js';
+import type { AlertDto, MachineDto } from '../defender/types.js';
+import type { PerParentSource } from './sources.js';
+import { perParentSources } from './sources.js';
 
 /** One DataLoader per upstream route, created per request so nothing is shared across callers. */
 export interface Loaders {
   readonly machineById: DataLoader<string, MachineDto | null>;
   readonly machineByName: DataLoader<string, MachineDto | null>;
   readonly alertById: DataLoader<string, AlertDto | null>;
-  readonly alertUser: DataLoader<string, UserDto | null>;
-  readonly machineLogonUsers: DataLoader<string, UserDto[]>;
-  readonly machineAlerts: DataLoader<string, AlertDto[]>;
-  /** Keyed by account name; Defender matches names case-insensitively, so keys are lower-cased. */
-  readonly userMachines: DataLoader<string, MachineDto[], string>;
-  readonly userAlerts: DataLoader<string, AlertDto[], string>;
-  /** Alerts from routes that leave `evidence` empty (`machines/{id}/alerts`, `users/{id}/alerts`). */
+  /**
+   * One loader per per-parent route of the source table (sources.ts), answering what the table says: an
+   * entity or null, or a list. Keys the table calls case-insensitive (account names) are deduplicated lower-cased.
+   */
+  readonly perParent: ReadonlyMap<DefenderApi, DataLoader<string, unknown, string>>;
+  /** Alerts from routes that leave `evidence` empty (the table's `listed` alerts). */
   readonly evidenceOmitted: WeakSet<AlertDto>;
 }
 
 export function createLoaders(client: DefenderClient, scope: CallScope, batchSize: number): Loaders {
-  /** A loader for a route that takes one key per call: DataLoader still dedupes keys within the request. */
-  const perKey = <V>(load: (key: string) => Promise<V>, cacheKeyFn?: (key: string) => string) =>
-    new DataLoader<string, V, string>(
-      (keys) => Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error)))),
-      cacheKeyFn ? { cacheKeyFn } : {},
-    );
   /** A loader for entities that batch into `$filter=id in (…)` calls; a failed batch fails each key. */
   const batched = <V>(load: (keys: readonly string[]) => Promise<V[]>) =>
     new DataLoader<string, V>((keys) => load(keys).catch((error: unknown) => keys.map(() => toError(error))));
-  const lower = (key: string) => key.toLowerCase();
   const evidenceOmitted = new WeakSet<AlertDto>();
-  const markEvidenceOmitted = (alerts: AlertDto[]) => {
-    for (const alert of alerts) evidenceOmitted.add(alert);
-    return alerts;
-  };
+  const perParent = new Map(
+    perParentSources().map((source) => [source.api, perParentLoader(client, scope, source, evidenceOmitted)]),
+  );
 
   return {
     machineById: batched((ids) => getMachinesByIds(client, ids, batchSize, scope)),
@@ -54,13 +45,33 @@ export function createLoaders(client: DefenderClient, scope: CallScope, batchSiz
       { cacheKeyFn: lower },
     ),
     alertById: batched((ids) => getAlertsByIds(client, ids, batchSize, scope)),
-    alertUser: perKey((id) => getAlertUser(client, id, scope)),
-    machineLogonUsers: perKey((id) => getMachineLogonUsers(client, id, scope)),
-    machineAlerts: perKey((id) => getMachineAlerts(client, id, scope).then(markEvidenceOmitted)),
-    userMachines: perKey((name) => getUserMachines(client, name, scope), lower),
-    userAlerts: perKey((name) => getUserAlerts(client, name, scope).then(markEvidenceOmitted), lower),
+    perParent,
     evidenceOmitted,
   };
+}
+
+/** A route that takes one key per call: DataLoader still dedupes keys within the request. */
+function perParentLoader(
+  client: DefenderClient,
+  scope: CallScope,
+  source: PerParentSource,
+  evidenceOmitted: WeakSet<AlertDto>,
+): DataLoader<string, unknown, string> {
+  const load = async (id: string): Promise<unknown> => {
+    const request = { api: source.api, id };
+    if (source.answers === 'one') return getOne(client, request, scope);
+    const items = await getMany(client, request, scope, source.primes);
+    if (source.yields === 'listed') for (const alert of items as AlertDto[]) evidenceOmitted.add(alert);
+    return items;
+  };
+  return new DataLoader<string, unknown, string>(
+    (keys) => Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error)))),
+    source.caseInsensitive ? { cacheKeyFn: lower } : {},
+  );
+}
+
+function lower(key: string): string {
+  return key.toLowerCase();
 }
 
 function toError(error: unknown): Error {

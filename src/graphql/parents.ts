@@ -1,8 +1,10 @@
-import type { MachineDto, UserDto } from '../defender/types.js';
+import type { AlertDto, MachineDto, UserDto } from '../defender/types.js';
+import type { EmbeddedSource, ParentKind } from './sources.js';
 
 /**
- * Marks a parent object that holds only what another answer already told about an entity. Its other
- * properties are loaded when, and only when, a query asks for them.
+ * Marks a parent object that holds only what another answer already told about an entity, and says which kind
+ * of partial parent it is (sources.ts says what each kind carries). Its other properties are loaded when, and
+ * only when, a query asks for them.
  */
 export const PARTIAL = Symbol('partial');
 
@@ -11,24 +13,11 @@ export const PARTIAL = Symbol('partial');
  * those, and every relationship (which needs only the id), cost no call for the machine itself.
  */
 export interface MachineRef {
-  readonly [PARTIAL]: 'alert';
+  readonly [PARTIAL]: 'alertRef';
   readonly id: string;
   readonly computerDnsName: string | null;
   readonly rbacGroupName: string | null;
 }
-
-/**
- * Machine fields a {@link MachineRef} answers without the machine's record: what the alert carries, and the
- * relationships, which need only the id. The one table the resolvers and the cost planner both read.
- */
-export const MACHINE_FREE_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'computerDnsName',
-  'rbacGroupName',
-  'logonUsers',
-  'alerts',
-  '__typename',
-]);
 
 /** What a `Machine` resolver receives: a full Defender machine record, or what an alert says of it. */
 export type MachineParent = MachineDto | MachineRef;
@@ -38,28 +27,57 @@ export type MachineParent = MachineDto | MachineRef;
  * (then `alertId` says where its full record is: `GET /api/alerts/{id}/user`).
  */
 export interface UserRef {
-  readonly [PARTIAL]: 'name' | 'alert';
+  readonly [PARTIAL]: 'nameRef' | 'alertRef';
   readonly id: string;
   readonly accountName: string;
   readonly accountDomain: string | null;
   readonly alertId?: string;
 }
 
-/** User fields a {@link UserRef} answers without the user's record, as {@link MACHINE_FREE_FIELDS} for machines. */
-export const USER_FREE_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'accountName',
-  'accountDomain',
-  'machines',
-  'alerts',
-  '__typename',
-]);
-
 /** What a `User` resolver receives: a full Defender user record, or a user known by name only. */
 export type UserParent = UserDto | UserRef;
 
 export function isPartial(parent: MachineParent | UserParent): parent is MachineRef | UserRef {
   return PARTIAL in parent;
+}
+
+/** Which kind of parent this is, for the source table. */
+export function kindOf(parent: MachineParent | UserParent): ParentKind {
+  return isPartial(parent) ? parent[PARTIAL] : 'record';
+}
+
+/** The machine an alert is on, as the alert describes it. */
+export function machineRefOf(alert: AlertDto): MachineRef {
+  return {
+    [PARTIAL]: 'alertRef',
+    id: alert.machineId,
+    computerDnsName: alert.computerDnsName,
+    rbacGroupName: alert.rbacGroupName,
+  };
+}
+
+/** The user an alert names; null when it names none (and Defender's `alerts/{id}/user` would answer 404). */
+export function userRefOf(alert: AlertDto): UserRef | null {
+  const related = alert.relatedUser;
+  if (related === null) return null;
+  return {
+    [PARTIAL]: 'alertRef',
+    id: `${related.domainName}\\${related.userName}`,
+    accountName: related.userName,
+    accountDomain: related.domainName,
+    alertId: alert.id,
+  };
+}
+
+/** The child an embedded source reads from an alert (sources.ts): its machine, or its user (or null). */
+export function refFrom(source: EmbeddedSource, alert: AlertDto): MachineRef | UserRef | null {
+  return source.from === 'machineId' ? machineRefOf(alert) : userRefOf(alert);
+}
+
+/** A user known by the name a caller gave (`domain\name` when the domain is known). */
+export function userRefByName(accountName: string, accountDomain: string | null): UserRef {
+  const id = accountDomain === null ? accountName : `${accountDomain}\\${accountName}`;
+  return { [PARTIAL]: 'nameRef', id, accountName, accountDomain };
 }
 
 /**

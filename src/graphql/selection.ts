@@ -26,11 +26,11 @@ export function selectedFields(
   return into;
 }
 
-/** Whether the field being resolved asks its value for anything beyond `free`. */
-export function asksBeyond(info: GraphQLResolveInfo, free: ReadonlySet<string>): boolean {
+/** Whether the field being resolved asks its value for any field that is not free. */
+export function asksBeyond(info: GraphQLResolveInfo, isFree: (field: string) => boolean): boolean {
   return info.fieldNodes.some((node) =>
     selectedFields(node.selectionSet, info.fragments, info.variableValues).some(
-      (field) => !free.has(field.name.value),
+      (field) => !isFree(field.name.value),
     ),
   );
 }

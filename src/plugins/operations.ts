@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
+import { storedResultOf } from './response-cache.js';
 
 export interface OperationsPluginOptions {
   readonly metrics: GatewayMetrics;
@@ -38,7 +39,7 @@ export function operationsPlugin(options: OperationsPluginOptions): ApolloServer
               upstreamCalls: stats?.calls ?? 0,
               cacheHits: stats?.cacheHits ?? 0,
               limiterWaitMs: stats?.limiterWaitMs ?? 0,
-              responseCacheHit: contextValue?.cachedResponse !== undefined,
+              responseCacheHit: storedResultOf(contextValue) !== undefined,
               ...(codes.length > 0 && { errorCodes: codes }),
             },
             'graphql request',

@@ -23,6 +23,18 @@ export function checkFirst(first: number, max: number): number {
   return first;
 }
 
+/**
+ * Which slice of Defender's list a page asks for: `top` items (checked against the cap) from `offset`. The
+ * request takes one more, to learn whether another page follows.
+ */
+export function pageWindow(
+  first: number,
+  after: string | null | undefined,
+  maxPageSize: number,
+): { top: number; offset: number } {
+  return { top: checkFirst(first, maxPageSize), offset: decodeCursor(after) };
+}
+
 /** Shared resolvers of MachineConnection and AlertConnection. */
 export const connectionResolvers = {
   nodes: <T>(parent: ConnectionParent<T>) => parent.nodes,

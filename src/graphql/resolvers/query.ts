@@ -3,10 +3,10 @@ import { parseAlertId, parseMachineKey, parseUserKey } from '../../defender/ids.
 import type { ListOptions, Page } from '../../defender/resources.js';
 import { listAlerts, listMachines } from '../../defender/resources.js';
 import type { GraphQLContext } from '../context.js';
-import type { ConnectionParent, UserRef } from '../parents.js';
-import { PARTIAL } from '../parents.js';
+import type { ConnectionParent } from '../parents.js';
+import { userRefByName } from '../parents.js';
 import { alertFilter, machineFilter } from '../filters.js';
-import { checkFirst, decodeCursor } from './connection.js';
+import { pageWindow } from './connection.js';
 
 /** One page of a list route, fetched with one extra item to learn whether another page follows. */
 async function page<T>(
@@ -16,8 +16,7 @@ async function page<T>(
   after: string | null | undefined,
   ctx: GraphQLContext,
 ): Promise<ConnectionParent<T>> {
-  const top = checkFirst(first, ctx.maxPageSize);
-  const offset = decodeCursor(after);
+  const { top, offset } = pageWindow(first, after, ctx.maxPageSize);
   const { items } = await list({ filter, top: top + 1, skip: offset });
   return { nodes: items.slice(0, top), offset, hasNextPage: items.length > top };
 }
@@ -38,8 +37,7 @@ export const Query: QueryResolvers = {
 
   user: (_, { id }) => {
     const { accountName, accountDomain } = parseUserKey(id);
-    const userId = accountDomain === null ? accountName : `${accountDomain}\\${accountName}`;
-    return { [PARTIAL]: 'name', id: userId, accountName, accountDomain } satisfies UserRef;
+    return userRefByName(accountName, accountDomain);
   },
 
   // The budget changes with every call: an operation that shows it must not be answered from a stored result.

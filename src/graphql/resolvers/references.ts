@@ -1,8 +1,7 @@
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
 import { parseAlertId, parseMachineKey, parseUserKey } from '../../defender/ids.js';
 import { badUserInput } from '../../errors.js';
-import type { UserRef } from '../parents.js';
-import { PARTIAL } from '../parents.js';
+import { userRefByName } from '../parents.js';
 
 /**
  * Entities the federation router asks for by key (`_entities`). A representation is data the router, or
@@ -32,8 +31,7 @@ export const resolveAlertReference: AlertResolvers['__resolveReference'] = async
 export const resolveUserReference: UserResolvers['__resolveReference'] = async (ref) => {
   if ('id' in ref) {
     const { accountName, accountDomain } = parseUserKey(keyString(ref.id, 'User.id'));
-    const id = accountDomain === null ? accountName : `${accountDomain}\\${accountName}`;
-    return { [PARTIAL]: 'name', id, accountName, accountDomain } satisfies UserRef;
+    return userRefByName(accountName, accountDomain);
   }
   const name = keyString(ref.accountName, 'User.accountName');
   const { accountName, accountDomain } = parseUserKey(name);
@@ -41,7 +39,7 @@ export const resolveUserReference: UserResolvers['__resolveReference'] = async (
   if (accountDomain !== null || accountName !== name.trim()) {
     throw badUserInput('User.accountName must be an account name without a domain.');
   }
-  return { [PARTIAL]: 'name', id: accountName, accountName, accountDomain: null } satisfies UserRef;
+  return userRefByName(accountName, null);
 };
 
 /** A key field as sent: representations are untyped JSON (`_Any`), whatever the generated types say. */
