@@ -25,6 +25,7 @@ import {
   readFields,
 } from './alert-fields.js';
 import type { SimulatorClock } from './change-clock.js';
+import { MAX_ALERT_CHANGES_PER_MINUTE } from './config.js';
 import { ChangeClock } from './change-clock.js';
 import type { Tenant } from './data.js';
 import { BEHAVIOURS } from './data-alert-catalog.js';
@@ -182,6 +183,21 @@ export class AlertChanges {
         : (this.#tenant.userById(userName) ?? this.#tenant.usersByAccountName(userName)[0]);
     if (userName !== undefined && !user) throw new AlertChangeError(`User ${userName} was not found`, 404);
     return this.#create(machine, user ?? null, values);
+  }
+
+  /**
+   * Makes `perMinute` background changes a minute (`randomChange`) until the returned function is called;
+   * 0 makes none. The timer does not keep the process alive.
+   */
+  startBackground(perMinute: number, available: (machine: MachineDto) => boolean): () => void {
+    if (!(perMinute >= 0 && perMinute <= MAX_ALERT_CHANGES_PER_MINUTE)) {
+      throw new Error(
+        `alertChangesPerMinute must be in [0, ${MAX_ALERT_CHANGES_PER_MINUTE}], got ${perMinute}`,
+      );
+    }
+    if (perMinute === 0) return () => {};
+    const timer = setInterval(() => this.randomChange(available), 60_000 / perMinute).unref();
+    return () => clearInterval(timer);
   }
 
   /**

@@ -3,17 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlertDto } from '../defender/types.js';
+import type { AdminControls } from './admin.js';
+import { answerAdmin } from './admin.js';
 import type { AlertEdit, NewAlert } from './alert-changes.js';
-import { AlertChangeError, AlertChanges } from './alert-changes.js';
+import { AlertChanges } from './alert-changes.js';
 import { answerWrite } from './alert-writes.js';
 import { systemClock } from './change-clock.js';
 import type { SimulatorOptions, SimulatorToken } from './config.js';
-import {
-  DEFAULT_PRINCIPAL,
-  HUNTING_LATENCY_FACTOR,
-  MAX_ALERT_CHANGES_PER_MINUTE,
-  simulatorOptions,
-} from './config.js';
+import { DEFAULT_PRINCIPAL, HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
 import type { Tenant } from './data.js';
 import { generateTenant } from './data.js';
 import type { Fault, FaultRule } from './faults.js';
@@ -23,7 +20,8 @@ import { defenderError, handle } from './handlers.js';
 import { MAX_BODY_BYTES, answerHunting, graphError, matchHuntingRoute, parseHuntingBody } from './hunting.js';
 import type { SimulatorApi, SimulatorWriteApi } from './routes.js';
 import { matchRoute, matchWrite } from './routes.js';
-import type { ThrottleRefusal } from './throttle.js';
+import { faultAnswer, graphThrottled, quotaExceeded, restError } from './refusals.js';
+import { readBody } from './request-body.js';
 import { SlidingWindowThrottle, formatTimeSpan } from './throttle.js';
 
 /** One request as the simulator saw it: what tests assert upstream traffic against. */
@@ -106,12 +104,6 @@ export async function startSimulator(
   listen: { port?: number; host?: string } = {},
 ): Promise<Simulator> {
   const options = simulatorOptions(overrides);
-  const changesPerMinute = options.alertChangesPerMinute ?? 0;
-  if (!(changesPerMinute >= 0 && changesPerMinute <= MAX_ALERT_CHANGES_PER_MINUTE)) {
-    throw new Error(
-      `alertChangesPerMinute must be in [0, ${MAX_ALERT_CHANGES_PER_MINUTE}], got ${changesPerMinute}`,
-    );
-  }
   const clock = options.clock ?? systemClock;
   const tenant = generateTenant({
     seed: options.seed,
@@ -128,13 +120,17 @@ export async function startSimulator(
   const retiredMachineIds = new Set<string>();
   let calls: SimulatorCall[] = [];
   let seq = 0;
-  const background =
-    changesPerMinute > 0
-      ? setInterval(
-          () => changes.randomChange((m) => !retiredMachineIds.has(m.id)),
-          60_000 / changesPerMinute,
-        ).unref()
-      : undefined;
+  const stopBackground = changes.startBackground(
+    options.alertChangesPerMinute ?? 0,
+    (m) => !retiredMachineIds.has(m.id),
+  );
+  const admin: AdminControls = {
+    calls: () => calls,
+    resetCalls: () => void (calls = []),
+    faults,
+    resetThrottles,
+    changes,
+  };
 
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
@@ -150,7 +146,9 @@ export async function startSimulator(
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const search = q === -1 ? '' : rawUrl.slice(q + 1);
 
-    if (path.startsWith('/_simulator/')) return admin(req, res, path);
+    if (path.startsWith('/_simulator/')) {
+      return send(res, await answerAdmin(req, path, options.adminToken, admin));
+    }
     const hunting = matchHuntingRoute(path);
     if (hunting) return serveHunting(req, res, path, search, hunting.version);
 
@@ -360,63 +358,6 @@ export async function startSimulator(
     return fault && fault.kind !== 'slow' ? faultAnswer(fault, restError) : answer;
   }
 
-  /** Test control over HTTP, for simulators in another process; only with the admin token. */
-  async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!options.adminToken || req.headers['x-simulator-admin'] !== options.adminToken) {
-      return send(res, { status: 404, empty: true });
-    }
-    if (path === '/_simulator/calls' && req.method === 'GET') return send(res, { status: 200, json: calls });
-    if (path === '/_simulator/calls' && req.method === 'DELETE') {
-      calls = [];
-      return send(res, { status: 204, empty: true });
-    }
-    if (path === '/_simulator/faults' && req.method === 'POST') {
-      try {
-        faults.add(JSON.parse((await readBody(req)) ?? '') as FaultRule);
-        return send(res, { status: 204, empty: true });
-      } catch (error) {
-        return send(res, { status: 400, json: { error: (error as Error).message } });
-      }
-    }
-    if (path === '/_simulator/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return send(res, { status: 204, empty: true });
-    }
-    if (path === '/_simulator/throttle' && req.method === 'DELETE') {
-      resetThrottles();
-      return send(res, { status: 204, empty: true });
-    }
-    if (path === '/_simulator/now' && req.method === 'GET') {
-      return send(res, { status: 200, json: { now: changes.clock.format(changes.clock.current()) } });
-    }
-    const alertPath = /^\/_simulator\/alerts(?:\/([^/]+))?$/.exec(path);
-    if (alertPath && (req.method === 'POST' || req.method === 'PATCH')) {
-      return send(res, await adminAlert(req, alertPath[1]));
-    }
-    return send(res, { status: 404, empty: true });
-  }
-
-  /** `POST /_simulator/alerts` creates an alert (201), `PATCH /_simulator/alerts/{id}` changes one (200). */
-  async function adminAlert(req: IncomingMessage, rawId: string | undefined): Promise<Answer> {
-    if ((req.method === 'POST') !== (rawId === undefined)) return { status: 405, empty: true };
-    const body = (await readBody(req, MAX_BODY_BYTES)) ?? '';
-    try {
-      const input = body.trim() === '' ? {} : (JSON.parse(body) as unknown);
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        return { status: 400, json: { error: 'The request body must be a JSON object.' } };
-      }
-      return rawId === undefined
-        ? { status: 201, json: changes.create(input as NewAlert) }
-        : { status: 200, json: changes.update(decodeURIComponent(rawId), input as AlertEdit) };
-    } catch (error) {
-      if (error instanceof AlertChangeError) return { status: error.status, json: { error: error.message } };
-      if (error instanceof SyntaxError || error instanceof URIError) {
-        return { status: 400, json: { error: error.message } };
-      }
-      throw error;
-    }
-  }
-
   function resetThrottles(): void {
     throttle.reset();
     huntingThrottle.reset();
@@ -437,9 +378,7 @@ export async function startSimulator(
     get calls() {
       return calls;
     },
-    resetCalls: () => {
-      calls = [];
-    },
+    resetCalls: admin.resetCalls,
     resetThrottle: resetThrottles,
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
@@ -449,72 +388,11 @@ export async function startSimulator(
     updateAlert: (id, edit) => structuredClone(changes.update(id, edit)),
     close: () =>
       new Promise<void>((resolve) => {
-        clearInterval(background);
+        stopBackground();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
-}
-
-/** A 5xx as Defender's REST routes answer it (fault injection). */
-function restError(status: number): Answer {
-  return status === 503
-    ? defenderError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.')
-    : defenderError(status, 'InternalServerError', '');
-}
-
-/** Defender's REST 429 for a full window, with the message its real answers carry. */
-function quotaExceeded({ window, retryAfterSeconds }: ThrottleRefusal): Answer {
-  return throttled(
-    retryAfterSeconds,
-    `API calls quota exceeded! Maximum allowed ${window.limit} per ${formatTimeSpan(window.windowSeconds)} for the key Destination+TenantID+AppID. You can send requests again in ${retryAfterSeconds} seconds.`,
-  );
-}
-
-/** Defender's 429: code `"429"` (not the documented `TooManyRequests`) and a Retry-After in seconds. */
-function throttled(retryAfterSeconds: number, message: string): Answer {
-  return { ...defenderError(429, '429', message), headers: { 'Retry-After': String(retryAfterSeconds) } };
-}
-
-/** Graph's 429: its error shape, code `TooManyRequests`, and a Retry-After in seconds. */
-function graphThrottled(retryAfterSeconds: number, message: string): Answer {
-  return {
-    ...graphError(429, 'TooManyRequests', message),
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-  };
-}
-
-/** What an injected fault (other than `slow`) answers; `error` shapes a 5xx as the route's API would. */
-function faultAnswer(
-  fault: Exclude<Fault, { kind: 'slow' }>,
-  error: (status: number) => Answer,
-): Answer | 'hang' | 'reset' {
-  switch (fault.kind) {
-    case 'hang':
-    case 'reset':
-      return fault.kind;
-    case 'status':
-      return error(fault.status);
-    case 'throttle': {
-      const answer = error(429);
-      const message = `API calls quota exceeded! You can send requests again in ${fault.retryAfterSeconds} seconds.`;
-      return 'json' in answer && isGraphError(answer.json)
-        ? graphThrottled(fault.retryAfterSeconds, message)
-        : throttled(fault.retryAfterSeconds, message);
-    }
-    case 'malformed':
-      return { status: 200, malformed: true };
-    case 'body':
-      return { status: 200, json: fault.body };
-    case 'redirect':
-      return { status: 302, empty: true, headers: { Location: fault.location } };
-  }
-}
-
-function isGraphError(json: unknown): boolean {
-  return (
-    typeof json === 'object' && json !== null && 'innerError' in ((json as { error?: object }).error ?? {})
-  );
 }
 
 function bearer(
@@ -541,18 +419,4 @@ function send(res: ServerResponse, answer: Answer): void {
   if (answer.status < 300) headers['OData-Version'] = '4.0';
   headers['Content-Length'] = Buffer.byteLength(body);
   res.writeHead(answer.status, headers).end(body);
-}
-
-/** The request body as UTF-8, or undefined past `maxBytes` (the rest is drained, not kept). */
-async function readBody(
-  req: IncomingMessage,
-  maxBytes = Number.POSITIVE_INFINITY,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  return size > maxBytes ? undefined : Buffer.concat(chunks).toString('utf8');
 }
