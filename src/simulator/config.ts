@@ -1,6 +1,7 @@
 import { DEFENDER_DEFAULT_RATE_LIMITS } from '../defender/apis.js';
 import type { RateLimitWindow } from '../rate-limit/windows.js';
 import { parseRateLimits } from '../rate-limit/windows.js';
+import type { SimulatorClock } from './change-clock.js';
 import type { TenantSizes } from './data.js';
 
 /** A bearer token the simulator accepts, and what it may see. */
@@ -10,6 +11,11 @@ export interface SimulatorToken {
   readonly caller?: string;
   /** Device groups (`rbacGroupId`) this token sees, as a delegated token would; absent means every group. */
   readonly rbacGroupIds?: readonly number[];
+  /**
+   * Who writes with this token: the `createdBy` of the comments it posts (`docs/defender-api.md` §9), a UPN
+   * for a person's token or an application's name. Default `simulator-app` (never the token itself).
+   */
+  readonly principal?: string;
 }
 
 export interface SimulatorOptions {
@@ -34,9 +40,30 @@ export interface SimulatorOptions {
   readonly pageSize: number;
   /** Enables `/_simulator/*` (call log, faults) for callers sending `x-simulator-admin: <token>`. */
   readonly adminToken?: string;
+  /**
+   * Throttling of `POST /api/alerts/batchUpdate`, per caller, every window at once. Default 10/60s and
+   * 500/3,600s (`docs/defender-api.md` §9). `PATCH /api/alerts/{id}` keeps to `rateLimits`, in its own bucket.
+   */
+  readonly batchUpdateRateLimits: readonly RateLimitWindow[];
+  /**
+   * Background changes to alerts, for demos: this many a minute, each creating an alert or moving one along
+   * its triage, chosen from the seed. Default 0 (off). At most `MAX_ALERT_CHANGES_PER_MINUTE`.
+   */
+  readonly alertChangesPerMinute?: number;
+  /**
+   * Where the simulator reads the time (ms since the epoch): its "now" is `tenantNow` plus the time this clock
+   * has moved since the simulator started, and its throttle and call log use it too. Default the system clock.
+   */
+  readonly clock?: SimulatorClock;
 }
 
 export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
+/** The `createdBy` of a token without a `principal`. */
+export const DEFAULT_PRINCIPAL = 'simulator-app';
+/** `POST /api/alerts/batchUpdate`'s documented budget (`docs/defender-api.md` §9). */
+export const DEFAULT_BATCH_UPDATE_RATE_LIMITS = '10/60s,500/3600s';
+/** Past this, background changes would be a load test rather than a demo (one every 10 ms). */
+export const MAX_ALERT_CHANGES_PER_MINUTE = 6000;
 export const DEFAULT_LATENCY_MS = 30;
 /** Advanced hunting's documented budget (`docs/defender-api.md` §8). */
 export const DEFAULT_HUNTING_RATE_LIMITS = '45/60s,1500/3600s';
@@ -51,6 +78,7 @@ export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): Sim
     latencyMs: DEFAULT_LATENCY_MS,
     huntingRateLimits: parseRateLimits(DEFAULT_HUNTING_RATE_LIMITS),
     pageSize: 10_000,
+    batchUpdateRateLimits: parseRateLimits(DEFAULT_BATCH_UPDATE_RATE_LIMITS),
     ...overrides,
   };
 }
@@ -66,7 +94,8 @@ export interface StandaloneConfig {
  * names the variable.
  *
  * `SIMULATOR_TOKENS` adds tokens limited to device groups: `token:41|42,other:43` (a token without
- * `:groups` sees everything).
+ * `:groups`, or with empty groups, sees everything), optionally naming who writes with them:
+ * `alice-token:41|42:alice@contoso.com`, `app-token::triage-app`.
  */
 export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): StandaloneConfig {
   const int = (name: string, fallback: number, min = 0): number => {
@@ -90,15 +119,31 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Standalo
   } catch (error) {
     throw new Error(`SIMULATOR_HUNTING_RATE_LIMITS: ${(error as Error).message}`, { cause: error });
   }
+  let batchUpdateRateLimits: RateLimitWindow[];
+  try {
+    batchUpdateRateLimits = parseRateLimits(
+      env['SIMULATOR_BATCH_UPDATE_RATE_LIMITS'] ?? DEFAULT_BATCH_UPDATE_RATE_LIMITS,
+    );
+  } catch (error) {
+    throw new Error(`SIMULATOR_BATCH_UPDATE_RATE_LIMITS: ${(error as Error).message}`, { cause: error });
+  }
+  const alertChangesPerMinute = int('SIMULATOR_ALERT_CHANGES_PER_MINUTE', 0);
+  if (alertChangesPerMinute > MAX_ALERT_CHANGES_PER_MINUTE) {
+    throw new Error(
+      `SIMULATOR_ALERT_CHANGES_PER_MINUTE: expected at most ${MAX_ALERT_CHANGES_PER_MINUTE}, got ${alertChangesPerMinute}`,
+    );
+  }
   const huntingLatency = env['SIMULATOR_HUNTING_LATENCY_MS'];
   const tokens: SimulatorToken[] = [{ token: env['SIMULATOR_TOKEN'] || DEFAULT_SIMULATOR_TOKEN }];
   for (const entry of (env['SIMULATOR_TOKENS'] ?? '').split(',').filter((e) => e.trim() !== '')) {
-    const [token, groups] = entry.trim().split(':');
-    const ids = groups?.split('|').map(Number);
-    if (!token || (ids && ids.some((n) => !Number.isInteger(n)))) {
-      throw new Error(`SIMULATOR_TOKENS: expected "token" or "token:41|42", got "${entry}"`);
+    const [token, groups, principal, ...rest] = entry.trim().split(':');
+    const ids = groups ? groups.split('|').map(Number) : undefined;
+    if (!token || rest.length > 0 || principal === '' || (ids && ids.some((n) => !Number.isInteger(n)))) {
+      throw new Error(
+        `SIMULATOR_TOKENS: expected "token", "token:41|42" or "token:41|42:principal", got "${entry}"`,
+      );
     }
-    tokens.push(ids ? { token, rbacGroupIds: ids } : { token });
+    tokens.push({ token, ...(ids ? { rbacGroupIds: ids } : {}), ...(principal ? { principal } : {}) });
   }
   const now = env['SIMULATOR_NOW'];
   if (now !== undefined && Number.isNaN(Date.parse(now))) {
@@ -123,6 +168,8 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Standalo
       ...(huntingLatency ? { huntingLatencyMs: int('SIMULATOR_HUNTING_LATENCY_MS', 0) } : {}),
       pageSize: int('SIMULATOR_PAGE_SIZE', 10_000, 1),
       ...(adminToken ? { adminToken } : {}),
+      batchUpdateRateLimits,
+      ...(alertChangesPerMinute > 0 ? { alertChangesPerMinute } : {}),
     }),
   };
 }

@@ -310,7 +310,7 @@ function alertId(ctx: AlertContext, source: DetectionSource, created: Ticks): st
 const detectorIds = new Map<string, string>();
 
 /** A detector is one detection rule, so its id is derived from the title and is the same in every tenant. */
-function detectorId(title: string): string {
+export function detectorId(title: string): string {
   let id = detectorIds.get(title);
   if (id === undefined) {
     id = hashGuid(title);

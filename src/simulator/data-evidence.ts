@@ -105,7 +105,7 @@ function userEvidence(user: UserDraft, stamp: string): AlertEvidenceDto {
 }
 
 /** Every evidence key, in wire order, null: Defender sends the keys an entity type does not use as null. */
-function blank(entityType: string, evidenceCreationTime: string): AlertEvidenceDto {
+export function blank(entityType: string, evidenceCreationTime: string): AlertEvidenceDto {
   return {
     entityType,
     evidenceCreationTime,

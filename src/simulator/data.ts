@@ -60,6 +60,12 @@ export interface Tenant {
   /** Alerts whose `relatedUser` is this user. */
   alertsOfUser(user: UserDto): readonly AlertDto[];
   /**
+   * Adds an alert created after generation (`alert-changes.ts`) to the alerts and every lookup. The one change
+   * to the tenant's shape: alerts' own fields change in place. Its creation time must not precede any
+   * other alert's, which keeps `alerts` in creation order.
+   */
+  addAlert(alert: AlertDto): void;
+  /**
    * Advanced hunting's `DeviceLogonEvents` and `DeviceInfo`, built on first use from the same logon facts as
    * `logonUsers` and `machinesOfUser` (`docs/defender-api.md` §8.2).
    */
@@ -138,6 +144,14 @@ export function generateTenant(options: TenantOptions): Tenant {
     machinesOfUser: (user) => machinesOfUser.get(user.id.toLowerCase()) ?? NONE,
     alertsOfMachine: (machineId) => byMachine.get(machineId) ?? NONE,
     alertsOfUser: (user) => alertsOfUser.get(user.id.toLowerCase()) ?? NONE,
+    addAlert: (alert) => {
+      if (alertById.has(alert.id)) throw new Error(`alert ${alert.id} already exists`);
+      alerts.push(alert);
+      alertById.set(alert.id, alert);
+      addTo(byMachine, alert.machineId, alert);
+      const user = alert.relatedUser;
+      if (user) addTo(alertsOfUser, `${user.domainName}\\${user.userName}`.toLowerCase(), alert);
+    },
     huntingTables: () => (hunting ??= createHuntingTables(seed, now.getTime(), userDrafts, machineDrafts)),
   };
 }
@@ -155,13 +169,14 @@ function validSizes(sizes: Partial<TenantSizes> = {}): TenantSizes {
   return valid;
 }
 
+function addTo<T>(groups: Map<string, T[]>, key: string, item: T): void {
+  const group = groups.get(key);
+  if (group) group.push(item);
+  else groups.set(key, [item]);
+}
+
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
+  for (const item of items) addTo(groups, keyOf(item), item);
   return groups;
 }

@@ -168,10 +168,21 @@ function present(ctx: CallContext, machine: MachineDto): boolean {
 
 function visibleAlerts(ctx: CallContext, alerts: readonly AlertDto[]): AlertDto[] {
   if (ctx.rbacGroupIds === undefined) return [...alerts];
-  return alerts.filter((a) => {
-    const machine = ctx.tenant.machineById(a.machineId);
-    return machine !== undefined && visible(ctx, machine);
-  });
+  return alerts.filter((a) => isAlertVisible(ctx.tenant, a, ctx.rbacGroupIds));
+}
+
+/**
+ * Whether a token limited to these device groups sees the alert (the groups of its machine), as a delegated
+ * token would, for reads and writes alike (`docs/defender-api.md` §2, §9). Undefined groups see everything.
+ */
+export function isAlertVisible(
+  tenant: Tenant,
+  alert: AlertDto,
+  rbacGroupIds: ReadonlySet<number> | undefined,
+): boolean {
+  if (rbacGroupIds === undefined) return true;
+  const machine = tenant.machineById(alert.machineId);
+  return machine !== undefined && rbacGroupIds.has(machine.rbacGroupId);
 }
 
 /** `machines/{id}` takes the device id or its computer name; an invisible device is simply not found. */
@@ -191,7 +202,12 @@ function unique<T>(items: readonly T[]): T[] {
 
 function entity(ctx: CallContext, value: MachineDto | AlertDto | UserDto, set: EntitySet): Answer {
   if (ctx.route.count) return defenderError(400, 'BadRequest', '$count applies to collections only');
-  return { status: 200, json: { '@odata.context': `${ctx.origin}/api/$metadata#${set}/$entity`, ...value } };
+  return entityAnswer(ctx.origin, value, set);
+}
+
+/** One entity as Defender answers it: 200, its `$entity` context, then every key (alerts with evidence). */
+export function entityAnswer(origin: string, value: MachineDto | AlertDto | UserDto, set: EntitySet): Answer {
+  return { status: 200, json: { '@odata.context': `${origin}/api/$metadata#${set}/$entity`, ...value } };
 }
 
 /**

@@ -15,6 +15,9 @@ console.log(
   `Defender simulator on ${simulator.url}/api (seed ${config.options.seed}: ${machines.length} machines, ` +
     `${users.length} users, ${alerts.length} alerts)`,
 );
+if (config.options.alertChangesPerMinute) {
+  console.log(`Alerts change in the background: ${config.options.alertChangesPerMinute} a minute`);
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void simulator.close().then(() => process.exit(0)));
 }

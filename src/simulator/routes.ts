@@ -1,10 +1,17 @@
 import type { DefenderApi } from '../defender/apis.js';
 
 /**
- * Every API the simulator serves, as named in its call log and fault rules: Defender's read routes by
- * template, and `hunting` for Graph's advanced hunting (`POST /v1.0/security/runHuntingQuery`).
+ * Defender's alert writes (`docs/defender-api.md` §9), named by method and route template: `PATCH` shares its
+ * path with `GET alerts/{id}` but is another API with its own budget.
  */
-export type SimulatorApi = DefenderApi | 'hunting';
+export const SIMULATOR_WRITE_APIS = ['PATCH alerts/{id}', 'POST alerts/batchUpdate'] as const;
+export type SimulatorWriteApi = (typeof SIMULATOR_WRITE_APIS)[number];
+
+/**
+ * Every API the simulator serves, as named in its call log and fault rules: Defender's read routes by
+ * template, its alert writes, and `hunting` for Graph's advanced hunting (`POST /v1.0/security/runHuntingQuery`).
+ */
+export type SimulatorApi = DefenderApi | SimulatorWriteApi | 'hunting';
 
 /** A request path resolved to the Defender API it calls. */
 export interface RouteMatch {
@@ -70,6 +77,17 @@ export function matchRoute(rawPath: string): RouteMatch | undefined {
     if (r === 'machines') return { api: 'users/{id}/machines', id, count };
     if (r === 'alerts') return { api: 'users/{id}/alerts', id, count };
   }
+  return undefined;
+}
+
+/**
+ * The write a request makes, if it is one: `PATCH /api/alerts/{id}`, or `POST /api/alerts/batchUpdate` (which
+ * `matchRoute` reads as the alert `batchUpdate`). Any other method on a read route is not a write.
+ */
+export function matchWrite(method: string, route: RouteMatch | undefined): SimulatorWriteApi | undefined {
+  if (route?.api !== 'alerts/{id}') return undefined;
+  if (method === 'PATCH') return 'PATCH alerts/{id}';
+  if (method === 'POST' && route.id?.toLowerCase() === 'batchupdate') return 'POST alerts/batchUpdate';
   return undefined;
 }
 

@@ -2,8 +2,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AlertDto } from '../defender/types.js';
+import type { AdminControls } from './admin.js';
+import { answerAdmin } from './admin.js';
+import type { AlertEdit, NewAlert } from './alert-changes.js';
+import { AlertChanges } from './alert-changes.js';
+import { answerWrite } from './alert-writes.js';
+import { systemClock } from './change-clock.js';
 import type { SimulatorOptions, SimulatorToken } from './config.js';
-import { HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
+import { DEFAULT_PRINCIPAL, HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
 import type { Tenant } from './data.js';
 import { generateTenant } from './data.js';
 import type { Fault, FaultRule } from './faults.js';
@@ -11,8 +18,10 @@ import { FaultInjector } from './faults.js';
 import type { Answer } from './handlers.js';
 import { defenderError, handle } from './handlers.js';
 import { MAX_BODY_BYTES, answerHunting, graphError, matchHuntingRoute, parseHuntingBody } from './hunting.js';
-import type { SimulatorApi } from './routes.js';
-import { matchRoute } from './routes.js';
+import type { SimulatorApi, SimulatorWriteApi } from './routes.js';
+import { matchRoute, matchWrite } from './routes.js';
+import { faultAnswer, graphThrottled, quotaExceeded, restError } from './refusals.js';
+import { readBody } from './request-body.js';
 import { SlidingWindowThrottle, formatTimeSpan } from './throttle.js';
 
 /** One request as the simulator saw it: what tests assert upstream traffic against. */
@@ -38,6 +47,8 @@ export interface SimulatorCall {
   kql: string | undefined;
   /** Advanced hunting: the body's `Timespan`, when sent. */
   timespan: string | undefined;
+  /** Writes and advanced hunting: the request body as received (UTF-8); undefined for reads or past 1 MiB. */
+  body: string | undefined;
   /** HTTP status answered; 0 when the connection was reset or left hanging. */
   status: number;
   /** The injected fault, if one fired. */
@@ -61,6 +72,22 @@ export interface Simulator {
    * and its relationships answer 404, and every list and filter leaves it out. Its alerts stay, naming it.
    */
   retireMachine(id: string): void;
+  /**
+   * The simulator's now: `tenantNow` (`SIMULATOR_NOW`) plus the time its clock has moved since it started.
+   * Alerts created or updated from now on carry this time (or a tick later, each change after the last).
+   */
+  now(): Date;
+  /**
+   * Raises an alert now, as Defender would when a detection fires: a new id and incident,
+   * `alertCreationTime` = `lastUpdateTime` = now; what `alert` leaves out comes from a detection template.
+   * Returns a copy of it. Throws `AlertChangeError` for an unknown machine or user or a bad value.
+   */
+  createAlert(alert: NewAlert): AlertDto;
+  /**
+   * Changes an alert's triage fields now (moving `lastUpdateTime`, and `resolvedTime` as a write does), as
+   * an analyst in the portal or automation would. Returns a copy of it. Throws `AlertChangeError`.
+   */
+  updateAlert(id: string, edit: AlertEdit): AlertDto;
   close(): Promise<void>;
 }
 
@@ -77,12 +104,15 @@ export async function startSimulator(
   listen: { port?: number; host?: string } = {},
 ): Promise<Simulator> {
   const options = simulatorOptions(overrides);
+  const clock = options.clock ?? systemClock;
   const tenant = generateTenant({
     seed: options.seed,
     ...(options.sizes ? { sizes: options.sizes } : {}),
     ...(options.tenantNow ? { now: options.tenantNow } : {}),
   });
+  const changes = new AlertChanges(tenant, clock);
   const throttle = new SlidingWindowThrottle(options.rateLimits);
+  const batchThrottle = new SlidingWindowThrottle(options.batchUpdateRateLimits);
   const huntingThrottle = new SlidingWindowThrottle(options.huntingRateLimits);
   const huntingLatencyMs = options.huntingLatencyMs ?? options.latencyMs * HUNTING_LATENCY_FACTOR;
   const faults = new FaultInjector();
@@ -90,6 +120,17 @@ export async function startSimulator(
   const retiredMachineIds = new Set<string>();
   let calls: SimulatorCall[] = [];
   let seq = 0;
+  const stopBackground = changes.startBackground(
+    options.alertChangesPerMinute ?? 0,
+    (m) => !retiredMachineIds.has(m.id),
+  );
+  const admin: AdminControls = {
+    calls: () => calls,
+    resetCalls: () => void (calls = []),
+    faults,
+    resetThrottles,
+    changes,
+  };
 
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
@@ -105,18 +146,21 @@ export async function startSimulator(
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const search = q === -1 ? '' : rawUrl.slice(q + 1);
 
-    if (path.startsWith('/_simulator/')) return admin(req, res, path);
+    if (path.startsWith('/_simulator/')) {
+      return send(res, await answerAdmin(req, path, options.adminToken, admin));
+    }
     const hunting = matchHuntingRoute(path);
     if (hunting) return serveHunting(req, res, path, search, hunting.version);
 
     const route = matchRoute(path);
+    const write = matchWrite(req.method ?? 'GET', route);
     const token = bearer(req, tokens);
     const query = new URLSearchParams(search);
     const call: SimulatorCall = {
       seq: ++seq,
-      at: Date.now(),
+      at: clock.now(),
       method: req.method ?? 'GET',
-      api: route?.api ?? null,
+      api: write ?? route?.api ?? null,
       path,
       id: route?.id,
       search,
@@ -124,12 +168,15 @@ export async function startSimulator(
       caller: token ? (token.caller ?? token.token) : null,
       kql: undefined,
       timespan: undefined,
+      body: undefined,
       status: 0,
       fault: undefined,
     };
     calls.push(call);
 
-    const answer = await respond(call, route, token, query, req);
+    const answer = write
+      ? await respondWrite(call, write, token, req)
+      : await respond(call, route, token, query, req);
     await finish(req, res, call, answer, options.latencyMs);
   }
 
@@ -165,7 +212,7 @@ export async function startSimulator(
     const token = bearer(req, tokens);
     const call: SimulatorCall = {
       seq: ++seq,
-      at: Date.now(),
+      at: clock.now(),
       method: req.method ?? 'GET',
       api: 'hunting',
       path,
@@ -175,11 +222,13 @@ export async function startSimulator(
       caller: token ? (token.caller ?? token.token) : null,
       kql: undefined,
       timespan: undefined,
+      body: undefined,
       status: 0,
       fault: undefined,
     };
     calls.push(call);
     const body = await readBody(req, MAX_BODY_BYTES);
+    call.body = body;
     const parsed = body === undefined ? undefined : parseHuntingBody(body, req.headers['content-type']);
     if (parsed !== undefined && typeof parsed !== 'string') {
       call.kql = parsed.query;
@@ -242,25 +291,11 @@ export async function startSimulator(
     if (req.method !== 'GET') return defenderError(405, 'BadRequest', `Method ${req.method} is not allowed.`);
 
     const refusal = throttle.admit(`${route.api} ${call.caller}`, call.at);
-    if (refusal) {
-      const { window, retryAfterSeconds } = refusal;
-      return throttled(
-        retryAfterSeconds,
-        `API calls quota exceeded! Maximum allowed ${window.limit} per ${formatTimeSpan(window.windowSeconds)} for the key Destination+TenantID+AppID. You can send requests again in ${retryAfterSeconds} seconds.`,
-      );
-    }
+    if (refusal) return quotaExceeded(refusal);
 
     const fault = faults.next(route.api);
     if (fault) call.fault = fault.kind;
-    if (fault && fault.kind !== 'slow') {
-      return faultAnswer(fault, (status) =>
-        defenderError(
-          status,
-          status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
-          status === 503 ? 'The service is temporarily unavailable.' : '',
-        ),
-      );
-    }
+    if (fault && fault.kind !== 'slow') return faultAnswer(fault, restError);
     if (fault?.kind === 'slow') await sleep(fault.delayMs);
     const rbac = token.rbacGroupIds;
     return handle({
@@ -271,39 +306,62 @@ export async function startSimulator(
       origin: `http://${req.headers.host ?? 'localhost'}`,
       rbacGroupIds: rbac ? new Set(rbac) : undefined,
       pageSize: options.pageSize,
-      now: Date.now(),
+      now: clock.now(),
       retiredMachineIds,
     });
   }
 
-  /** Test control over HTTP, for simulators in another process; only with the admin token. */
-  async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!options.adminToken || req.headers['x-simulator-admin'] !== options.adminToken) {
-      return send(res, { status: 404, empty: true });
+  /**
+   * Defender's alert writes (`docs/defender-api.md` §9), through the same auth, throttling (PATCH per route
+   * template like every API, batchUpdate on its own windows), faults and call log as reads. A fault that
+   * answers an error status (`status`, `throttle`, `redirect`) stands for a write that never happened; one
+   * that leaves the caller without a usable answer (`hang`, `reset`, `malformed`, `body`) or only late
+   * (`slow`) lets the write land first, so a client that retries blindly posts its comment twice.
+   */
+  async function respondWrite(
+    call: SimulatorCall,
+    api: SimulatorWriteApi,
+    token: SimulatorToken | undefined,
+    req: IncomingMessage,
+  ): Promise<Answer | 'hang' | 'reset'> {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    call.body = body;
+    if (!token) {
+      return defenderError(401, 'Unauthorized', 'Unauthorized request - Missing or invalid bearer token.');
     }
-    if (path === '/_simulator/calls' && req.method === 'GET') return send(res, { status: 200, json: calls });
-    if (path === '/_simulator/calls' && req.method === 'DELETE') {
-      calls = [];
-      return send(res, { status: 204, empty: true });
+    const refusal = (api === 'POST alerts/batchUpdate' ? batchThrottle : throttle).admit(
+      `${api} ${call.caller}`,
+      call.at,
+    );
+    if (refusal) return quotaExceeded(refusal);
+    const fault = faults.next(api);
+    if (fault) call.fault = fault.kind;
+    if (fault && (fault.kind === 'status' || fault.kind === 'throttle' || fault.kind === 'redirect')) {
+      return faultAnswer(fault, restError);
     }
-    if (path === '/_simulator/faults' && req.method === 'POST') {
-      try {
-        faults.add(JSON.parse((await readBody(req)) ?? '') as FaultRule);
-        return send(res, { status: 204, empty: true });
-      } catch (error) {
-        return send(res, { status: 400, json: { error: (error as Error).message } });
-      }
+    if (fault?.kind === 'slow') await sleep(fault.delayMs);
+    if (body === undefined) {
+      return defenderError(413, 'InvalidRequestBody', `The request body is over ${MAX_BODY_BYTES} bytes.`);
     }
-    if (path === '/_simulator/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return send(res, { status: 204, empty: true });
-    }
-    if (path === '/_simulator/throttle' && req.method === 'DELETE') {
-      throttle.reset();
-      huntingThrottle.reset();
-      return send(res, { status: 204, empty: true });
-    }
-    return send(res, { status: 404, empty: true });
+    const rbac = token.rbacGroupIds;
+    const answer = answerWrite({
+      api,
+      id: call.id,
+      body,
+      contentType: req.headers['content-type'],
+      tenant,
+      changes,
+      rbacGroupIds: rbac ? new Set(rbac) : undefined,
+      author: token.principal ?? DEFAULT_PRINCIPAL,
+      origin: `http://${req.headers.host ?? 'localhost'}`,
+    });
+    return fault && fault.kind !== 'slow' ? faultAnswer(fault, restError) : answer;
+  }
+
+  function resetThrottles(): void {
+    throttle.reset();
+    huntingThrottle.reset();
+    batchThrottle.reset();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -320,68 +378,21 @@ export async function startSimulator(
     get calls() {
       return calls;
     },
-    resetCalls: () => {
-      calls = [];
-    },
-    resetThrottle: () => {
-      throttle.reset();
-      huntingThrottle.reset();
-    },
+    resetCalls: admin.resetCalls,
+    resetThrottle: resetThrottles,
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     retireMachine: (id) => void retiredMachineIds.add(id.toLowerCase()),
+    now: () => new Date(changes.clock.nowMs()),
+    createAlert: (alert) => structuredClone(changes.create(alert)),
+    updateAlert: (id, edit) => structuredClone(changes.update(id, edit)),
     close: () =>
       new Promise<void>((resolve) => {
+        stopBackground();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
-}
-
-/** Defender's 429: code `"429"` (not the documented `TooManyRequests`) and a Retry-After in seconds. */
-function throttled(retryAfterSeconds: number, message: string): Answer {
-  return { ...defenderError(429, '429', message), headers: { 'Retry-After': String(retryAfterSeconds) } };
-}
-
-/** Graph's 429: its error shape, code `TooManyRequests`, and a Retry-After in seconds. */
-function graphThrottled(retryAfterSeconds: number, message: string): Answer {
-  return {
-    ...graphError(429, 'TooManyRequests', message),
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-  };
-}
-
-/** What an injected fault (other than `slow`) answers; `error` shapes a 5xx as the route's API would. */
-function faultAnswer(
-  fault: Exclude<Fault, { kind: 'slow' }>,
-  error: (status: number) => Answer,
-): Answer | 'hang' | 'reset' {
-  switch (fault.kind) {
-    case 'hang':
-    case 'reset':
-      return fault.kind;
-    case 'status':
-      return error(fault.status);
-    case 'throttle': {
-      const answer = error(429);
-      const message = `API calls quota exceeded! You can send requests again in ${fault.retryAfterSeconds} seconds.`;
-      return 'json' in answer && isGraphError(answer.json)
-        ? graphThrottled(fault.retryAfterSeconds, message)
-        : throttled(fault.retryAfterSeconds, message);
-    }
-    case 'malformed':
-      return { status: 200, malformed: true };
-    case 'body':
-      return { status: 200, json: fault.body };
-    case 'redirect':
-      return { status: 302, empty: true, headers: { Location: fault.location } };
-  }
-}
-
-function isGraphError(json: unknown): boolean {
-  return (
-    typeof json === 'object' && json !== null && 'innerError' in ((json as { error?: object }).error ?? {})
-  );
 }
 
 function bearer(
@@ -408,18 +419,4 @@ function send(res: ServerResponse, answer: Answer): void {
   if (answer.status < 300) headers['OData-Version'] = '4.0';
   headers['Content-Length'] = Buffer.byteLength(body);
   res.writeHead(answer.status, headers).end(body);
-}
-
-/** The request body as UTF-8, or undefined past `maxBytes` (the rest is drained, not kept). */
-async function readBody(
-  req: IncomingMessage,
-  maxBytes = Number.POSITIVE_INFINITY,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  return size > maxBytes ? undefined : Buffer.concat(chunks).toString('utf8');
 }
