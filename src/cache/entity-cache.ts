@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import { DEFAULT_CACHE_MAX_MB, createByteCache, entryBytes, splitCacheBudget } from './budget.js';
+import type { Clock } from '../clock.js';
 
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
@@ -15,6 +16,8 @@ export interface MemoryCacheOptions {
   readonly maxBytes?: number;
   /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
+  /** The clock of answers' expiry (the TTL each is stored with). Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -29,6 +32,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     maxBytes: options.maxBytes ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB).entities,
     sizeOf: (entry, key) => entryBytes(key, entry),
     ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
+    ...(options.clock && { clock: options.clock }),
   });
   // keyv hands a Map-like store the TTL as a number (ms); lru-cache takes it in an options object.
   const store = {
@@ -42,7 +46,9 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     clear: () => lru.clear(),
     keys: () => lru.keys(),
   };
-  return new UpstreamCache(new Keyv({ store, serialization: false }), undefined, () => lru.calculatedSize);
+  // The LRU cache expires answers by the injected clock; keyv's own check would read the system's.
+  const keyv = new Keyv({ store, serialization: false, checkExpired: false });
+  return new UpstreamCache(keyv, undefined, () => lru.calculatedSize);
 }
 
 /**
