@@ -16,7 +16,10 @@ export interface MemoryCacheOptions {
   readonly maxBytes?: number;
   /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
-  /** The clock of answers' expiry (the TTL each is stored with). Default: the system clock. */
+  /**
+   * The clock answers expire by (the TTL each is stored with) and the sweep reads. Default: the system clock.
+   * keyv, beneath, also drops an answer past its TTL on the system clock: a clock moved ahead of it decides.
+   */
   readonly clock?: Clock;
 }
 
@@ -46,9 +49,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     clear: () => lru.clear(),
     keys: () => lru.keys(),
   };
-  // The LRU cache expires answers by the injected clock; keyv's own check would read the system's.
-  const keyv = new Keyv({ store, serialization: false, checkExpired: false });
-  return new UpstreamCache(keyv, undefined, () => lru.calculatedSize);
+  return new UpstreamCache(new Keyv({ store, serialization: false }), undefined, () => lru.calculatedSize);
 }
 
 /**
