@@ -51,6 +51,74 @@ export const overloaded = (retryAfterSeconds: number) =>
   );
 
 /**
+ * What the Defender client does with one HTTP status of Defender's answer (outbound; the HTTP layer's refusals
+ * of inbound requests are {@link frameworkRefusal}'s table):
+ * - `answer`: 200, its body parsed and checked; `absent`: 404, the entity does not exist (an answer too, cached
+ *   like any other, whose meaning the caller decides for its route);
+ * - `throttle`: 429, Defender's own throttling: the API's budget pauses for Retry-After and the call is retried,
+ *   then fails {@link defenderThrottling};
+ * - `retry`: a 5xx, retried with backoff like a timeout or a network error, then {@link defenderUnavailable};
+ * - `refusal`: this error at once, never retried. `answered` says Defender showed it is up (its 4xx refusals),
+ *   which the circuit breaker counts as a success; an unexpected status says nothing about its health.
+ */
+export type DefenderStatusRule =
+  | { readonly kind: 'answer' | 'absent' | 'throttle' | 'retry' }
+  | {
+      readonly kind: 'refusal';
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly answered: boolean;
+    };
+
+const refusedBy = (code: ErrorCode, message: string): DefenderStatusRule => ({
+  kind: 'refusal',
+  code,
+  message,
+  answered: true,
+});
+
+/** The statuses Defender documents (`docs/defender-api.md` §4.3); {@link defenderStatusRule} covers the rest. */
+const DEFENDER_STATUS_RULES: Readonly<Record<number, DefenderStatusRule>> = {
+  200: { kind: 'answer' },
+  404: { kind: 'absent' },
+  429: { kind: 'throttle' },
+  400: refusedBy(ErrorCode.BadUserInput, 'Defender rejected the request as invalid.'),
+  401: refusedBy(ErrorCode.Unauthenticated, "Defender refused the gateway's credentials."),
+  403: refusedBy(ErrorCode.Forbidden, 'Defender refused access: the credentials lack a permission.'),
+};
+
+/** The rule for `status`: the table's, any 5xx retried, anything else UPSTREAM_BAD_RESPONSE. */
+export function defenderStatusRule(status: number): DefenderStatusRule {
+  if (Object.hasOwn(DEFENDER_STATUS_RULES, status)) return DEFENDER_STATUS_RULES[status]!;
+  if (status >= 500) return { kind: 'retry' };
+  return {
+    kind: 'refusal',
+    code: ErrorCode.UpstreamBadResponse,
+    message: `Defender answered with an unexpected status ${status}.`,
+    answered: false,
+  };
+}
+
+/** A 429 still there after the throttle retries: the client may retry once Defender's Retry-After has passed. */
+export const defenderThrottling = (api: string, retryAfterMs: number) =>
+  new GatewayError(ErrorCode.RateLimited, `Defender is throttling ${api}; retry later.`, {
+    retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+  });
+
+/** A 5xx, timeout or network error still there after the retries; `cause` keeps the last one (for logs only). */
+export const defenderUnavailable = (api: string, cause: unknown) =>
+  new GatewayError(ErrorCode.UpstreamUnavailable, `Defender did not answer ${api}.`, {}, { cause });
+
+/** A 200 whose body is not JSON, or not the route's documented shape: never cached nor served. */
+export const defenderBadBody = (why: 'not JSON' | 'not the documented shape') =>
+  new GatewayError(
+    ErrorCode.UpstreamBadResponse,
+    why === 'not JSON'
+      ? 'Defender answered something that is not JSON.'
+      : 'Defender answered something that is not the documented shape.',
+  );
+
+/**
  * Apollo's automatic persisted queries protocol: clients act on these codes (PERSISTED_QUERY_NOT_FOUND makes
  * them resend the query with its hash), so they pass through as Apollo spells them.
  */

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import { DEFAULT_CACHE_MAX_MB, createByteCache, entryBytes, splitCacheBudget } from './budget.js';
+import type { Clock } from '../clock.js';
 
 /** What the cache keeps of one upstream answer: the parsed body, or the fact that Defender said 404. */
 export type CachedAnswer = { readonly status: 200; readonly body: unknown } | { readonly status: 404 };
@@ -15,6 +16,11 @@ export interface MemoryCacheOptions {
   readonly maxBytes?: number;
   /** How often expired answers are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
+  /**
+   * The clock answers expire by (the TTL each is stored with) and the sweep reads. Default: the system clock.
+   * keyv, beneath, also drops an answer past its TTL on the system clock: a clock moved ahead of it decides.
+   */
+  readonly clock?: Clock;
 }
 
 /**
@@ -29,6 +35,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     maxBytes: options.maxBytes ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB).entities,
     sizeOf: (entry, key) => entryBytes(key, entry),
     ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
+    ...(options.clock && { clock: options.clock }),
   });
   // keyv hands a Map-like store the TTL as a number (ms); lru-cache takes it in an options object.
   const store = {

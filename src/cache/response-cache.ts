@@ -1,5 +1,7 @@
 import type { LRUCache } from 'lru-cache';
 import { createByteCache, entryBytes } from './budget.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 
 /** A whole operation's result, kept while every upstream answer it was built from is still fresh. */
 export interface CachedResponse {
@@ -20,6 +22,8 @@ export interface ResponseCacheOptions {
   readonly maxEntryFraction?: number;
   /** How often expired results are removed (ms). Default: the byte cache's (10 s). */
   readonly sweepEveryMs?: number;
+  /** The clock results' `validUntil` is read against. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -33,8 +37,10 @@ export interface ResponseCacheOptions {
 export class ResponseCache {
   readonly #entries: LRUCache<string, CachedResponse>;
   readonly #maxEntryBytes: number;
+  readonly #clock: Clock;
 
   constructor(options: ResponseCacheOptions) {
+    this.#clock = options.clock ?? systemClock;
     this.#maxEntryBytes = Math.floor(options.maxBytes * (options.maxEntryFraction ?? 1 / 8));
     // Sized once when stored, with the estimate cut short past the cap (a wide result costs no full walk). A
     // result's strings are mostly its cached answers' own, so the JSON-length estimate errs high.
@@ -43,6 +49,7 @@ export class ResponseCache {
       maxEntryBytes: this.#maxEntryBytes,
       sizeOf: (entry, key) => entryBytes(key, entry.data, this.#maxEntryBytes),
       ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
+      clock: this.#clock,
     });
   }
 
@@ -60,7 +67,7 @@ export class ResponseCache {
     return this.#entries.calculatedSize;
   }
 
-  get(key: string, now = Date.now()): CachedResponse | undefined {
+  get(key: string, now = this.#clock.now()): CachedResponse | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.validUntil <= now) {
@@ -70,7 +77,7 @@ export class ResponseCache {
     return entry;
   }
 
-  set(key: string, entry: CachedResponse, now = Date.now()): void {
+  set(key: string, entry: CachedResponse, now = this.#clock.now()): void {
     if (entry.validUntil <= now) return;
     this.#entries.set(key, entry, { ttl: entry.validUntil - now });
   }

@@ -1,0 +1,223 @@
+import type { DefenderApi } from './apis.js';
+import type { CallOutcome, CircuitBreaker } from './breaker.js';
+import type { FetchOptions } from './fetch.js';
+import { RetryableFailure, fetchOnce } from './fetch.js';
+import type { CallScope } from './scope.js';
+import { apiStats } from './scope.js';
+import type { CachedAnswer } from '../cache/entity-cache.js';
+import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { TokenProvider } from '../auth/tokens.js';
+import { TokenAcquisitionError } from '../auth/tokens.js';
+import { ErrorCode, GatewayError, defenderThrottling, defenderUnavailable } from '../errors.js';
+
+export interface PipelineOptions extends FetchOptions {
+  /** The identity calls go out as unless their scope names another. */
+  readonly tokens: TokenProvider;
+  readonly limiter: UpstreamLimiter;
+  readonly breaker: CircuitBreaker;
+  /** Retries after a 5xx, a timeout or a network error. */
+  readonly maxRetries: number;
+  /** Retries after a 429, each after its Retry-After pause. */
+  readonly maxThrottleRetries: number;
+  /** Backoff base (ms); the delay before retry n is drawn uniformly in [0, min(cap, base·2^n)]. Default 200. */
+  readonly backoffBaseMs?: number | undefined;
+  /** Backoff cap (ms). Default 2,000. */
+  readonly backoffCapMs?: number | undefined;
+  /** The jitter's source, uniform in [0, 1). Default `Math.random`. */
+  readonly random?: (() => number) | undefined;
+}
+
+/** How one call waits for the budget and how often it tries. */
+interface Policy {
+  readonly maxRetries: number;
+  readonly maxThrottleRetries: number;
+  /** Takes the limiter's slot for one attempt; resolves with the time waited (ms). */
+  readonly slot: (api: DefenderApi, scope: CallScope) => Promise<number>;
+}
+
+/**
+ * A background call is tried once: a failure keeps the stale answer, a later hit tries again, and the budget is
+ * never spent on retries clients could use. Its one slot is taken before it starts (see `background`).
+ */
+const BACKGROUND: Policy = { maxRetries: 0, maxThrottleRetries: 0, slot: () => Promise.resolve(0) };
+
+/**
+ * The way every call to Defender goes, a client's or the gateway's own: circuit breaker → the operation's cap
+ * → token → rate limiter → one request ({@link fetchOnce}, its status mapped by `errors.ts`'s table) → retries
+ * with jittered backoff after 5xx, timeouts and network errors, and after 429s once Retry-After has passed.
+ */
+export class CallPipeline {
+  readonly #interactive: Policy;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.#interactive = {
+      maxRetries: options.maxRetries,
+      maxThrottleRetries: options.maxThrottleRetries,
+      slot: async (api, scope) => {
+        const { waitedMs } = await options.limiter.acquire(api, scope);
+        options.observer?.onLimiterWait?.(api, waitedMs);
+        return waitedMs;
+      },
+    };
+  }
+
+  /** A client's call: it waits its turn for the budget (until the scope's deadline) and is retried. */
+  call(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
+    return this.#guarded(api, url, scope, this.#interactive);
+  }
+
+  /**
+   * The gateway's own call (a cache refresh): it starts only while the breaker is closed (never as its probe)
+   * and a slot is free now with nobody waiting for one, so clients' calls always go first, and is tried once.
+   * Undefined when it cannot start: nothing is sent. Its scope should be its own, so no operation pays for it.
+   */
+  background(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> | undefined {
+    if (!this.options.breaker.allowsBackground(api) || !this.options.limiter.tryAcquire(api))
+      return undefined;
+    return this.#guarded(api, url, scope, BACKGROUND);
+  }
+
+  /** The identity calls of this scope go out as (cache partitions follow it). */
+  tokensFor(scope: CallScope): TokenProvider {
+    return scope.tokens ?? this.options.tokens;
+  }
+
+  /**
+   * A call through its API's circuit breaker: refused at once while it is open, its outcome recorded once. A
+   * 429 settles it as an answer the moment it arrives: the call may go on waiting out Retry-After, but Defender
+   * has shown it is up, and a half-open breaker must not keep refusing everyone else meanwhile. So does any
+   * refusal Defender answered with (400, 401, 403).
+   */
+  async #guarded(api: DefenderApi, url: URL, scope: CallScope, policy: Policy): Promise<CachedAnswer> {
+    const { breaker } = this.options;
+    breaker.admit(api);
+    let settled = false;
+    const settle = (outcome: CallOutcome) => {
+      if (settled) return;
+      settled = true;
+      breaker.settle(api, outcome);
+    };
+    try {
+      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'));
+      settle('success');
+      return answer;
+    } catch (error) {
+      settle(outcomeOf(error));
+      throw error;
+    }
+  }
+
+  async #withRetries(
+    api: DefenderApi,
+    url: URL,
+    scope: CallScope,
+    policy: Policy,
+    onAnswered: () => void,
+  ): Promise<CachedAnswer> {
+    let failures = 0;
+    let throttles = 0;
+    for (;;) {
+      try {
+        const token = await this.#admit(api, scope, policy);
+        const attempt = await fetchOnce(this.options, api, url, token, scope.signal);
+        if (attempt.kind === 'answer') return attempt.answer;
+        if (attempt.kind === 'refusal') {
+          if (attempt.answered) onAnswered();
+          throw attempt.error;
+        }
+        onAnswered();
+        this.options.limiter.pause(api, attempt.retryAfterMs);
+        if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
+      } catch (error) {
+        if (!(error instanceof RetryableFailure)) throw error;
+        if (++failures > policy.maxRetries) throw defenderUnavailable(api, error);
+        await delay(this.#backoffMs(failures), scope.signal);
+      }
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(cap, base·2^failures)]. */
+  #backoffMs(failures: number): number {
+    const base = this.options.backoffBaseMs ?? 200;
+    const cap = this.options.backoffCapMs ?? 2_000;
+    return (this.options.random ?? Math.random)() * Math.min(cap, base * 2 ** failures);
+  }
+
+  /**
+   * Counts the call against the operation's cap the moment it is committed to (concurrent fields would all
+   * pass a check made later), then gets the token and, last, the limiter's slot, right before the request
+   * leaves, so the limiter counts what Defender will count. A call that never leaves is not counted.
+   */
+  async #admit(api: DefenderApi, scope: CallScope, policy: Policy): Promise<string> {
+    const { stats, maxCalls } = scope;
+    if (maxCalls !== undefined && stats.calls >= maxCalls) {
+      throw new GatewayError(
+        ErrorCode.QueryTooExpensive,
+        `The operation reached its cap of ${maxCalls} Defender calls.`,
+        { cost: { estimated: stats.calls + 1, max: maxCalls } },
+      );
+    }
+    stats.calls++;
+    apiStats(stats, api).calls++;
+    try {
+      const token = await this.#token(scope);
+      stats.limiterWaitMs += await policy.slot(api, scope);
+      return token;
+    } catch (error) {
+      stats.calls--;
+      apiStats(stats, api).calls--;
+      throw error;
+    }
+  }
+
+  /**
+   * A failure to get a token is mapped like an answer from Defender: an authority that is down is retried like
+   * a network failure, one that refused the credentials is UNAUTHENTICATED at once. The authority's own words
+   * (which may quote the secret) stay in the cause, never in the client's message.
+   */
+  async #token(scope: CallScope): Promise<string> {
+    try {
+      return await this.tokensFor(scope).getToken(scope.signal);
+    } catch (error) {
+      if (scope.signal?.aborted) throw scope.signal.reason;
+      if (!(error instanceof TokenAcquisitionError)) throw error;
+      if (error.retryable) throw new RetryableFailure('no token from the authority', { cause: error });
+      throw new GatewayError(
+        ErrorCode.Unauthenticated,
+        'Defender credentials were refused by the authority.',
+        {},
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * What a failed call says about Defender's health: exhausted retries on 5xx, timeouts or connection errors are
+ * failures, unless the token authority, not Defender, was down. Defender's answers (its refusals and 429s) were
+ * settled as successes when they arrived; everything else (cancellation, our own limiter and cap, a refused
+ * token, bad bodies, unexpected statuses) says nothing.
+ */
+function outcomeOf(error: unknown): CallOutcome {
+  if (!(error instanceof GatewayError) || error.code !== ErrorCode.UpstreamUnavailable) return 'neutral';
+  const last = error.cause;
+  return last instanceof RetryableFailure && !(last.cause instanceof TokenAcquisitionError)
+    ? 'failure'
+    : 'neutral';
+}
+
+/** Waits `ms` on the timers (which tests may fake), or rejects with the signal's reason once it aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,43 @@
+import type { DefenderApi } from './apis.js';
+
+/** One call: the API, its `{id}` (validated by the caller, encoded here) and its OData options. */
+export interface DefenderRequest {
+  readonly api: DefenderApi;
+  readonly id?: string;
+  readonly query?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The URL of a call under `baseUrl` (without `/api`). The id is percent-encoded into exactly one path segment;
+ * the result is checked to still be on the API's route, so no id can reach another route or host.
+ */
+export function urlFor(baseUrl: URL, { api, id, query }: DefenderRequest): URL {
+  if (api.includes('{id}') !== (id !== undefined))
+    throw new Error(`${api} needs ${id === undefined ? 'an' : 'no'} id`);
+  const prefix = baseUrl.pathname.replace(/\/+$/, '');
+  const path = `${prefix}/api/${api.replace('{id}', () => encodeURIComponent(id!))}`;
+  const search = Object.entries(query ?? {})
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
+  const url = new URL(`${baseUrl.origin}${path}${search ? `?${search}` : ''}`);
+  if (url.origin !== baseUrl.origin || url.pathname !== path)
+    throw new Error(`refusing a URL that left its route`);
+  return url;
+}
+
+/** Routes answering one entity; every other route answers an OData collection (`{ value: [...] }`). */
+const ENTITY_APIS: ReadonlySet<DefenderApi> = new Set([
+  'machines/{id}',
+  'alerts/{id}',
+  'alerts/{id}/user',
+  'alerts/{id}/machine',
+]);
+
+/** Whether `body` has the shape `api` documents: an entity with a string `id`, or a collection of them. */
+export function hasDocumentedShape(api: DefenderApi, body: unknown): boolean {
+  const isEntity = (v: unknown) =>
+    typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+  if (ENTITY_APIS.has(api)) return isEntity(body);
+  const value = typeof body === 'object' && body !== null ? (body as { value?: unknown }).value : undefined;
+  return Array.isArray(value) && value.every(isEntity);
+}
