@@ -55,11 +55,9 @@ export interface DefenderClientOptions {
   readonly breakerThreshold?: number;
   /** How long an open breaker refuses calls before it lets one probe call through (ms). Default 30,000. */
   readonly breakerHalfOpenAfterMs?: number;
-  /** The breaker's clock (tests). Default `Date.now`. */
-  readonly now?: () => number;
   /**
-   * The clock of answers' freshness (`storedAt`, stale or expired, operations' `freshUntil`) and of Retry-After
-   * dates. Default: the system clock.
+   * The clock of answers' freshness (`storedAt`, stale or expired, operations' `freshUntil`), of Retry-After
+   * dates and of the circuit breaker. Default: the system clock.
    */
   readonly clock?: Clock;
   /** The HTTP client (tests script Defender with it). Default: the global `fetch`. */
@@ -88,7 +86,7 @@ export class DefenderClient {
       ...(options.breakerHalfOpenAfterMs !== undefined && {
         halfOpenAfterMs: options.breakerHalfOpenAfterMs,
       }),
-      ...(options.now && { clock: { now: options.now } }),
+      clock: this.#clock,
       onStateChange: (api, state) => options.observer?.onBreakerState?.(api, state),
     });
     this.#pipeline = new CallPipeline({

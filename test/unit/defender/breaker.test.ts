@@ -36,7 +36,7 @@ function scripted(statuses: number[], options: Partial<DefenderClientOptions> = 
     backoffCapMs: 0,
     breakerThreshold: 3,
     breakerHalfOpenAfterMs: 10_000,
-    now: () => clock.now,
+    clock: { now: () => clock.now },
     fetch: fetchStub,
     ...options,
   });
@@ -153,7 +153,7 @@ describe('circuit breaker in the client', () => {
       maxThrottleRetries: 1,
       breakerThreshold: 3,
       breakerHalfOpenAfterMs: 10_000,
-      now: () => clock.now,
+      clock: { now: () => clock.now },
       fetch: (async (input: URL | string | Request) => {
         const url = String(input);
         sent.push(url);
@@ -202,7 +202,7 @@ describe('circuit breaker in the client', () => {
       maxRetries: 0,
       maxThrottleRetries: 0,
       breakerThreshold: 2,
-      now: () => clock.now,
+      clock: { now: () => clock.now },
       fetch: (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch,
     });
     const scope = (): CallScope => ({ stats: newStats(), deadline: Date.now() + 5_000 });

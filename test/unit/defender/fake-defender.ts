@@ -95,7 +95,6 @@ export function fakeDefender(respond: Respond = () => 200, options: Partial<Defe
     backoffCapMs: 0,
     breakerThreshold: 1,
     breakerHalfOpenAfterMs: 5_000,
-    now: () => clock.now(),
     clock,
     fetch: fetchStub,
     observer: {
