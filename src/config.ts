@@ -17,10 +17,13 @@ import { ConfigError, envReader } from './config/env.js';
 import type { InboundAuth } from './config/inbound-auth.js';
 import { parseInboundAuth, parseRouterSecret } from './config/inbound-auth.js';
 import { parseHost, parseHttpLimits } from './config/listen.js';
+import type { HuntingConfig } from './config/hunting.js';
+import { parseHunting } from './config/hunting.js';
 
 export { ConfigError } from './config/env.js';
 export type { DefenderCredentials } from './config/defender.js';
 export type { InboundAuth } from './config/inbound-auth.js';
+export type { DefenderPlans, HuntingConfig } from './config/hunting.js';
 
 export interface Config {
   /** HTTP port. Default 4000. */
@@ -48,6 +51,11 @@ export interface Config {
   readonly credentials: DefenderCredentials;
   /** Upstream windows, applied per Defender API, all at once. Default 100/60 s and 1,500/3,600 s. */
   readonly rateLimits: readonly RateLimitWindow[];
+  /**
+   * Advanced hunting through Microsoft Graph: `GRAPH_API_URL`, `GRAPH_SCOPE`, `HUNTING_RATE_LIMITS` and
+   * `DEFENDER_PLANS` (whether relationship levels may be answered by hunting at all).
+   */
+  readonly hunting: HuntingConfig;
   /** Per-call timeout (ms). Default 10,000. */
   readonly upstreamTimeoutMs: number;
   /** Retries after a 5xx, timeout or network error. Default 2. */
@@ -117,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fail('DEFENDER_RATE_LIMITS', (error as Error).message);
   }
   const cacheTtlMs = parseCacheTtls(reader);
+  const hunting = parseHunting(reader, defenderUrl !== undefined);
 
   const cacheUrl = parseCacheUrl(reader);
   const auth = parseInboundAuth(reader, defenderUrl !== undefined);
@@ -153,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defenderUrl,
     credentials,
     rateLimits,
+    hunting,
     upstreamTimeoutMs,
     upstreamRetries: int('DEFENDER_RETRIES', 2),
     requestDeadlineMs,

@@ -9,6 +9,8 @@ import type { DefenderClientOptions } from './defender/client.js';
 import { LocalRateLimiter } from './rate-limit/limiter.js';
 import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-limiter.js';
+import { RoutedLimiter } from './rate-limit/routed.js';
+import { HUNTING_API } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limit/windows.js';
 import type { TokenProvider } from './auth/tokens.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './auth/tokens.js';
@@ -27,6 +29,10 @@ export interface Upstream {
   /** Defender's base URL, without `/api`. */
   readonly baseUrl: URL;
   readonly tokens: TokenProvider;
+  /** Microsoft Graph's base URL (advanced hunting), without `/v1.0`. Default: `baseUrl` (a simulator serves both). */
+  readonly graphUrl?: URL;
+  /** Tokens for Graph as the same identity. Default: `tokens`. */
+  readonly graphTokens?: TokenProvider;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface DependencyOverrides {
   readonly cache?: UpstreamCache;
   /** The limiter's windows, applied per Defender API. Default: `DEFENDER_RATE_LIMITS`. */
   readonly rateLimits?: readonly RateLimitWindow[];
+  /** Advanced hunting's windows. Default: `HUNTING_RATE_LIMITS`. */
+  readonly huntingRateLimits?: readonly RateLimitWindow[];
   /** The limiter's safety margin per window (ms), whatever the window's length. Default: the limiter's own. */
   readonly limiterMarginMs?: number;
   /**
@@ -98,6 +106,8 @@ export async function createDependencies(
     const client = new DefenderClient({
       baseUrl: upstream.baseUrl,
       tokens: upstream.tokens,
+      graphUrl: upstream.graphUrl,
+      graphTokens: upstream.graphTokens,
       limiter,
       cache,
       ttlMs: (api) => config.cacheTtlMs[api],
@@ -115,6 +125,10 @@ export async function createDependencies(
       config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
         ? new OboTokenProviders(config.credentials)
         : undefined;
+    const graphObo =
+      config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
+        ? new OboTokenProviders({ ...config.credentials, scope: config.hunting.graphScope })
+        : undefined;
     const server: ServerDeps = {
       client,
       limiter,
@@ -129,6 +143,8 @@ export async function createDependencies(
       cacheBudget,
       ...(authenticator && { authenticator }),
       ...(obo && { obo }),
+      ...(graphObo && { graphObo }),
+      plans: config.hunting.plans,
       metrics,
       logger,
       http: config.http,
@@ -171,18 +187,39 @@ async function configuredUpstream(
     logger.info(
       `defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`,
     );
-    return { baseUrl: new URL(simulator.url), tokens: new StaticTokenProvider(token, 'embedded-simulator') };
+    const simulatorUrl = new URL(simulator.url);
+    // The simulator serves Graph's hunting route too; GRAPH_API_URL may still point elsewhere.
+    return {
+      baseUrl: simulatorUrl,
+      tokens: new StaticTokenProvider(token, 'embedded-simulator'),
+      graphUrl: config.hunting.graphUrl ?? simulatorUrl,
+    };
   }
+  const graphUrl = config.hunting.graphUrl;
   if (config.credentials.kind === 'msal') {
     // On behalf of callers, the application's own identity must never be used, even by mistake.
-    const tokens =
-      config.defenderAuthMode === 'obo'
-        ? new RefusingTokenProvider()
-        : new MsalTokenProvider(config.credentials);
-    return { baseUrl: config.defenderUrl, tokens };
+    if (config.defenderAuthMode === 'obo') {
+      return {
+        baseUrl: config.defenderUrl,
+        tokens: new RefusingTokenProvider(),
+        graphTokens: new RefusingTokenProvider(),
+        ...(graphUrl && { graphUrl }),
+      };
+    }
+    return {
+      baseUrl: config.defenderUrl,
+      tokens: new MsalTokenProvider(config.credentials),
+      graphTokens: new MsalTokenProvider({ ...config.credentials, scope: config.hunting.graphScope }),
+      ...(graphUrl && { graphUrl }),
+    };
   }
   if (config.credentials.kind === 'static') {
-    return { baseUrl: config.defenderUrl, tokens: new StaticTokenProvider(config.credentials.token) };
+    // A static token is sent to Graph as well: whoever gave it chose its audience.
+    return {
+      baseUrl: config.defenderUrl,
+      tokens: new StaticTokenProvider(config.credentials.token),
+      ...(graphUrl && { graphUrl }),
+    };
   }
   throw new Error('unreachable: a Defender URL without credentials passed configuration');
 }
@@ -225,11 +262,16 @@ function limiterAndCache(
   closers: (() => Promise<void>)[],
 ): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache } {
   const windows = overrides.rateLimits ?? config.rateLimits;
+  const huntingWindows = overrides.huntingRateLimits ?? config.hunting.rateLimits;
   const margin = overrides.limiterMarginMs;
   const marginOption = margin === undefined ? {} : { marginMs: () => margin };
+  const huntingOnly = { apis: [HUNTING_API] as const };
   if (!config.cacheUrl) {
     return {
-      limiter: new LocalRateLimiter(windows, marginOption),
+      limiter: new RoutedLimiter(
+        new LocalRateLimiter(windows, marginOption),
+        new LocalRateLimiter(huntingWindows, { ...marginOption, ...huntingOnly }),
+      ),
       cache: overrides.cache ?? createMemoryCache({ maxBytes: entityBytes }),
     };
   }
@@ -243,7 +285,7 @@ function limiterAndCache(
     },
   });
   closers.push(() => closeRedis(redis));
-  const limiter = new RedisRateLimiter(windows, {
+  const restLimiter = new RedisRateLimiter(windows, {
     client: redis,
     replicas: config.replicas,
     ...marginOption,
@@ -255,6 +297,15 @@ function limiterAndCache(
           )
         : logger.info('defender-graph: Redis answers again; the rate-limit budget is shared again'),
   });
+  // Hunting's windows under their own key prefix: a budget with other windows never shares a key.
+  const huntingLimiter = new RedisRateLimiter(huntingWindows, {
+    client: redis,
+    replicas: config.replicas,
+    prefix: 'defender-graph:limiter:hunting',
+    ...marginOption,
+    ...huntingOnly,
+  });
+  const limiter = new RoutedLimiter(restLimiter, huntingLimiter);
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
   return { limiter, cache: overrides.cache ?? createRedisCache(redis) };
 }

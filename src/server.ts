@@ -16,6 +16,8 @@ import { routerOnly } from './auth/router-secret.js';
 import { subgraphSchema } from './graphql/federation.js';
 import { inlineTracePlugin } from './plugins/inline-trace.js';
 import { createLoaders } from './graphql/loaders.js';
+import { HuntingPlans } from './graphql/hunting-plans.js';
+import type { DefenderPlans } from './config/hunting.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { responseCachePlugin } from './plugins/response-cache.js';
 import { upstreamReportPlugin } from './plugins/upstream-report.js';
@@ -52,6 +54,10 @@ export interface ServerDeps {
   readonly authenticator?: JwtAuthenticator;
   /** On-behalf-of token providers (DEFENDER_AUTH_MODE=obo); needs the authenticator. */
   readonly obo?: OboTokenProviders;
+  /** With `obo`: the same callers' tokens for Microsoft Graph (advanced hunting). */
+  readonly graphObo?: OboTokenProviders;
+  /** `DEFENDER_PLANS`: whether relationship levels may use advanced hunting. Default `rest`. */
+  readonly plans?: DefenderPlans;
   /** Introspection on. Default false. */
   readonly introspection?: boolean;
   /**
@@ -214,16 +220,26 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           signal: abort.signal,
           caller: request.principal ? `principal:${request.principal.id}` : callerOf(request),
           ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
+          ...(deps.graphObo &&
+            request.principal && { graphTokens: deps.graphObo.forPrincipal(request.principal) }),
           fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
           maxCalls: deps.maxOperationCalls,
           seen: new Map(),
         };
+        const loaders = createLoaders(deps.client, scope, deps.machineBatchSize);
         return {
           scope,
           client: deps.client,
           limiter: deps.limiter,
           maxPageSize: deps.maxPageSize,
-          loaders: createLoaders(deps.client, scope, deps.machineBatchSize),
+          loaders,
+          hunting: new HuntingPlans(
+            deps.client,
+            scope,
+            deps.limiter,
+            deps.plans ?? 'rest',
+            loaders.perParent,
+          ),
         };
       },
     }),

@@ -27,6 +27,13 @@ export interface FetchOptions {
   readonly observer?: UpstreamObserver | undefined;
 }
 
+/** What a call sends besides its URL: a GET unless it says otherwise. */
+export interface RequestBody {
+  readonly method: 'POST' | 'PATCH';
+  /** JSON text, sent as `application/json; charset=utf-8`. */
+  readonly json: string;
+}
+
 /** One HTTP request to Defender, no redirects followed, and what its status means. */
 export async function fetchOnce(
   options: FetchOptions,
@@ -34,13 +41,19 @@ export async function fetchOnce(
   url: URL,
   token: string,
   signal?: AbortSignal,
+  body?: RequestBody,
 ): Promise<Attempt> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const started = performance.now();
   let response: Response;
   try {
     response = await options.fetch(url, {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: 'application/json',
+        ...(body && { 'Content-Type': 'application/json; charset=utf-8' }),
+      },
+      ...(body && { method: body.method, body: body.json }),
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });

@@ -1,6 +1,6 @@
 import type { DefenderApi } from './apis.js';
 import type { CallOutcome, CircuitBreaker } from './breaker.js';
-import type { FetchOptions } from './fetch.js';
+import type { FetchOptions, RequestBody } from './fetch.js';
 import { RetryableFailure, fetchOnce } from './fetch.js';
 import type { CallScope } from './scope.js';
 import { apiStats } from './scope.js';
@@ -13,6 +13,8 @@ import { ErrorCode, GatewayError, defenderThrottling, defenderUnavailable } from
 export interface PipelineOptions extends FetchOptions {
   /** The identity calls go out as unless their scope names another. */
   readonly tokens: TokenProvider;
+  /** The same identity's tokens for Microsoft Graph (advanced hunting). Default: `tokens`. */
+  readonly graphTokens?: TokenProvider | undefined;
   readonly limiter: UpstreamLimiter;
   readonly breaker: CircuitBreaker;
   /** Retries after a 5xx, a timeout or a network error. */
@@ -61,9 +63,12 @@ export class CallPipeline {
     };
   }
 
-  /** A client's call: it waits its turn for the budget (until the scope's deadline) and is retried. */
-  call(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
-    return this.#guarded(api, url, scope, this.#interactive);
+  /**
+   * A client's call: it waits its turn for the budget (until the scope's deadline) and is retried. `body` makes
+   * it a POST or PATCH; only a read may be given one here (advanced hunting's query), since it is retried.
+   */
+  call(api: DefenderApi, url: URL, scope: CallScope, body?: RequestBody): Promise<CachedAnswer> {
+    return this.#guarded(api, url, scope, this.#interactive, body);
   }
 
   /**
@@ -77,8 +82,12 @@ export class CallPipeline {
     return this.#guarded(api, url, scope, BACKGROUND);
   }
 
-  /** The identity calls of this scope go out as (cache partitions follow it). */
-  tokensFor(scope: CallScope): TokenProvider {
+  /** The identity calls of this scope go out as (cache partitions follow it); Graph's for `hunting`. */
+  tokensFor(scope: CallScope, api?: DefenderApi): TokenProvider {
+    if (api === 'hunting') {
+      if (scope.tokens) return scope.graphTokens ?? scope.tokens;
+      return this.options.graphTokens ?? this.options.tokens;
+    }
     return scope.tokens ?? this.options.tokens;
   }
 
@@ -88,7 +97,13 @@ export class CallPipeline {
    * has shown it is up, and a half-open breaker must not keep refusing everyone else meanwhile. So does any
    * refusal Defender answered with (400, 401, 403).
    */
-  async #guarded(api: DefenderApi, url: URL, scope: CallScope, policy: Policy): Promise<CachedAnswer> {
+  async #guarded(
+    api: DefenderApi,
+    url: URL,
+    scope: CallScope,
+    policy: Policy,
+    body?: RequestBody,
+  ): Promise<CachedAnswer> {
     const { breaker } = this.options;
     breaker.admit(api);
     let settled = false;
@@ -98,7 +113,7 @@ export class CallPipeline {
       breaker.settle(api, outcome);
     };
     try {
-      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'));
+      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), body);
       settle('success');
       return answer;
     } catch (error) {
@@ -113,13 +128,14 @@ export class CallPipeline {
     scope: CallScope,
     policy: Policy,
     onAnswered: () => void,
+    body?: RequestBody,
   ): Promise<CachedAnswer> {
     let failures = 0;
     let throttles = 0;
     for (;;) {
       try {
         const token = await this.#admit(api, scope, policy);
-        const attempt = await fetchOnce(this.options, api, url, token, scope.signal);
+        const attempt = await fetchOnce(this.options, api, url, token, scope.signal, body);
         if (attempt.kind === 'answer') return attempt.answer;
         if (attempt.kind === 'refusal') {
           if (attempt.answered) onAnswered();
@@ -160,7 +176,7 @@ export class CallPipeline {
     stats.calls++;
     apiStats(stats, api).calls++;
     try {
-      const token = await this.#token(scope);
+      const token = await this.#token(scope, api);
       stats.limiterWaitMs += await policy.slot(api, scope);
       return token;
     } catch (error) {
@@ -175,9 +191,9 @@ export class CallPipeline {
    * a network failure, one that refused the credentials is UNAUTHENTICATED at once. The authority's own words
    * (which may quote the secret) stay in the cause, never in the client's message.
    */
-  async #token(scope: CallScope): Promise<string> {
+  async #token(scope: CallScope, api: DefenderApi): Promise<string> {
     try {
-      return await this.tokensFor(scope).getToken(scope.signal);
+      return await this.tokensFor(scope, api).getToken(scope.signal);
     } catch (error) {
       if (scope.signal?.aborted) throw scope.signal.reason;
       if (!(error instanceof TokenAcquisitionError)) throw error;

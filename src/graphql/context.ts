@@ -1,10 +1,13 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { Loaders } from './loaders.js';
+import type { HuntingPlans } from './hunting-plans.js';
 
 /** What every resolver gets for one operation. */
 export interface GraphQLContext {
   readonly loaders: Loaders;
+  /** Which source answers each relationship level hunting could serve (`DEFENDER_PLANS`). */
+  readonly hunting: HuntingPlans;
   readonly client: DefenderClient;
   /** This operation's upstream spending, deadline and cancellation. */
   readonly scope: CallScope;

@@ -48,6 +48,7 @@ function report(context: GraphQLContext): Record<string, unknown> {
     staleHits,
     limiterWaitMs,
     ...(estimate && { estimate: { min: estimate.min, max: estimate.max } }),
+    ...(context.hunting?.levels.length && { plans: context.hunting.levels }),
     byApi: Object.fromEntries(
       [...apis].map((api) => [
         api,

@@ -1,4 +1,4 @@
-import type { DefenderApi } from '../defender/apis.js';
+import type { RestApi as DefenderApi } from '../defender/apis.js';
 
 /**
  * Defender's alert writes (`docs/defender-api.md` §9), named by method and route template: `PATCH` shares its

@@ -1,11 +1,11 @@
-import type { GraphQLFieldResolver } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
 import type { AlertDto, MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
-import { isFree, relationshipOf, sourceOf } from '../sources.js';
+import { huntingGives, huntingSourceOf, isFree, keyOf, relationshipOf, sourceOf } from '../sources.js';
 import { loadRecord, loadRelated } from './records.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
@@ -27,7 +27,7 @@ function lazyFields<R, K extends keyof R & string>(
 ): Record<K, (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown> {
   const resolve =
     (field: K) => async (parent: MachineParent | UserParent, _: unknown, ctx: GraphQLContext) => {
-      if (!isPartial(parent)) return (parent as unknown as R)[field];
+      if (!isPartial(parent) || isFree(type, kindOf(parent), field)) return (parent as unknown as R)[field];
       const record = await loadRecord<R>(type, parent, ctx);
       return record ? record[field] : null;
     };
@@ -38,6 +38,9 @@ function lazyFields<R, K extends keyof R & string>(
 }
 
 const MACHINE_RECORD_FIELDS = [
+  // Carried by an alert's ref, not by a machine hunting named by id.
+  'computerDnsName',
+  'rbacGroupName',
   'mergedIntoMachineId',
   'isPotentialDuplication',
   'isExcluded',
@@ -108,13 +111,39 @@ export const User: UserResolvers = {
   alerts: related<AlertDto[]>('User', 'alerts'),
 };
 
-/** A relationship answered by a per-parent route: the route and key the source table gives. */
+/**
+ * A relationship answered by a per-parent route: the route and key the source table gives; or, when the table
+ * gives it a hunting source, `DEFENDER_PLANS=auto` and the selection asks only what hunting gives, by the
+ * level's plan (hunting-plans.ts), which may still choose the route.
+ */
 function related<R>(
   type: 'Machine' | 'User',
   field: string,
-): (parent: object, args: unknown, ctx: GraphQLContext) => Promise<R> {
+): (parent: object, args: unknown, ctx: GraphQLContext, info: GraphQLResolveInfo) => Promise<R> {
   const source = sourceOf(type, field, 'perParent');
-  return (parent, _, ctx) => loadRelated(source, parent, ctx) as Promise<R>;
+  const hunting = huntingSourceOf(type, field);
+  return (parent, _, ctx, info) => {
+    const key = keyOf(source, parent);
+    if (
+      hunting &&
+      key !== undefined &&
+      ctx.hunting.enabled &&
+      !asksBeyond(info, (f) => huntingGives(hunting, f))
+    ) {
+      const statistics = asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f));
+      return ctx.hunting.load(hunting, levelPath(info), key, statistics) as Promise<R>;
+    }
+    return loadRelated(source, parent, ctx) as Promise<R>;
+  };
+}
+
+/** The response path of a field without list indices: every parent of one level shares it. */
+function levelPath(info: GraphQLResolveInfo): string {
+  const keys: string[] = [];
+  for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) {
+    if (typeof p.key === 'string') keys.unshift(p.key);
+  }
+  return keys.join('.');
 }
 
 /**
