@@ -85,6 +85,8 @@ describe('DEFENDER_PLANS=auto', () => {
       { path: 'alerts.nodes.user.machines', source: 'hunting', calls: 1 },
       { path: 'alerts.nodes.user.machines.logonUsers', source: 'hunting', calls: 1 },
     ]);
+    const metrics = await (await fetch(`${auto.url}/metrics`)).text();
+    expect(metrics).toMatch(/defender_upstream_calls_total\{api="hunting",status="200"\} [1-9]/);
     // The REST plan pays one call per user and one per machine for the same answers.
     expect(rest.sim.calls.length).toBeGreaterThan(4 * calls.length);
     expect(rest.sim.calls.filter((c) => c.api === 'hunting')).toEqual([]);
@@ -132,6 +134,33 @@ describe('DEFENDER_PLANS=auto', () => {
     ).plans;
     expect(plans.length).toBeGreaterThan(0);
     expect(plans.every((p) => p.source === 'rest' && p.fallback === code)).toBe(true);
+  });
+});
+
+describe('DEFENDER_PLANS=auto with hunting’s breaker open', () => {
+  it('answers by REST without sending hunting anything, and says why', async () => {
+    const roomy = [{ limit: 100_000, windowSeconds: 60 }];
+    const gw = await startTestGateway({
+      cacheTtlMs: 0,
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      client: { maxRetries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000 },
+      server: { maxOperationCalls: 10_000, plans: 'auto' },
+    });
+    try {
+      gw.sim.injectFault({ api: 'hunting', fault: { kind: 'status', status: 500 }, times: 1 });
+      await gw.query(WALK);
+      gw.sim.resetCalls();
+      const viaRest = await rest.query(WALK);
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      expect(sorted(res.data)).toEqual(sorted(viaRest.data));
+      expect(gw.sim.calls.filter((c) => c.api === 'hunting')).toEqual([]);
+      const plans = (res.extensions!['upstream'] as unknown as { plans: { fallback?: string }[] }).plans;
+      expect(plans.map((p) => p.fallback)).toEqual(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE']);
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -123,7 +123,12 @@ describe('the shared rate limiter', () => {
       rateLimit: { api: string; limit: number; remaining: number; windowSeconds: number; resetAt: string }[];
     }>('{ rateLimit { api limit remaining windowSeconds resetAt } }');
     const budget = res.data!.rateLimit;
-    expect(budget).toHaveLength(12 * 2);
+    // The 12 REST routes and advanced hunting, two windows each (hunting's own: 45/60 s, 1,500/3,600 s).
+    expect(budget).toHaveLength(13 * 2);
+    expect(budget.filter((b) => b.api === 'hunting').map((b) => [b.limit, b.windowSeconds])).toEqual([
+      [45, 60],
+      [1500, 3600],
+    ]);
     expect(budget.filter((b) => b.api === 'machines/{id}')).toEqual([
       { api: 'machines/{id}', limit: 100, remaining: 99, windowSeconds: 60, resetAt: expect.any(String) },
       {
