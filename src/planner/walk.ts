@@ -7,11 +7,21 @@ import { refFrom } from '../graphql/parents.js';
 import type {
   ByIdSource,
   EntityType,
+  HuntingSource,
   PerParentSource,
   Relationship,
   SearchSource,
 } from '../graphql/sources.js';
-import { distinctKeyOf, isFree, recordSourceOf, relationshipOf, sourceOf } from '../graphql/sources.js';
+import {
+  distinctKeyOf,
+  huntingGives,
+  huntingSourceOf,
+  isFree,
+  recordSourceOf,
+  relationshipOf,
+  sourceOf,
+} from '../graphql/sources.js';
+import { HUNTING_CHUNK_SIZE } from '../defender/kql.js';
 import type { Entities, EntitySet } from './entities.js';
 import { embeddedIn, known, unknown } from './entities.js';
 import type { PlannedField } from './operation.js';
@@ -24,6 +34,8 @@ export interface EstimateOptions {
   readonly batchSize: number;
   /** Cap on `first`; a larger one is BAD_USER_INPUT, as the resolvers say. */
   readonly maxPageSize: number;
+  /** `DEFENDER_PLANS=auto`: levels hunting can serve are counted as hunting queries. Default false. */
+  readonly hunting?: boolean;
 }
 
 /**
@@ -96,6 +108,10 @@ export class Planner {
   /** A relationship from its preferred source: its items become the next level's entities. */
   async #related(field: PlannedField, set: EntitySet, relationship: Relationship): Promise<void> {
     const source = relationship.sources[0];
+    const hunting = this.options.hunting ? huntingSourceOf(set.type, field.name) : undefined;
+    if (source?.kind === 'perParent' && hunting && this.#huntable(field, set.entities, hunting)) {
+      return this.#hunted(field, set.entities, relationship, source, hunting);
+    }
     if (source?.kind === 'perParent') {
       return this.#perEntity(set.entities, source, relationship.fanout, (children) =>
         this.entities(field, { type: relationship.type, kind: source.yields, entities: children }),
@@ -105,6 +121,37 @@ export class Planner {
       const children = embeddedIn(set.entities, (alert) => refFrom(source, alert as AlertDto));
       return this.entities(field, { type: relationship.type, kind: source.yields, entities: children });
     }
+  }
+
+  /** Whether the resolvers may answer this level by hunting: it asks only what hunting gives, of 2+ parents. */
+  #huntable(field: PlannedField, entities: Entities, hunting: HuntingSource): boolean {
+    const parents = entities.kind === 'known' ? entities.items.length : entities.hi;
+    return parents >= 2 && field.selections.every((f) => huntingGives(hunting, f.name));
+  }
+
+  /**
+   * A level hunting may serve: at least one query per chunk of parents that must be there (two when the
+   * selection needs the accounts' statistics), at most one per chunk of all of them plus, should hunting
+   * fail, the per-parent route's calls. The children are what hunting names (machines by id only).
+   */
+  async #hunted(
+    field: PlannedField,
+    entities: Entities,
+    relationship: Relationship,
+    source: PerParentSource,
+    hunting: HuntingSource,
+  ): Promise<void> {
+    const hi = entities.kind === 'known' ? entities.items.length : entities.hi;
+    const lo = entities.kind === 'known' ? hi : entities.lo;
+    const perChunk = field.selections.some((f) => hunting.secondQuery?.includes(f.name)) ? 2 : 1;
+    const min = lo >= 2 ? Math.ceil(lo / HUNTING_CHUNK_SIZE) * perChunk : 0;
+    const max = Math.ceil(hi / HUNTING_CHUNK_SIZE) * perChunk;
+    this.tally.addRange({ hunting: { min, max }, [source.api]: { min: 0, max: hi } }, { min, max: max + hi });
+    return this.entities(field, {
+      type: relationship.type,
+      kind: hunting.yields,
+      entities: unknown(0, hi * relationship.fanout, true),
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { DEFENDER_APIS } from '../defender/apis.js';
+import { UPSTREAM_APIS } from '../defender/apis.js';
 import { ErrorCode, GatewayError, retryAfterOf } from '../errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { CostEstimate } from '../planner/estimate.js';
@@ -44,6 +44,7 @@ export function admissionPlugin(options: AdmissionPluginOptions): ApolloServerPl
               : (requests) => client.lookup(requests, scope),
             batchSize: options.batchSize,
             maxPageSize: options.maxPageSize,
+            hunting: contextValue.hunting.enabled,
           });
           if (!estimate) return;
           estimates.set(contextValue, estimate);
@@ -55,7 +56,7 @@ export function admissionPlugin(options: AdmissionPluginOptions): ApolloServerPl
               options.maxOperationCalls,
             );
           }
-          for (const api of DEFENDER_APIS) {
+          for (const api of UPSTREAM_APIS) {
             const min = estimate.byApi[api]?.min ?? 0;
             const at = limiter.whenAvailable(api, min);
             if (min > 0 && at > scope.deadline) {

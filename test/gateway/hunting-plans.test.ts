@@ -137,6 +137,45 @@ describe('DEFENDER_PLANS=auto', () => {
   });
 });
 
+describe('the cost estimate with DEFENDER_PLANS=auto', () => {
+  it('counts a hunted level as hunting queries, so the walk fits the default cap of 100 calls that REST exceeds', async () => {
+    const roomy = [{ limit: 100_000, windowSeconds: 60 }];
+    const gw = await startTestGateway({
+      cacheTtlMs: 0,
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      server: { plans: 'auto' },
+    });
+    try {
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      const upstream = res.extensions!['upstream'] as unknown as {
+        calls: number;
+        estimate: { min: number; max: number };
+        byApi: Record<string, { calls: number; estimate?: { min: number; max: number } }>;
+      };
+      expect(upstream.estimate.min).toBeLessThanOrEqual(upstream.calls);
+      expect(upstream.estimate.max).toBeGreaterThanOrEqual(upstream.calls);
+      expect(upstream.byApi['hunting']!.estimate!.max).toBeGreaterThanOrEqual(2);
+      // The same walk by REST passes the cap during execution: its fields fail QUERY_TOO_EXPENSIVE.
+      const viaRest = await startTestGateway({
+        cacheTtlMs: 0,
+        rateLimits: roomy,
+        simulator: { rateLimits: roomy },
+        server: { plans: 'rest' },
+      });
+      try {
+        const refused = await viaRest.query(WALK);
+        expect(refused.errors?.[0]?.extensions?.['code']).toBe('QUERY_TOO_EXPENSIVE');
+      } finally {
+        await viaRest.close();
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('DEFENDER_PLANS=auto with hunting’s breaker open', () => {
   it('answers by REST without sending hunting anything, and says why', async () => {
     const roomy = [{ limit: 100_000, windowSeconds: 60 }];
