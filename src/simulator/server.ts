@@ -250,7 +250,7 @@ export async function startSimulator(
       );
     }
 
-    const fault = faults.next(route.api);
+    const fault = faults.next(route.api, call.id);
     if (fault) call.fault = fault.kind;
     if (fault && fault.kind !== 'slow') {
       return faultAnswer(fault, (status) =>
