@@ -72,9 +72,11 @@ export type Alert = {
   /**
    * What Defender found: files, processes, accounts, addresses… Always complete: `Query.alerts` asks Defender
    * for it (`$expand=evidence`, no extra call), and on alerts from `Machine.alerts` or `User.alerts`, whose routes
-   * leave it empty, asking for it costs one batched `GET /api/alerts?$filter=id in (…)` per 50 alerts.
+   * leave it empty, asking for it costs one batched `GET /api/alerts?$filter=id in (…)` per 50 alerts. Null only
+   * when that lookup failed, together with an error at this field's path; the alert and its other fields keep
+   * their data, and so do the other alerts of the list.
    */
-  evidence: Array<AlertEvidence>;
+  evidence?: Maybe<Array<AlertEvidence>>;
   /** When the earliest activity of the alert happened on the machine. Null when Defender does not say. */
   firstEventTime?: Maybe<Scalars['DateTime']['output']>;
   /**
@@ -537,8 +539,10 @@ export type Machine = {
   /**
    * Alerts raised on this machine. Costs one call to `GET /api/machines/{id}/alerts` unless cached (their
    * `evidence` costs more, see `Alert.evidence`).
+   * Null only when it failed, together with an error at this field's path; the machine and its other fields keep
+   * their data.
    */
-  alerts: Array<Alert>;
+  alerts?: Maybe<Array<Alert>>;
   /**
    * The machine's fully qualified DNS name, or a bare host name (e.g. `se-pov-desktop`). Null, or an empty
    * string, when Defender does not know it.
@@ -590,8 +594,10 @@ export type Machine = {
   /**
    * Accounts that logged on to this machine, as full user records. Costs one call to
    * `GET /api/machines/{id}/logonusers` unless cached.
+   * Null only when it failed, together with an error at this field's path; the machine and its other fields keep
+   * their data.
    */
-  logonUsers: Array<User>;
+  logonUsers?: Maybe<Array<User>>;
   /** Tags an administrator or a rule put on the machine; an empty list when it has none. */
   machineTags: Array<Scalars['String']['output']>;
   /**
@@ -898,8 +904,10 @@ export type User = {
    * Alerts that involve this account. Costs one call to `GET /api/users/{accountName}/alerts` unless cached.
    * Defender looks the account up by `accountName` alone, not by its domain, and answers an empty list for an
    * account it does not know.
+   * Null only when it failed, together with an error at this field's path; the user and its other fields keep
+   * their data.
    */
-  alerts: Array<Alert>;
+  alerts?: Maybe<Array<Alert>>;
   /** When Defender first saw the account log on (Defender sends whole seconds). Null when not known (see `User`). */
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   /**
@@ -931,8 +939,10 @@ export type User = {
    * Machines this account logged on to. Costs one call to `GET /api/users/{accountName}/machines` unless cached.
    * Defender looks the account up by `accountName` alone, not by its domain, and answers an empty list for an
    * account it does not know.
+   * Null only when it failed, together with an error at this field's path; the user and its other fields keep
+   * their data.
    */
-  machines: Array<Machine>;
+  machines?: Maybe<Array<Machine>>;
   /** The `id` of the machine this account logs on to most. Null when not known (see `User`). */
   mostPrevalentMachineId?: Maybe<Scalars['String']['output']>;
 };
@@ -1141,7 +1151,7 @@ export type AlertResolvers<ContextType = GraphQLContext, ParentType extends Reso
   detectorId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   determination?: Resolver<Maybe<ResolversTypes['AlertDetermination']>, ParentType, ContextType>;
   domains?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  evidence?: Resolver<Array<ResolversTypes['AlertEvidence']>, ParentType, ContextType>;
+  evidence?: Resolver<Maybe<Array<ResolversTypes['AlertEvidence']>>, ParentType, ContextType>;
   firstEventTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   incidentId?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1256,7 +1266,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Machine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   aadDeviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   agentVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType>;
   computerDnsName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   defenderAvStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   deviceValue?: Resolver<Maybe<ResolversTypes['DeviceValue']>, ParentType, ContextType>;
@@ -1272,7 +1282,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   lastExternalIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  logonUsers?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  logonUsers?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType>;
   machineTags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   managedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   managedByStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1329,7 +1339,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   accountDomain?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   accountName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   accountSid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isDomainAdmin?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1338,7 +1348,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   leastPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   logOnMachinesCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   logonTypes?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  machines?: Resolver<Array<ResolversTypes['Machine']>, ParentType, ContextType>;
+  machines?: Resolver<Maybe<Array<ResolversTypes['Machine']>>, ParentType, ContextType>;
   mostPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 

@@ -27,8 +27,12 @@ export interface Loaders {
 }
 
 export function createLoaders(client: DefenderClient, scope: CallScope, batchSize: number): Loaders {
-  /** A loader for entities that batch into `$filter=id in (…)` calls; a failed batch fails each key. */
-  const batched = <V>(load: (keys: readonly string[]) => Promise<V[]>) =>
+  /**
+   * A loader for entities that batch into `$filter=id in (…)` calls. A failed call fails only the keys it was
+   * for (the lookup puts its error in their slots), so one failed item never nulls a sibling; anything that
+   * fails the whole batch fails each key.
+   */
+  const batched = <V>(load: (keys: readonly string[]) => Promise<(V | Error)[]>) =>
     new DataLoader<string, V>((keys) => load(keys).catch((error: unknown) => keys.map(() => toError(error))));
   const evidenceOmitted = new WeakSet<AlertDto>();
   const perParent = new Map(

@@ -83,6 +83,7 @@ export const Alert: AlertResolvers = {
   __resolveReference: resolveAlertReference,
   user: embedded('user') as AlertResolvers['user'],
   machine: embedded('machine') as AlertResolvers['machine'],
+  // Nullable: a failed lookup nulls this alert's evidence alone, not the alert nor the list it is in.
   evidence: async (alert, _, ctx) =>
     isFree('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', 'evidence')
       ? alert.evidence
@@ -108,7 +109,11 @@ export const User: UserResolvers = {
   alerts: related<AlertDto[]>('User', 'alerts'),
 };
 
-/** A relationship answered by a per-parent route: the route and key the source table gives. */
+/**
+ * A relationship answered by a per-parent route: the route and key the source table gives. Its loader rejects
+ * this parent's key alone when the call fails, and the list is nullable, so the error stops at this field: the
+ * parent, its other fields and the other parents of a list keep their data.
+ */
 function related<R>(
   type: 'Machine' | 'User',
   field: string,
