@@ -160,8 +160,13 @@ export class FanoutStats implements FanoutView {
 
   /** Sends pending deltas and reads the shared totals now (tests, and shutdown). */
   sync(): Promise<void> {
-    this.#syncing ??= this.#sync().finally(() => (this.#syncing = undefined));
-    return this.#syncing;
+    // After the exchange under way, if any: what was recorded since is sent too.
+    const next = (this.#syncing ?? Promise.resolve()).then(() => this.#sync());
+    this.#syncing = next;
+    void next.finally(() => {
+      if (this.#syncing === next) this.#syncing = undefined;
+    });
+    return next;
   }
 
   #refreshSoon(send = false): void {
