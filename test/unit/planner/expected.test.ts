@@ -14,7 +14,6 @@ import { FanoutRecorder } from '../../../src/planner/fanout.js';
  */
 
 const M1 = 'a'.repeat(40);
-const M2 = 'b'.repeat(40);
 const machine = (id: string) => ({ id, computerDnsName: `host-${id.slice(0, 4)}` });
 const user = (name: string) => ({ id: `contoso\\${name}`, accountName: name, accountDomain: 'contoso' });
 
