@@ -76,7 +76,8 @@ export function admissionPlugin(options: AdmissionPluginOptions): ApolloServerPl
           if (!estimate) return;
           estimates.set(contextValue, estimate);
           const refuse = (error: GraphQLError, code: string): never => {
-            options.cost?.onRefused(code);
+            // A dry run asks what would happen (GraphiQL's cost pane, as the query is typed): not a refusal.
+            if (!isDryRunOf(contextValue)) options.cost?.onRefused(code);
             throw error;
           };
           if (estimate.min > cap || estimate.expected * margin > cap) {

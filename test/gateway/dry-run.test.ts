@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/ops/metrics.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
@@ -72,7 +73,8 @@ describe('a dry run', () => {
   });
 
   it('is refused exactly as the real run would be, with zero calls', async () => {
-    gw = await startTestGateway();
+    const metrics = createMetrics({ processMetrics: false });
+    gw = await startTestGateway({ server: { metrics } });
     const walk =
       '{ alerts(first: 20) { nodes { user { machines { computerDnsName logonUsers { id } } } } } }';
     const dry = await gw.query(walk, undefined, DRY);
@@ -82,6 +84,10 @@ describe('a dry run', () => {
     expect(dry.errors?.map((e) => e.extensions?.['code'])).toEqual(['QUERY_TOO_EXPENSIVE']);
     expect([dry.status, dry.errors, 'data' in dry]).toEqual([real.status, real.errors, 'data' in real]);
     expect(dry.extensions!.upstream).toMatchObject({ calls: 0, dryRun: true });
+    // Only the real run counts as a refusal: a dry run asks what would happen.
+    expect(await metrics.registry.metrics()).toMatch(
+      /^defender_operations_refused_total\{code="QUERY_TOO_EXPENSIVE"\} 1$/m,
+    );
 
     // A budget spent: RATE_LIMITED, the same 429 as the real run's.
     await gw.close();
