@@ -19,6 +19,8 @@ import { createLoaders } from './graphql/loaders.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { responseCachePlugin } from './plugins/response-cache.js';
 import { upstreamReportPlugin } from './plugins/upstream-report.js';
+import { fanoutLearningPlugin } from './plugins/fanout-learning.js';
+import { FanoutRecorder, FanoutStats } from './planner/fanout.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { documentStore, persistedQueryCache } from './cache/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './plugins/query-limits.js';
@@ -46,6 +48,13 @@ export interface ServerDeps {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need. */
   readonly maxOperationCalls: number;
+  /** Expected calls are held to the cap and the budget plus this margin (%). Default 25. */
+  readonly costMarginPercent?: number;
+  /**
+   * The fan-out learnt from every answer, read by the planner for expected costs (shared through Redis when
+   * built so). Default: this server's own, in memory.
+   */
+  readonly fanout?: FanoutStats;
   /** The federation router's shared secret: when set, `/graphql` answers 401 without it. Default unset. */
   readonly routerSecret?: string;
   /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
@@ -124,6 +133,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     if (state === 'draining') void reply.header('connection', 'close');
   });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
+  const fanout = deps.fanout ?? new FanoutStats();
   const limits = queryLimits();
   const budget = deps.cacheBudget ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB);
   const documents = documentStore(budget.documents);
@@ -160,8 +170,12 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,
+        costMargin: 1 + (deps.costMarginPercent ?? 25) / 100,
+        fanout,
+        cost: metrics.cost,
       }),
       upstreamReportPlugin(),
+      fanoutLearningPlugin(fanout),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),
@@ -223,7 +237,8 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           client: deps.client,
           limiter: deps.limiter,
           maxPageSize: deps.maxPageSize,
-          loaders: createLoaders(deps.client, scope, deps.machineBatchSize),
+          loaders: createLoaders(deps.client, scope, deps.machineBatchSize, () => metrics.cost.onCut()),
+          fanout: new FanoutRecorder(),
         };
       },
     }),

@@ -658,6 +658,34 @@ export type Machine = {
   vmMetadata?: Maybe<VmMetadata>;
 };
 
+
+/**
+ * A device known to Defender for Endpoint: a workstation, server or mobile device, onboarded or only discovered
+ * on the network. Property names are Defender's own (`GET /api/machines/{id}`).
+ *
+ * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
+ * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one
+ * `GET /api/machines?$filter=computerDnsName in (…)` per 50 names). A reference to a machine Defender does not return resolves to null.
+ */
+export type MachineAlertsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * A device known to Defender for Endpoint: a workstation, server or mobile device, onboarded or only discovered
+ * on the network. Property names are Defender's own (`GET /api/machines/{id}`).
+ *
+ * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
+ * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one
+ * `GET /api/machines?$filter=computerDnsName in (…)` per 50 names). A reference to a machine Defender does not return resolves to null.
+ */
+export type MachineLogonUsersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** A page of machines. */
 export type MachineConnection = {
   __typename?: 'MachineConnection';
@@ -945,6 +973,44 @@ export type User = {
   machines?: Maybe<Array<Machine>>;
   /** The `id` of the machine this account logs on to most. Null when not known (see `User`). */
   mostPrevalentMachineId?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
+ * machine (`se-pov-desktop\chris phillips`).
+ *
+ * A User reached through `Machine.logonUsers` is a full record. A User from `Alert.user` or `Query.user` is known
+ * by its name: `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself, and
+ * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
+ * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
+ * (null when no machine knows the account).
+ *
+ * A federation entity: other subgraphs reference a user by `id` (`domain\name`) or by `accountName` (the bare
+ * name, as a directory knows it). Either costs no call, like `Query.user`: the reference is the name, and only
+ * the fields asked for cost theirs.
+ */
+export type UserAlertsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
+ * machine (`se-pov-desktop\chris phillips`).
+ *
+ * A User reached through `Machine.logonUsers` is a full record. A User from `Alert.user` or `Query.user` is known
+ * by its name: `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself, and
+ * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
+ * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
+ * (null when no machine knows the account).
+ *
+ * A federation entity: other subgraphs reference a user by `id` (`domain\name`) or by `accountName` (the bare
+ * name, as a directory knows it). Either costs no call, like `Query.user`: the reference is the name, and only
+ * the fields asked for cost theirs.
+ */
+export type UserMachinesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Details of a machine that is a cloud virtual machine. */
@@ -1266,7 +1332,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Machine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   aadDeviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   agentVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType, Partial<MachineAlertsArgs>>;
   computerDnsName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   defenderAvStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   deviceValue?: Resolver<Maybe<ResolversTypes['DeviceValue']>, ParentType, ContextType>;
@@ -1282,7 +1348,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   lastExternalIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  logonUsers?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType>;
+  logonUsers?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType, Partial<MachineLogonUsersArgs>>;
   machineTags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   managedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   managedByStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1339,7 +1405,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   accountDomain?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   accountName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   accountSid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType, Partial<UserAlertsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isDomainAdmin?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1348,7 +1414,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   leastPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   logOnMachinesCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   logonTypes?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  machines?: Resolver<Maybe<Array<ResolversTypes['Machine']>>, ParentType, ContextType>;
+  machines?: Resolver<Maybe<Array<ResolversTypes['Machine']>>, ParentType, ContextType, Partial<UserMachinesArgs>>;
   mostPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 

@@ -5,7 +5,9 @@ import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
-import { isFree, relationshipOf, sourceOf } from '../sources.js';
+import { childKeyOf, distinctKeyOf, isFree, relationshipOf, sourceOf } from '../sources.js';
+import { edgeOf } from '../../planner/fanout.js';
+import { checkFirst } from './connection.js';
 import { loadRecord, loadRelated } from './records.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
@@ -75,8 +77,8 @@ export const Machine: MachineResolvers = {
     'Machine',
     MACHINE_RECORD_FIELDS,
   ) as MachineResolvers),
-  logonUsers: related<UserDto[]>('Machine', 'logonUsers'),
-  alerts: related<AlertDto[]>('Machine', 'alerts'),
+  logonUsers: related<UserDto[]>('Machine', 'logonUsers') as MachineResolvers['logonUsers'],
+  alerts: related<AlertDto[]>('Machine', 'alerts') as MachineResolvers['alerts'],
 };
 
 export const Alert: AlertResolvers = {
@@ -105,21 +107,35 @@ const USER_RECORD_FIELDS = [
 export const User: UserResolvers = {
   __resolveReference: resolveUserReference,
   ...(lazyFields<UserDto, (typeof USER_RECORD_FIELDS)[number]>('User', USER_RECORD_FIELDS) as UserResolvers),
-  machines: related<MachineDto[]>('User', 'machines'),
-  alerts: related<AlertDto[]>('User', 'alerts'),
+  machines: related<MachineDto[]>('User', 'machines') as UserResolvers['machines'],
+  alerts: related<AlertDto[]>('User', 'alerts') as UserResolvers['alerts'],
 };
 
 /**
- * A relationship answered by a per-parent route: the route and key the source table gives. Its loader rejects
- * this parent's key alone when the call fails, and the list is nullable, so the error stops at this field: the
- * parent, its other fields and the other parents of a list keep their data.
+ * A relationship answered by a per-parent route: the route and key the source table gives. `first` keeps the
+ * first n items in Defender's order (a bad one is refused before the call); what the list held is told to the
+ * operation's fan-out recorder, for the planner's expected costs. Its loader rejects this parent's key alone
+ * when the call fails, and the list is nullable, so the error stops at this field: the parent, its other fields
+ * and the other parents of a list keep their data.
  */
-function related<R>(
+function related<R extends object[]>(
   type: 'Machine' | 'User',
   field: string,
-): (parent: object, args: unknown, ctx: GraphQLContext) => Promise<R> {
+): (parent: MachineParent | UserParent, args: { first?: number | null }, ctx: GraphQLContext) => Promise<R> {
   const source = sourceOf(type, field, 'perParent');
-  return (parent, _, ctx) => loadRelated(source, parent, ctx) as Promise<R>;
+  const { type: itemType } = relationshipOf(type, field)!;
+  return async (parent, { first }, ctx) => {
+    const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
+    const items = (await loadRelated(source, parent, ctx)) as R;
+    const kept = (keep === undefined ? items : items.slice(0, keep)) as R;
+    ctx.fanout.observe(
+      edgeOf(type, kindOf(parent), field),
+      distinctKeyOf(source, parent) ?? '',
+      items.length,
+      kept.map((item) => childKeyOf(itemType, item)),
+    );
+    return kept;
+  };
 }
 
 /**
@@ -133,6 +149,12 @@ function embedded(field: string): GraphQLFieldResolver<AlertDto, GraphQLContext>
   const { type } = relationshipOf('Alert', field)!;
   return async (alert, _, ctx, info) => {
     const ref = refFrom(source, alert);
+    ctx.fanout.observe(
+      edgeOf('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', field),
+      alert.id,
+      ref === null ? 0 : 1,
+      ref === null ? [] : [childKeyOf(type, ref)],
+    );
     if (ref === null || !asksBeyond(info, (f) => isFree(type, kindOf(ref), f))) return ref;
     return (await loadRecord(type, ref, ctx)) ? ref : null;
   };
