@@ -11,6 +11,8 @@ import {
 } from './charts.js';
 import type { AdversarialResult } from './adversarial.js';
 import { adversarialSection } from './adversarial.js';
+import type { EstimateResult } from './estimates.js';
+import { estimateGoals, estimateSection } from './estimates.js';
 import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
@@ -45,6 +47,7 @@ export interface RunSetup {
 export interface BenchResults {
   readonly setup: RunSetup;
   readonly calls?: readonly QueryCalls[];
+  readonly estimates?: EstimateResult;
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
   readonly load?: LoadResult;
@@ -77,6 +80,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
       charts: [await chart('upstream-calls.svg', callsChart(results.calls), 'upstream calls per operation')],
     });
   }
+  if (results.estimates) sections.push({ ...estimateSection(results.estimates), charts: [] });
   if (results.utilisation) {
     sections.push({
       ...utilisationSection(results.utilisation),
@@ -155,6 +159,7 @@ function goalsTable(r: BenchResults): string {
     const warm = Math.max(...r.calls.map((c) => c.warm.calls));
     rows.push(['warm calls = 0 on every query', `max ${warm}`, met(warm === 0)]);
   }
+  if (r.estimates) rows.push(...estimateGoals(r.estimates));
   if (r.utilisation) {
     const lowest = Math.min(...r.utilisation.apis.map((a) => Math.min(a.utilisation, a.slidingUtilisation)));
     rows.push([

@@ -70,6 +70,11 @@ export interface Config {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need, estimated before execution and enforced during it. Default 100. */
   readonly maxOperationCalls: number;
+  /**
+   * How far above its expected cost an operation may turn out, in percent: admission holds the expected calls
+   * plus this margin to MAX_OPERATION_CALLS and to the budget. Default 25 (measured by `npm run bench`).
+   */
+  readonly costMarginPercent: number;
   /** How long past its TTL a cached answer is still served while refreshed in the background (ms). Default 600 s. */
   readonly cacheStaleMs: number;
   /** The embedded simulator's settings (used when `defenderUrl` is undefined). */
@@ -170,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     machineBatchSize: int('MACHINE_BATCH_SIZE', 50, 1),
     maxPageSize: int('MAX_PAGE_SIZE', 500, 1),
     maxOperationCalls: int('MAX_OPERATION_CALLS', 100, 1),
+    costMarginPercent: int('COST_MARGIN_PERCENT', 25),
     cacheStaleMs: int('CACHE_STALE_SECONDS', 600) * 1000,
     simulator,
     auth,

@@ -3,6 +3,9 @@ import type { Config } from './config.js';
 import { createMemoryCache } from './cache/entity-cache.js';
 import type { UpstreamCache } from './cache/entity-cache.js';
 import { closeRedis, connectRedis } from './cache/redis.js';
+import type { RedisConnection } from './cache/redis.js';
+import { redisFanoutStore } from './planner/redis-fanout.js';
+import { FanoutStats } from './planner/fanout.js';
 import { createRedisCache } from './cache/redis-cache.js';
 import { DefenderClient } from './defender/client.js';
 import type { DefenderClientOptions } from './defender/client.js';
@@ -98,7 +101,14 @@ export async function createDependencies(
     const cacheBudget = splitCacheBudget(config.cacheMaxMb, {
       entitiesInProcess: overrides.cache === undefined && !config.cacheUrl,
     });
-    const { limiter, cache } = limiterAndCache(config, overrides, cacheBudget.entities, logger, closers);
+    const { limiter, cache, redis } = limiterAndCache(
+      config,
+      overrides,
+      cacheBudget.entities,
+      logger,
+      closers,
+    );
+    const fanout = fanoutStats(redis, logger);
 
     const metrics =
       overrides.server?.metrics ??
@@ -136,6 +146,8 @@ export async function createDependencies(
       machineBatchSize: config.machineBatchSize,
       maxPageSize: config.maxPageSize,
       maxOperationCalls: config.maxOperationCalls,
+      costMarginPercent: config.costMarginPercent,
+      fanout,
       ...(config.routerSecret !== undefined && { routerSecret: config.routerSecret }),
       introspection: config.introspection,
       hideSchemaSuggestions: config.hideSchemaSuggestions,
@@ -260,7 +272,7 @@ function limiterAndCache(
   entityBytes: number,
   logger: Logger,
   closers: (() => Promise<void>)[],
-): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache } {
+): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache; redis?: RedisConnection } {
   const windows = overrides.rateLimits ?? config.rateLimits;
   const huntingWindows = overrides.huntingRateLimits ?? config.hunting.rateLimits;
   const margin = overrides.limiterMarginMs;
@@ -307,5 +319,25 @@ function limiterAndCache(
   });
   const limiter = new RoutedLimiter(restLimiter, huntingLimiter);
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
-  return { limiter, cache: overrides.cache ?? createRedisCache(redis) };
+  return { limiter, cache: overrides.cache ?? createRedisCache(redis), redis };
+}
+
+/**
+ * The fan-out the planner learns from every answer: shared by the replicas through Redis with CACHE_URL (a
+ * Redis that fails leaves each replica with what it saw itself), else this process's own.
+ */
+function fanoutStats(redis: RedisConnection | undefined, logger: Logger): FanoutStats {
+  if (!redis) return new FanoutStats();
+  let lastErrorLog = 0;
+  return new FanoutStats({
+    store: redisFanoutStore(redis),
+    onStoreError: (error) => {
+      if (Date.now() - lastErrorLog < 60_000) return;
+      lastErrorLog = Date.now();
+      logger.warn(
+        { error: (error as Error).message },
+        'defender-graph: learnt fan-out not shared (Redis unreachable); this replica keeps its own',
+      );
+    },
+  });
 }

@@ -21,6 +21,8 @@ import type { DefenderPlans } from './config/hunting.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { responseCachePlugin } from './plugins/response-cache.js';
 import { upstreamReportPlugin } from './plugins/upstream-report.js';
+import { fanoutLearningPlugin } from './plugins/fanout-learning.js';
+import { FanoutRecorder, FanoutStats } from './planner/fanout.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { documentStore, persistedQueryCache } from './cache/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './plugins/query-limits.js';
@@ -48,6 +50,13 @@ export interface ServerDeps {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need. */
   readonly maxOperationCalls: number;
+  /** Expected calls are held to the cap and the budget plus this margin (%). Default 25. */
+  readonly costMarginPercent?: number;
+  /**
+   * The fan-out learnt from every answer, read by the planner for expected costs (shared through Redis when
+   * built so). Default: this server's own, in memory.
+   */
+  readonly fanout?: FanoutStats;
   /** The federation router's shared secret: when set, `/graphql` answers 401 without it. Default unset. */
   readonly routerSecret?: string;
   /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
@@ -130,6 +139,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     if (state === 'draining') void reply.header('connection', 'close');
   });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
+  const fanout = deps.fanout ?? new FanoutStats();
   const limits = queryLimits();
   const budget = deps.cacheBudget ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB);
   const documents = documentStore(budget.documents);
@@ -166,8 +176,12 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,
+        costMargin: 1 + (deps.costMarginPercent ?? 25) / 100,
+        fanout,
+        cost: metrics.cost,
       }),
       upstreamReportPlugin(),
+      fanoutLearningPlugin(fanout),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),
@@ -226,7 +240,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           maxCalls: deps.maxOperationCalls,
           seen: new Map(),
         };
-        const loaders = createLoaders(deps.client, scope, deps.machineBatchSize);
+        const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, () => metrics.cost.onCut());
         return {
           scope,
           client: deps.client,
@@ -240,6 +254,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
             deps.plans ?? 'rest',
             loaders.perParent,
           ),
+          fanout: new FanoutRecorder(),
         };
       },
     }),

@@ -1,5 +1,6 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { FanoutRecorder } from '../planner/fanout.js';
 import type { Loaders } from './loaders.js';
 import type { HuntingPlans } from './hunting-plans.js';
 
@@ -14,4 +15,6 @@ export interface GraphQLContext {
   readonly limiter: UpstreamLimiter;
   /** Cap on `first`. */
   readonly maxPageSize: number;
+  /** What this operation's relationship answers held, learnt when it ends (planner/fanout.ts). */
+  readonly fanout: FanoutRecorder;
 }

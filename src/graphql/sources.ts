@@ -342,6 +342,16 @@ export function distinctKeyOf(source: PerParentSource, parent: object): string |
 }
 
 /**
+ * How an item of a relationship is told apart from the others at the next level, as its own per-parent routes
+ * key it: a user by its account name (lower-cased, as `users/{id}/…` are), anything else by its id.
+ */
+export function childKeyOf(type: EntityType, item: object): string {
+  const { id, accountName } = item as { id?: unknown; accountName?: unknown };
+  if (type === 'User' && typeof accountName === 'string') return accountName.toLowerCase();
+  return String(id);
+}
+
+/**
  * The source a relationship is answered from: the first of its sources (the preferred one), which must be of
  * the kind the caller handles. Resolvers call this at load, so a table they cannot follow fails at start.
  */

@@ -293,7 +293,7 @@ export async function startSimulator(
     const refusal = throttle.admit(`${route.api} ${call.caller}`, call.at);
     if (refusal) return quotaExceeded(refusal);
 
-    const fault = faults.next(route.api);
+    const fault = faults.next(route.api, call.id);
     if (fault) call.fault = fault.kind;
     if (fault && fault.kind !== 'slow') return faultAnswer(fault, restError);
     if (fault?.kind === 'slow') await sleep(fault.delayMs);

@@ -37,6 +37,9 @@ const withLogonUsers = alertQueue.replace(
   '$1healthStatus\n$1logonUsers {\n$1  id\n$1}',
 );
 
+/** The same, with the fan-out bounded as the README says: two devices per user. */
+const bounded = withLogonUsers.replace(/^(\s*)machines \{$/m, '$1machines(first: 2) {');
+
 /** "about N calls", "up to 2,021" as numbers. */
 const figure = (pattern: RegExp): number => Number(pattern.exec(readme)?.[1]?.replace(/,/g, ''));
 
@@ -58,10 +61,11 @@ describe('the documentation examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(alertQueue).toContain('alerts(first: 20');
     expect(withLogonUsers).toContain('logonUsers {');
+    expect(bounded).toContain('machines(first: 2) {');
   });
 
-  it('each answer as is on the simulator tenant, without an error', async () => {
-    for (const { page, query } of examples) {
+  it('each answer as is on the simulator tenant, without an error, and again (mostly from the cache)', async () => {
+    for (const { page, query } of [...examples, ...examples]) {
       const res = await gw.query(query);
       expect(res.errors, `${page}:\n${query}`).toBeUndefined();
       expect(
@@ -92,7 +96,7 @@ describe("the README's alert queue", () => {
     }
   });
 
-  it('asking for logon users too costs one call more per device: past the cap, with the estimate it states', async () => {
+  it('asking for logon users too costs one call more per device: past the cap, so refused before any call, naming the fan-out', async () => {
     // Without a cap or a budget, to count every call it makes.
     const unbounded = parseRateLimits('100000/60s');
     const gw = await startTestGateway({
@@ -119,10 +123,32 @@ describe("the README's alert queue", () => {
     const capped = await startTestGateway({ server: { maxOperationCalls } });
     try {
       const res = await capped.query(withLogonUsers);
-      expect(res.errors?.map((e) => e.extensions?.['code'])).toContain('QUERY_TOO_EXPENSIVE');
-      expect(capped.sim.calls.length).toBeLessThanOrEqual(maxOperationCalls);
+      // Refused before any call, naming the fan-out the README names.
+      expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['QUERY_TOO_EXPENSIVE']);
+      expect(res.errors?.[0]?.extensions?.['cost']).toMatchObject({
+        costliestPath: /naming the fan-out, `([\w.]+)`/.exec(readme)![1]!.split('.'),
+      });
+      expect(capped.sim.calls).toEqual([]);
     } finally {
       await capped.close();
+    }
+  });
+
+  it('bounded with first on the devices, answers at npm start’s cap and limits for what it says, twice', async () => {
+    const gw = await startTestGateway({ server: { maxOperationCalls } });
+    try {
+      const res = (await gw.query(bounded)) as GraphQLResponse<Queue>;
+      expect(res.errors).toBeUndefined();
+      const said = figure(/costs about (\d+) calls/);
+      expect(Math.abs(gw.sim.calls.length - said)).toBeLessThanOrEqual(said * 0.2);
+      expect(res.extensions?.upstream?.['estimate']).toMatchObject({ max: figure(/\(at most (\d+)\)/) });
+      // Again within the minute: from the cache, within every API's budget.
+      gw.sim.resetCalls();
+      const again = await gw.query(bounded);
+      expect(again.errors).toBeUndefined();
+      expect(gw.sim.calls).toEqual([]);
+    } finally {
+      await gw.close();
     }
   });
 });

@@ -5,7 +5,18 @@ import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
-import { huntingGives, huntingSourceOf, isFree, keyOf, relationshipOf, sourceOf } from '../sources.js';
+import {
+  childKeyOf,
+  distinctKeyOf,
+  huntingGives,
+  huntingSourceOf,
+  isFree,
+  keyOf,
+  relationshipOf,
+  sourceOf,
+} from '../sources.js';
+import { edgeOf } from '../../planner/fanout.js';
+import { checkFirst } from './connection.js';
 import { loadRecord, loadRelated } from './records.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
@@ -78,14 +89,15 @@ export const Machine: MachineResolvers = {
     'Machine',
     MACHINE_RECORD_FIELDS,
   ) as MachineResolvers),
-  logonUsers: related<UserDto[]>('Machine', 'logonUsers'),
-  alerts: related<AlertDto[]>('Machine', 'alerts'),
+  logonUsers: related<UserDto[]>('Machine', 'logonUsers') as MachineResolvers['logonUsers'],
+  alerts: related<AlertDto[]>('Machine', 'alerts') as MachineResolvers['alerts'],
 };
 
 export const Alert: AlertResolvers = {
   __resolveReference: resolveAlertReference,
   user: embedded('user') as AlertResolvers['user'],
   machine: embedded('machine') as AlertResolvers['machine'],
+  // Nullable: a failed lookup nulls this alert's evidence alone, not the alert nor the list it is in.
   evidence: async (alert, _, ctx) =>
     isFree('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', 'evidence')
       ? alert.evidence
@@ -107,33 +119,57 @@ const USER_RECORD_FIELDS = [
 export const User: UserResolvers = {
   __resolveReference: resolveUserReference,
   ...(lazyFields<UserDto, (typeof USER_RECORD_FIELDS)[number]>('User', USER_RECORD_FIELDS) as UserResolvers),
-  machines: related<MachineDto[]>('User', 'machines'),
-  alerts: related<AlertDto[]>('User', 'alerts'),
+  machines: related<MachineDto[]>('User', 'machines') as UserResolvers['machines'],
+  alerts: related<AlertDto[]>('User', 'alerts') as UserResolvers['alerts'],
 };
 
 /**
+/**
  * A relationship answered by a per-parent route: the route and key the source table gives; or, when the table
- * gives it a hunting source, `DEFENDER_PLANS=auto` and the selection asks only what hunting gives, by the
- * level's plan (hunting-plans.ts), which may still choose the route.
+ * gives it a hunting source, `DEFENDER_PLANS=auto`, no `first` (which keeps Defender's order, and hunting's
+ * differs) and the selection asks only what hunting gives, by the level's plan (hunting-plans.ts), which may
+ * still choose the route. `first` keeps the first n items in Defender's order (a bad one is refused before the
+ * call); what the list held is told to the operation's fan-out recorder, for the planner's expected costs. Its
+ * loader rejects this parent's key alone when the call fails, and the list is nullable, so the error stops at
+ * this field: the parent, its other fields and the other parents of a list keep their data.
  */
-function related<R>(
+function related<R extends object[]>(
   type: 'Machine' | 'User',
   field: string,
-): (parent: object, args: unknown, ctx: GraphQLContext, info: GraphQLResolveInfo) => Promise<R> {
+): (
+  parent: MachineParent | UserParent,
+  args: { first?: number | null },
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+) => Promise<R> {
   const source = sourceOf(type, field, 'perParent');
   const hunting = huntingSourceOf(type, field);
-  return (parent, _, ctx, info) => {
+  const { type: itemType } = relationshipOf(type, field)!;
+  return async (parent, { first }, ctx, info) => {
+    const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
     const key = keyOf(source, parent);
-    if (
-      hunting &&
+    const hunted =
+      hunting !== undefined &&
       key !== undefined &&
+      keep === undefined &&
       ctx.hunting.enabled &&
-      !asksBeyond(info, (f) => huntingGives(hunting, f))
-    ) {
-      const statistics = asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f));
-      return ctx.hunting.load(hunting, levelPath(info), key, statistics) as Promise<R>;
-    }
-    return loadRelated(source, parent, ctx) as Promise<R>;
+      !asksBeyond(info, (f) => huntingGives(hunting, f));
+    const items = (await (hunted
+      ? ctx.hunting.load(
+          hunting,
+          levelPath(info),
+          key,
+          asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f)),
+        )
+      : loadRelated(source, parent, ctx))) as R;
+    const kept = (keep === undefined ? items : items.slice(0, keep)) as R;
+    ctx.fanout.observe(
+      edgeOf(type, kindOf(parent), field),
+      distinctKeyOf(source, parent) ?? '',
+      items.length,
+      kept.map((item) => childKeyOf(itemType, item)),
+    );
+    return kept;
   };
 }
 
@@ -157,6 +193,12 @@ function embedded(field: string): GraphQLFieldResolver<AlertDto, GraphQLContext>
   const { type } = relationshipOf('Alert', field)!;
   return async (alert, _, ctx, info) => {
     const ref = refFrom(source, alert);
+    ctx.fanout.observe(
+      edgeOf('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', field),
+      alert.id,
+      ref === null ? 0 : 1,
+      ref === null ? [] : [childKeyOf(type, ref)],
+    );
     if (ref === null || !asksBeyond(info, (f) => isFree(type, kindOf(ref), f))) return ref;
     return (await loadRecord(type, ref, ctx)) ? ref : null;
   };
