@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { UPSTREAM_APIS } from '../defender/apis.js';
+import { DEFENDER_APIS } from '../defender/apis.js';
 import type { DefenderApi } from '../defender/apis.js';
 import { ErrorCode, GatewayError, retryAfterOf } from '../errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -93,7 +93,8 @@ export function admissionPlugin(options: AdmissionPluginOptions): ApolloServerPl
               ErrorCode.QueryTooExpensive,
             );
           }
-          for (const api of UPSTREAM_APIS) {
+          // REST routes only: a level short of hunting's budget is answered by REST, never refused for it.
+          for (const api of DEFENDER_APIS) {
             const calls = budgeted(estimate, api, margin);
             const at = limiter.whenAvailable(api, calls);
             if (calls > 0 && at > scope.deadline) {

@@ -176,6 +176,34 @@ describe('the cost estimate with DEFENDER_PLANS=auto', () => {
   });
 });
 
+describe('DEFENDER_PLANS=auto when hunting’s budget has no slot before the deadline', () => {
+  it('answers the level by REST without sending hunting the query', async () => {
+    const roomy = [{ limit: 100_000, windowSeconds: 60 }];
+    const gw = await startTestGateway({
+      cacheTtlMs: 0,
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      huntingRateLimits: [{ limit: 1, windowSeconds: 3_600 }],
+      server: { maxOperationCalls: 10_000, plans: 'auto' },
+    });
+    try {
+      const viaRest = await rest.query(WALK);
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      expect(sorted(res.data)).toEqual(sorted(viaRest.data));
+      // The one slot serves the machines level; the logon users' level sees none left and uses REST.
+      expect(gw.sim.calls.filter((c) => c.api === 'hunting')).toHaveLength(1);
+      const plans = (res.extensions!['upstream'] as unknown as { plans: unknown[] }).plans;
+      expect(plans).toEqual([
+        { path: 'alerts.nodes.user.machines', source: 'hunting', calls: 1 },
+        { path: 'alerts.nodes.user.machines.logonUsers', source: 'rest', calls: expect.any(Number) },
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('DEFENDER_PLANS=auto with hunting’s breaker open', () => {
   it('answers by REST without sending hunting anything, and says why', async () => {
     const roomy = [{ limit: 100_000, windowSeconds: 60 }];
