@@ -112,6 +112,15 @@ describe('DEFENDER_PLANS=auto', () => {
     expect(auto.sim.calls.some((c) => c.api === 'machines/{id}/logonusers')).toBe(true);
   });
 
+  it('uses REST for a level with first, which keeps Defender’s order', async () => {
+    const query = '{ alerts(first: 20) { nodes { id user { id machines(first: 2) { id } } } } }';
+    const viaRest = await rest.query(query);
+    const viaAuto = await auto.query(query);
+    expect(viaAuto.errors).toBeUndefined();
+    expect(viaAuto.data).toEqual(viaRest.data);
+    expect(auto.sim.calls.filter((c) => c.api === 'hunting')).toEqual([]);
+  });
+
   it('uses REST for a level of one parent', async () => {
     const m = auto.sim.tenant.machines[0]!;
     const res = await auto.query(`{ machine(id: "${m.id}") { logonUsers { id } } }`);
