@@ -4,8 +4,9 @@ import type { Accumulator, RowPicker, State } from './aggregate.js';
 import { bindAccumulator, bindRowPicker } from './aggregate.js';
 import { KqlError } from './lexer.js';
 import { parseQuery } from './parser.js';
-import type { Bound, Column, Scope } from './scalar.js';
-import { AGGREGATES, bind, semanticError } from './scalar.js';
+import type { Bound, Column, Scope } from './bound.js';
+import { semanticError } from './bound.js';
+import { AGGREGATES, bind } from './scalar.js';
 import type { KustoType, Value } from './values.js';
 import { compare, keyOf } from './values.js';
 
