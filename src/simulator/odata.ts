@@ -10,14 +10,8 @@
  * offsets `±hh:mm`; no offset means UTC). Keywords and property names are case-insensitive.
  */
 
-export type {
-  CompareOp,
-  FilterLimits,
-  FilterNode,
-  FilterableProperties,
-  Literal,
-  PropertyKind,
-} from './odata-model.js';
+export type { CompareOp, FilterNode, Literal } from './odata-model.js';
+export type { FilterLimits, FilterableProperties, PropertyKind } from './odata-model.js';
 export { ALERT_FILTERABLE, DEFAULT_FILTER_LIMITS, MACHINE_FILTERABLE, ODataError } from './odata-model.js';
 export { parseFilter } from './odata-filter.js';
 export { evaluateFilter } from './odata-evaluate.js';

@@ -50,21 +50,11 @@ export abstract class ExpressionParser extends TokenCursor {
   }
 
   #or(): Expr {
-    let left = this.#and();
-    while (this.isWord('or')) {
-      const op = this.next();
-      left = this.#node({ kind: 'binary', op: 'or', left, right: this.#and(), offset: op.start });
-    }
-    return left;
+    return this.#leftAssociative('ident', ['or'], () => this.#and());
   }
 
   #and(): Expr {
-    let left = this.#comparison();
-    while (this.isWord('and')) {
-      const op = this.next();
-      left = this.#node({ kind: 'binary', op: 'and', left, right: this.#comparison(), offset: op.start });
-    }
-    return left;
+    return this.#leftAssociative('ident', ['and'], () => this.#comparison());
   }
 
   #comparison(): Expr {
@@ -90,25 +80,19 @@ export abstract class ExpressionParser extends TokenCursor {
   }
 
   #additive(): Expr {
-    let left = this.#multiplicative();
-    while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next();
-      left = this.#node({
-        kind: 'binary',
-        op: op.text,
-        left,
-        right: this.#multiplicative(),
-        offset: op.start,
-      });
-    }
-    return left;
+    return this.#leftAssociative('op', ['+', '-'], () => this.#multiplicative());
   }
 
   #multiplicative(): Expr {
-    let left = this.#unary();
-    while (this.isOp('*') || this.isOp('/') || this.isOp('%')) {
-      const op = this.next();
-      left = this.#node({ kind: 'binary', op: op.text, left, right: this.#unary(), offset: op.start });
+    return this.#leftAssociative('op', ['*', '/', '%'], () => this.#unary());
+  }
+
+  /** One precedence level of binary operators, associating to the left: `operand (op operand)*`. */
+  #leftAssociative(kind: 'ident' | 'op', ops: readonly string[], operand: () => Expr): Expr {
+    let left = operand();
+    for (let token = this.peek(); token.kind === kind && ops.includes(token.text); token = this.peek()) {
+      this.next();
+      left = this.#node({ kind: 'binary', op: token.text, left, right: operand(), offset: token.start });
     }
     return left;
   }
