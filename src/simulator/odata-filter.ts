@@ -160,22 +160,17 @@ export function parseFilter(
     );
   };
 
-  const orExpression = (): FilterNode => {
-    let left = andExpression();
-    while (isWord(peek(), 'or')) {
+  /** One precedence level, associating to the left: `operand (word operand)*`. */
+  const leftAssociative = (type: 'and' | 'or', operand: () => FilterNode): FilterNode => {
+    let left = operand();
+    while (isWord(peek(), type)) {
       next();
-      left = counted({ type: 'or', left, right: andExpression() });
+      left = counted({ type, left, right: operand() });
     }
     return left;
   };
-  const andExpression = (): FilterNode => {
-    let left = unary();
-    while (isWord(peek(), 'and')) {
-      next();
-      left = counted({ type: 'and', left, right: unary() });
-    }
-    return left;
-  };
+  const orExpression = (): FilterNode => leftAssociative('or', andExpression);
+  const andExpression = (): FilterNode => leftAssociative('and', unary);
   const unary = (): FilterNode => {
     if (!isWord(peek(), 'not')) return primary();
     const not = next();
