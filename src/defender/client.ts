@@ -145,8 +145,11 @@ export class DefenderClient {
     const api = 'hunting';
     const key = JSON.stringify([this.#pipeline.tokensFor(scope, api).identity, api, kql]);
     if (!scope.fresh) {
-      const stored = this.#unexpired(api, scope.seen?.get(key) ?? (await this.options.cache.get(key)));
-      if (stored?.status === 200) {
+      const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
+      // Only a fresh answer: a hunting answer is not refreshed in the background, so a stale one is a miss.
+      const fresh = stored && freshnessOf(stored, this.#policy(api), this.#clock.now()) === 'fresh';
+      if (fresh && stored.status === 200) {
+        scope.stats.freshUntil = Math.min(scope.stats.freshUntil, freshUntil(stored, this.#policy(api)));
         scope.stats.cacheHits++;
         apiStats(scope.stats, api).cacheHits++;
         this.options.observer?.onCacheLookup?.(api, 'hit');

@@ -185,6 +185,29 @@ describe('the cost estimate with DEFENDER_PLANS=auto', () => {
   });
 });
 
+describe('DEFENDER_PLANS=auto with a cache', () => {
+  it('answers the same hunting queries again from the cache, keyed by their exact KQL', async () => {
+    const gw = await startTestGateway({ server: { maxOperationCalls: 10_000, plans: 'auto' } });
+    try {
+      const cold = await gw.query(WALK);
+      gw.sim.resetCalls();
+      // Another document (so the response cache cannot answer it whole) that needs the same hunting queries.
+      const warm = await gw.query(WALK.replace('nodes {', 'nodes { __typename'));
+      expect(warm.errors).toBeUndefined();
+      expect((warm.data as Walk).alerts.nodes.map((n) => n.user)).toEqual(
+        (cold.data as Walk).alerts.nodes.map((n) => n.user),
+      );
+      expect(gw.sim.calls).toEqual([]);
+      const byApi = (
+        warm.extensions!['upstream'] as unknown as { byApi: Record<string, { cacheHits: number }> }
+      ).byApi;
+      expect(byApi['hunting']!.cacheHits).toBe(2);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('DEFENDER_PLANS=auto when hunting’s budget has no slot before the deadline', () => {
   it('answers the level by REST without sending hunting the query', async () => {
     const roomy = [{ limit: 100_000, windowSeconds: 60 }];
