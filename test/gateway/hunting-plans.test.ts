@@ -189,14 +189,12 @@ describe('DEFENDER_PLANS=auto with a cache', () => {
   it('answers the same hunting queries again from the cache, keyed by their exact KQL', async () => {
     const gw = await startTestGateway({ server: { maxOperationCalls: 10_000, plans: 'auto' } });
     try {
-      const cold = await gw.query(WALK);
+      const cold = await gw.query<Walk>(WALK);
       gw.sim.resetCalls();
       // Another document (so the response cache cannot answer it whole) that needs the same hunting queries.
-      const warm = await gw.query(WALK.replace('nodes {', 'nodes { __typename'));
+      const warm = await gw.query<Walk>(WALK.replace('nodes {', 'nodes { __typename'));
       expect(warm.errors).toBeUndefined();
-      expect((warm.data as Walk).alerts.nodes.map((n) => n.user)).toEqual(
-        (cold.data as Walk).alerts.nodes.map((n) => n.user),
-      );
+      expect(warm.data!.alerts.nodes.map((n) => n.user)).toEqual(cold.data!.alerts.nodes.map((n) => n.user));
       expect(gw.sim.calls).toEqual([]);
       const byApi = (
         warm.extensions!['upstream'] as unknown as { byApi: Record<string, { cacheHits: number }> }
