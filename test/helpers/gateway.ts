@@ -64,8 +64,8 @@ const TEST_ENV = {
   DEFENDER_TIMEOUT_MS: '5000',
   // An answer past its TTL is fetched again; the tests of stale-while-revalidate turn it on (`client.staleMs`).
   CACHE_STALE_SECONDS: '0',
-  // The cost planner's estimate counts REST calls only (not yet hunting plans), and the tests of cost and of
-  // calls compare with it; the hunting tests turn `auto` on (`server.plans`).
+  // The tests of cost and of calls count the REST plan's exact calls; the hunting tests turn `auto` on
+  // (`server.plans`).
   DEFENDER_PLANS: 'rest',
 } as const;
 
