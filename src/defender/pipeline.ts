@@ -14,6 +14,7 @@ import {
   defenderPastDeadline,
   defenderThrottling,
   defenderUnavailable,
+  rateLimited,
 } from '../errors.js';
 
 export interface PipelineOptions extends FetchOptions {
@@ -183,9 +184,18 @@ export class CallPipeline {
         } catch (error) {
           // An attempt cut short by the deadline (or its body, interrupted by it) says nothing of Defender's
           // health: only an earlier failure, kept as the cause, counts for the breaker.
-          if (error instanceof DeadlineReached) throw defenderPastDeadline(api, last);
+          // When the deadline cuts a call none of whose attempts had failed, in an operation that spent time queued
+          // for the budget, it is the budget (not Defender) that could not serve it in time: RATE_LIMITED.
+          const pastDeadline =
+            error instanceof DeadlineReached ||
+            (error instanceof RetryableFailure &&
+              deadline?.signal.aborted === true &&
+              !scope.signal?.aborted);
+          if (pastDeadline)
+            throw last === undefined && scope.stats.limiterWaitMs > 0
+              ? rateLimited(1, api)
+              : defenderPastDeadline(api, last);
           if (!(error instanceof RetryableFailure)) throw error;
-          if (deadline?.signal.aborted && !scope.signal?.aborted) throw defenderPastDeadline(api, last);
           last = error;
           if (++failures > policy.maxRetries) throw defenderUnavailable(api, error);
           const backoffMs = this.#backoffMs(failures);
@@ -243,7 +253,7 @@ export class CallPipeline {
       const token = await this.#token(scope, api, signal);
       stats.limiterWaitMs += await policy.slot(api, scope);
       // The limiter may give a slot right at the deadline: a request sent then could not be answered in time.
-      if (policy.bounded && this.options.clock.now() >= scope.deadline) throw new DeadlineReached();
+      if (policy.bounded && this.options.clock.now() >= scope.deadline) throw rateLimited(1, api);
       return token;
     } catch (error) {
       stats.calls--;
