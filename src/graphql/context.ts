@@ -1,4 +1,6 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
+import type { AlertFilter } from '../generated/resolvers.js';
+import type { AlertChangeEvent } from '../live/watermark.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { Loaders } from './loaders.js';
 
@@ -11,4 +13,11 @@ export interface GraphQLContext {
   readonly limiter: UpstreamLimiter;
   /** Cap on `first`. */
   readonly maxPageSize: number;
+  /** The source streams of subscriptions: only on an operation that came over WebSocket or SSE (src/live/). */
+  readonly live?: LiveSubscribe;
+}
+
+/** What a subscription's root field subscribes to, as the caller it runs for. */
+export interface LiveSubscribe {
+  alertChanges(filter: AlertFilter | null | undefined): AsyncIterable<{ alertChanges: AlertChangeEvent }>;
 }
