@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createMemoryCache } from './cache/entity-cache.js';
 import type { UpstreamCache } from './cache/entity-cache.js';
 import { closeRedis, connectRedis } from './cache/redis.js';
+import type { RedisConnection } from './cache/redis.js';
 import { createRedisCache } from './cache/redis-cache.js';
 import { DefenderClient } from './defender/client.js';
 import type { DefenderClientOptions } from './defender/client.js';
@@ -90,7 +91,13 @@ export async function createDependencies(
     const cacheBudget = splitCacheBudget(config.cacheMaxMb, {
       entitiesInProcess: overrides.cache === undefined && !config.cacheUrl,
     });
-    const { limiter, cache } = limiterAndCache(config, overrides, cacheBudget.entities, logger, closers);
+    const { limiter, cache, redis } = limiterAndCache(
+      config,
+      overrides,
+      cacheBudget.entities,
+      logger,
+      closers,
+    );
 
     const metrics =
       overrides.server?.metrics ??
@@ -133,6 +140,8 @@ export async function createDependencies(
       logger,
       http: config.http,
       maxInFlightOperations: config.maxInFlightOperations,
+      // With CACHE_URL, one replica polls for each identity and the others receive its changes through Redis.
+      live: { ...config.live, ...(redis && { shared: { redis } }) },
       ...overrides.server,
     };
     return {
@@ -223,7 +232,7 @@ function limiterAndCache(
   entityBytes: number,
   logger: Logger,
   closers: (() => Promise<void>)[],
-): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache } {
+): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache; redis?: RedisConnection } {
   const windows = overrides.rateLimits ?? config.rateLimits;
   const margin = overrides.limiterMarginMs;
   const marginOption = margin === undefined ? {} : { marginMs: () => margin };
@@ -256,5 +265,5 @@ function limiterAndCache(
         : logger.info('defender-graph: Redis answers again; the rate-limit budget is shared again'),
   });
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
-  return { limiter, cache: overrides.cache ?? createRedisCache(redis) };
+  return { limiter, cache: overrides.cache ?? createRedisCache(redis), redis };
 }

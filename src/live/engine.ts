@@ -1,13 +1,5 @@
+import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
-import {
-  GraphQLError,
-  createSourceEventStream,
-  execute,
-  getOperationAST,
-  parse,
-  specifiedRules,
-  validate,
-} from 'graphql';
 import type {
   DocumentNode,
   ExecutionArgs,
@@ -74,6 +66,16 @@ interface LiveOperation {
   readonly abort: AbortController;
   readonly transport: LiveTransport;
 }
+
+/**
+ * graphql-js as `@apollo/subgraph` (which builds the schema) and the transports load it: through `require`, so
+ * that schema, errors and execution belong to one module instance. Under Node both `import` and `require` of
+ * `graphql` give its CommonJS build; a bundler (vitest) would otherwise give this file the ESM build, whose
+ * `validate` refuses a schema from the other one and whose errors the transports do not recognize.
+ */
+const { GraphQLError, createSourceEventStream, execute, getOperationAST, parse, specifiedRules, validate } =
+  createRequire(import.meta.url)('graphql') as typeof import('graphql');
+type GraphQLError = import('graphql').GraphQLError;
 
 const operations = new WeakMap<object, LiveOperation>();
 
