@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
+import type * as GraphQL from 'graphql';
 import type {
   DocumentNode,
   ExecutionArgs,
@@ -74,8 +75,8 @@ interface LiveOperation {
  * `validate` refuses a schema from the other one and whose errors the transports do not recognize.
  */
 const { GraphQLError, createSourceEventStream, execute, getOperationAST, parse, specifiedRules, validate } =
-  createRequire(import.meta.url)('graphql') as typeof import('graphql');
-type GraphQLError = import('graphql').GraphQLError;
+  createRequire(import.meta.url)('graphql') as typeof GraphQL;
+type GraphQLError = GraphQL.GraphQLError;
 
 const operations = new WeakMap<object, LiveOperation>();
 
