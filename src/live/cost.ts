@@ -13,10 +13,27 @@ import { estimateCost } from '../planner/estimate.js';
 const SOME_ALERT_ID = 'da638180599315648136_1';
 
 /**
+ * The alert of a typical change, as the planner sees it: on a machine, naming a user. Its relationships are then
+ * planned as what they are for most alerts rather than as "maybe none" (an alert without a machine or a user
+ * costs less, never more).
+ */
+const TYPICAL_ALERT = {
+  id: SOME_ALERT_ID,
+  machineId: '0000000000000000000000000000000000000000',
+  computerDnsName: 'host.contoso.com',
+  relatedUser: { userName: 'user', domainName: 'contoso' },
+  loggedOnUsers: [],
+  evidence: [],
+  comments: [],
+  mitreTechniques: [],
+  domains: [],
+};
+
+/**
  * What one event of an `alertChanges` subscription can cost Defender, by the planner that admits queries: the
- * selections under `alert` are planned as `{ alert(id:) { … } }`, less the lookup of the alert itself, which a
- * change never needs (the poll brought the alert and put it in the cache). Undefined when the operation is
- * not such a subscription (validation has refused anything else) or its variables do not coerce.
+ * selections under `alert` are planned as `{ alert(id:) { … } }` on a typical alert found in the cache, as a
+ * change's alert is (the poll brought it). Undefined when the operation is not such a subscription (validation
+ * has refused anything else) or its variables do not coerce.
  */
 export async function eventCost(
   document: DocumentNode,
@@ -54,25 +71,17 @@ export async function eventCost(
       })),
     },
   };
-  const planned = await estimateCost(
+  return estimateCost(
     { kind: Kind.DOCUMENT, definitions: [query, ...fragments.values()] },
     undefined,
     variables,
     {
       ...options,
-      // The alert is never looked up: every `alert(id:)` is planned as one unknown alert, its lookup taken off below.
-      lookup: async (requests) => requests.map(() => undefined),
+      // The alert is at hand (the poll brought it and cached it); everything below it is planned as uncached.
+      lookup: async (requests) =>
+        requests.map((r) => (r.api === 'alerts/{id}' ? { status: 200, body: TYPICAL_ALERT } : undefined)),
     },
   );
-  if (!planned) return undefined;
-  const lookup = planned.byApi['alerts/{id}'];
-  const byApi = { ...planned.byApi };
-  if (lookup) {
-    const rest = { min: Math.max(0, lookup.min - 1), max: Math.max(0, lookup.max - 1) };
-    if (rest.max === 0) delete byApi['alerts/{id}'];
-    else byApi['alerts/{id}'] = rest;
-  }
-  return { min: Math.max(0, planned.min - 1), max: Math.max(0, planned.max - 1), byApi };
 }
 
 /** The `alert` fields selected on an `AlertChange`, through inline fragments and named ones. */
