@@ -59,12 +59,12 @@ export interface LiveCaller {
 
 /** What a prepared subscription carries to `subscribe` as its `contextValue`. */
 interface LiveOperation {
-  /** The context of the source stream (the `alertChanges` subscribe resolver). */
-  readonly context: GraphQLContext;
+  /** The context of the source stream (the `alertChanges` subscribe resolver), made once and not kept. */
+  readonly sourceContext: () => GraphQLContext;
   /** A fresh context for each event: loaders, scope and deadline of its own, as a query gets. */
   readonly contextForEvent: () => GraphQLContext;
-  /** Aborted when the subscription ends: the calls of an event still resolving are abandoned. */
-  readonly abort: AbortController;
+  /** Abandons the calls of an event still resolving: the subscription ended. */
+  readonly end: () => void;
   readonly transport: LiveTransport;
 }
 
@@ -169,7 +169,7 @@ export class LiveEngine {
   async subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const live = operations.get(args.contextValue as object);
     if (!live) throw new Error('subscribe() needs the arguments prepare() made');
-    const source = await createSourceEventStream({ ...args, contextValue: live.context });
+    const source = await createSourceEventStream({ ...args, contextValue: live.sourceContext() });
     if (!isAsyncIterable(source)) return this.format(source);
     const iterator = source[Symbol.asyncIterator]() as AsyncIterator<AlertChangePayload>;
     const { observer } = this.#options;
@@ -186,7 +186,7 @@ export class LiveEngine {
     this.#open[live.transport]++;
     return mapEvents(iterator, resolveEvent, () => {
       this.#open[live.transport]--;
-      live.abort.abort(new Error('the subscription ended'));
+      live.end();
     });
   }
 
@@ -241,11 +241,12 @@ export class LiveEngine {
     const o = this.#options;
     const tokens = o.obo && who.principal ? o.obo.forPrincipal(who.principal) : undefined;
     const caller = who.principal ? `principal:${who.principal.id}` : who.caller;
-    const abort = new AbortController();
+    // Made with the first event: an idle subscriber holds as little as it can (docs: under 20 KiB each).
+    let abort: AbortController | undefined;
     const scopeFor = (): CallScope => ({
       stats: newStats(),
       deadline: Date.now() + o.requestDeadlineMs,
-      signal: abort.signal,
+      signal: (abort ??= new AbortController()).signal,
       caller,
       ...(tokens && { tokens }),
       maxCalls: o.maxOperationCalls,
@@ -259,16 +260,17 @@ export class LiveEngine {
       loaders: createLoaders(o.client, scope, o.machineBatchSize),
       ...(live && { live }),
     });
-    const subscribeScope = scopeFor();
-    const identity = o.client.identityOf(subscribeScope);
+    const identity = o.client.identityOf({ stats: newStats(), deadline: 0, ...(tokens && { tokens }) });
     const live: LiveSubscribe = {
       alertChanges: (filter) =>
         o.hub.subscribe({ identity, ...(tokens && { tokens }), matches: alertMatcher(filter) }),
     };
     return {
-      context: contextFor(subscribeScope, live),
+      // Subscribing calls nothing upstream: its scope needs no signal.
+      sourceContext: () =>
+        contextFor({ stats: newStats(), deadline: Date.now(), caller, ...(tokens && { tokens }) }, live),
       contextForEvent: () => contextFor(scopeFor()),
-      abort,
+      end: () => abort?.abort(new Error('the subscription ended')),
       transport,
     };
   }
