@@ -45,7 +45,8 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
       );
     }
-    gw = await startTestGateway();
+    // Short polls, so that the live tab's subscription sees a change within the test.
+    gw = await startTestGateway({ server: { live: { pollIntervalMs: 500 } } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.route('**/*', (route) => {
@@ -76,7 +77,7 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts(), WAIT)
-      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit']);
+      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'LiveAlerts']);
     // The headers editor is open, with the bearer-token placeholder.
     await expect
       .poll(async () => normalized(await page.locator('.graphiql-editor-tool').innerText()), WAIT)
@@ -122,6 +123,23 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
 
     await mkdir('test/.artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
+  });
+
+  it('runs the LiveAlerts tab over WebSocket and shows a change as it happens', async () => {
+    await page.locator('.graphiql-tab', { hasText: 'LiveAlerts' }).click();
+    await expect.poll(() => page.locator('.graphiql-tab-active').innerText(), WAIT).toBe('LiveAlerts');
+    gw.sim.resetCalls();
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    // The poller has its watermark once its second call went out: a change from now on is found.
+    await expect.poll(() => gw.sim.calls.filter((c) => c.api === 'alerts').length, WAIT).toBeGreaterThan(1);
+
+    const machineId = gw.sim.tenant.machines.find((m) => m.onboardingStatus === 'Onboarded')!.id;
+    const created = gw.sim.createAlert({ machineId, severity: 'High', title: 'Seen live in GraphiQL' });
+
+    await expect
+      .poll(() => page.locator('.graphiql-response').innerText(), WAIT)
+      .toContain(`"${created.id}"`);
+    expect(normalized(await page.locator('.graphiql-response').innerText())).toContain('"kind": "CREATED"');
   });
 
   it('loaded everything from the gateway itself, within its Content-Security-Policy', () => {

@@ -5,7 +5,8 @@
 import { GraphiQL } from 'graphiql';
 import { StrictMode, createElement as h, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { EXAMPLE_TABS, HEADERS_PLACEHOLDER } from './examples.js';
+import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, LIVE_ALERTS_TAB } from './examples.js';
+import { webSocketUrl, withSubscriptions } from './live.js';
 import type { UpstreamCost } from './upstream-cost.js';
 import { UpstreamCostPanel, costReportingFetcher } from './upstream-cost.js';
 
@@ -15,7 +16,7 @@ declare const GRAPHIQL_WORKERS: { readonly editor: string; readonly json: string
 /** The few browser globals this page touches: the project's tsconfig is Node's, without the DOM library. */
 interface BrowserGlobals {
   readonly document: { getElementById(id: string): Element | null };
-  readonly location: { readonly pathname: string };
+  readonly location: { readonly pathname: string; readonly protocol: string; readonly host: string };
   readonly Worker: new (url: URL, options?: { name?: string }) => object;
   MonacoEnvironment?: { getWorker(workerId: string, label: string): object };
 }
@@ -33,12 +34,19 @@ browser.MonacoEnvironment = {
 function App() {
   const [cost, setCost] = useState<UpstreamCost | null | undefined>(undefined);
   // The page is served at the GraphQL endpoint itself, so its own path is where queries go (behind a proxy too).
-  const fetcher = useMemo(() => costReportingFetcher(browser.location.pathname, setCost), []);
+  const fetcher = useMemo(
+    () =>
+      withSubscriptions(
+        costReportingFetcher(browser.location.pathname, setCost),
+        webSocketUrl(browser.location),
+      ),
+    [],
+  );
   return h(
     GraphiQL,
     {
       fetcher,
-      defaultTabs: [...EXAMPLE_TABS],
+      defaultTabs: [...EXAMPLE_TABS, LIVE_ALERTS_TAB],
       defaultHeaders: HEADERS_PLACEHOLDER,
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,

@@ -20,8 +20,8 @@ export interface UpstreamCost {
 }
 
 /**
- * GraphiQL's fetcher for this gateway: a JSON POST to `url` (the gateway speaks neither subscriptions nor
- * incremental delivery, so that is the whole protocol), which hands every response's upstream cost to
+ * GraphiQL's fetcher for this gateway's queries: a JSON POST to `url` (subscriptions go over WebSocket, see
+ * live.ts; the gateway has no incremental delivery), which hands every response's upstream cost to
  * `onCost`. GraphiQL's own schema introspection is not reported, so the panel keeps showing the user's query.
  */
 export function costReportingFetcher(
