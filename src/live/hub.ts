@@ -104,7 +104,11 @@ export class LiveAlerts {
     this.#count--;
     if (group.subscribers.size > 0) return;
     this.#groups.delete(identity);
-    const stopped = group.source.stop().finally(() => this.#stopping.delete(stopped));
+    // A source that fails to stop cleanly has nothing left to deliver to: its failure is no subscriber's concern.
+    const stopped = group.source
+      .stop()
+      .catch(() => {})
+      .finally(() => this.#stopping.delete(stopped));
     this.#stopping.add(stopped);
   }
 }

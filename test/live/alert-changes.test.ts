@@ -201,16 +201,18 @@ describe('nested selections', () => {
 });
 
 describe('the poller’s life', () => {
-  it('runs only while someone is subscribed: unsubscribing everything stops the polling', async () => {
+  it('runs only while someone is subscribed: unsubscribing or disconnecting everyone stops the polling', async () => {
     const a = client('websocket').subscribe<Change>(CHANGES);
-    const b = client('sse').subscribe<Change>(CHANGES, { filter: { severity: ['LOW'] } });
+    const sse = client('sse');
+    sse.subscribe<Change>(CHANGES, { filter: { severity: ['LOW'] } });
     await polling();
     expect(await pollers()).toBe(1);
 
     a.unsubscribe();
     await afewTicks();
     expect(await pollers()).toBe(1);
-    b.unsubscribe();
+    // The last one goes away without unsubscribing: its connection closes.
+    await sse.dispose();
     await eventually(async () => (await pollers()) === 0);
     gw.sim.resetCalls();
     await afewTicks();
