@@ -8,6 +8,7 @@ import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
 import { measureAdversarialLoad } from './adversarial.js';
 import { measureEstimates } from './estimates.js';
+import { measureLive } from './live.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
 import { benchQueries } from './queries.js';
@@ -66,7 +67,16 @@ const ADVERSARIAL = {
   },
 } as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
-const SECTIONS = ['calls', 'estimates', 'utilisation', 'overhead', 'load', 'adversarial'] as const;
+/** Live alerts: 1,000 subscribers over 10 filters, a 2 s poll so that the run is short. */
+const LIVE = {
+  pollIntervalMs: 2_000,
+  subscribers: 1_000,
+  connections: 50,
+  countMs: 20_000,
+  changes: 40,
+  changeEveryMs: 700,
+} as const;
+const SECTIONS = ['calls', 'estimates', 'utilisation', 'overhead', 'load', 'adversarial', 'live'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -171,6 +181,14 @@ const adversarial = only.has('adversarial')
       });
     })
   : undefined;
+const live = only.has('live')
+  ? await section('live alerts', () => {
+      log(
+        `live alerts: ${LIVE.subscribers} subscribers over ${LIVE.connections} connections, ${LIVE.pollIntervalMs / 1000} s polls…`,
+      );
+      return measureLive({ ...LIVE, seed: SEED, latencyMs: DEFAULT_LATENCY_MS });
+    })
+  : undefined;
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(estimates ? { estimates } : {}),
@@ -178,6 +196,7 @@ const results: Omit<BenchResults, 'setup'> = {
   ...(overhead ? { overhead } : {}),
   ...(load ? { load } : {}),
   ...(adversarial ? { adversarial } : {}),
+  ...(live ? { live } : {}),
   failures,
 };
 

@@ -19,11 +19,14 @@ import { parseInboundAuth, parseRouterSecret } from './config/inbound-auth.js';
 import { parseHost, parseHttpLimits } from './config/listen.js';
 import type { HuntingConfig } from './config/hunting.js';
 import { parseHunting } from './config/hunting.js';
+import type { LiveConfig } from './config/live.js';
+import { parseLiveConfig } from './config/live.js';
 
 export { ConfigError } from './config/env.js';
 export type { DefenderCredentials } from './config/defender.js';
 export type { InboundAuth } from './config/inbound-auth.js';
 export type { DefenderPlans, HuntingConfig } from './config/hunting.js';
+export type { LiveConfig } from './config/live.js';
 
 export interface Config {
   /** HTTP port. Default 4000. */
@@ -110,6 +113,11 @@ export interface Config {
    * every limit divided by this (rounded down, at least 1). Default 1.
    */
   readonly replicas: number;
+  /**
+   * Live subscriptions: `ALERT_POLL_SECONDS` (default 30), `ALERT_POLL_BUDGET_PERCENT` (20),
+   * `LIVE_MAX_SUBSCRIPTIONS` (10,000), `LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION` (20); see `LiveConfig`.
+   */
+  readonly live: LiveConfig;
 }
 
 /**
@@ -186,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(reader),
     replicas: int('GATEWAY_REPLICAS', 1, 1),
     cacheMaxMb: int('CACHE_MAX_MB', DEFAULT_CACHE_MAX_MB, 1),
+    live: parseLiveConfig(reader),
     ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(reader),
   });

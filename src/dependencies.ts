@@ -161,6 +161,8 @@ export async function createDependencies(
       logger,
       http: config.http,
       maxInFlightOperations: config.maxInFlightOperations,
+      // With CACHE_URL, one replica polls for each identity and the others receive its changes through Redis.
+      live: { ...config.live, ...(redis && { shared: { redis } }) },
       ...overrides.server,
     };
     return {

@@ -145,6 +145,22 @@ export type Alert = {
   user?: Maybe<User>;
 };
 
+/** One change of one alert, as the poll saw it. */
+export type AlertChange = {
+  __typename?: 'AlertChange';
+  /** The alert as it is after the change. */
+  alert: Alert;
+  /** Whether the alert is new (`CREATED`) or changed (`UPDATED`). */
+  kind: AlertChangeKind;
+};
+
+/** What happened to an alert. */
+export type AlertChangeKind =
+  /** The alert was raised since the previous poll (its `alertCreationTime` is after the poll's watermark). */
+  | 'CREATED'
+  /** An existing alert changed (status, assignment, classification, comments…) since the previous poll. */
+  | 'UPDATED';
+
 /** Whether an alert is a real threat, as an analyst classified it (`classification`). */
 export type AlertClassification =
   /** Not a threat: the detection was wrong. */
@@ -898,6 +914,36 @@ export type RiskScore =
   | 'None';
 
 /**
+ * Live changes, over WebSocket (`graphql-transport-ws`) or Server-Sent Events (`graphql-sse`, distinct
+ * connections) on `/graphql`; a subscription sent as a plain HTTP request is refused. Defender has no push API
+ * for alerts: the gateway polls `GET /api/alerts?$filter=lastUpdateTime gt …` once per `ALERT_POLL_SECONDS` per
+ * upstream identity while anyone is subscribed, whatever the number of subscribers, and fans each change out to
+ * every subscriber whose filter matches.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every alert created or updated from now on that passes `filter`, within one poll interval of the change.
+   * `filter` has the semantics of `Query.alerts(filter:)`, evaluated in the gateway, so subscribers with
+   * different filters share one poll. Fields of `alert` resolve as in a query, through the same cache: the
+   * relationships asked for cost what they cost in a query, once per change however many subscribers ask.
+   */
+  alertChanges: AlertChange;
+};
+
+
+/**
+ * Live changes, over WebSocket (`graphql-transport-ws`) or Server-Sent Events (`graphql-sse`, distinct
+ * connections) on `/graphql`; a subscription sent as a plain HTTP request is refused. Defender has no push API
+ * for alerts: the gateway polls `GET /api/alerts?$filter=lastUpdateTime gt …` once per `ALERT_POLL_SECONDS` per
+ * upstream identity while anyone is subscribed, whatever the number of subscribers, and fans each change out to
+ * every subscriber whose filter matches.
+ */
+export type SubscriptionAlertChangesArgs = {
+  filter?: InputMaybe<AlertFilter>;
+};
+
+/**
  * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
  * machine (`se-pov-desktop\chris phillips`).
  *
@@ -1142,6 +1188,8 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AlertChange: ResolverTypeWrapper<Omit<AlertChange, 'alert'> & { alert: ResolversTypes['Alert'] }>;
+  AlertChangeKind: AlertChangeKind;
   AlertClassification: ResolverTypeWrapper<AlertClassification>;
   AlertComment: ResolverTypeWrapper<AlertCommentDto>;
   AlertConnection: ResolverTypeWrapper<ConnectionParent<AlertDto>>;
@@ -1171,6 +1219,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RelatedUser: ResolverTypeWrapper<RelatedUserDto>;
   RiskScore: ResolverTypeWrapper<RiskScore>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserParent>;
   VmMetadata: ResolverTypeWrapper<VmMetadataDto>;
 }>;
@@ -1181,6 +1230,7 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
+  AlertChange: Omit<AlertChange, 'alert'> & { alert: ResolversParentTypes['Alert'] };
   AlertComment: AlertCommentDto;
   AlertConnection: ConnectionParent<AlertDto>;
   AlertEdge: Omit<AlertEdge, 'node'> & { node: ResolversParentTypes['Alert'] };
@@ -1199,6 +1249,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RelatedUser: RelatedUserDto;
+  Subscription: Record<PropertyKey, never>;
   User: UserParent;
   VmMetadata: VmMetadataDto;
 }>;
@@ -1238,6 +1289,11 @@ export type AlertResolvers<ContextType = GraphQLContext, ParentType extends Reso
   threatName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+}>;
+
+export type AlertChangeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AlertChange'] = ResolversParentTypes['AlertChange']> = ResolversObject<{
+  alert?: Resolver<ResolversTypes['Alert'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AlertChangeKind'], ParentType, ContextType>;
 }>;
 
 export type AlertClassificationResolvers = { FALSE_POSITIVE: 'FalsePositive', INFORMATIONAL_EXPECTED_ACTIVITY: 'InformationalExpectedActivity', TRUE_POSITIVE: 'TruePositive' };
@@ -1400,6 +1456,10 @@ export type RelatedUserResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type RiskScoreResolvers = { HIGH: 'High', INFORMATIONAL: 'Informational', LOW: 'Low', MEDIUM: 'Medium', NONE: 'None' };
 
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  alertChanges?: SubscriptionResolver<ResolversTypes['AlertChange'], "alertChanges", ParentType, ContextType, Partial<SubscriptionAlertChangesArgs>>;
+}>;
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   accountDomain?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1427,6 +1487,7 @@ export type VmMetadataResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Alert?: AlertResolvers<ContextType>;
+  AlertChange?: AlertChangeResolvers<ContextType>;
   AlertClassification?: AlertClassificationResolvers;
   AlertComment?: AlertCommentResolvers<ContextType>;
   AlertConnection?: AlertConnectionResolvers<ContextType>;
@@ -1452,6 +1513,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RelatedUser?: RelatedUserResolvers<ContextType>;
   RiskScore?: RiskScoreResolvers;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   VmMetadata?: VmMetadataResolvers<ContextType>;
 }>;

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { GraphQLResponse, TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
+import { eventually, wsClient } from '../helpers/live.js';
 
 /**
  * The queries in README.md and docs/ are what a newcomer pastes first, and their costs are what a frontend team
@@ -66,6 +67,10 @@ describe('the documentation examples', () => {
 
   it('each answer as is on the simulator tenant, without an error, and again (mostly from the cache)', async () => {
     for (const { page, query } of [...examples, ...examples]) {
+      if (/^\s*subscription\b/.test(query)) {
+        await expectSubscribed(gw, query, page);
+        continue;
+      }
       const res = await gw.query(query);
       expect(res.errors, `${page}:\n${query}`).toBeUndefined();
       expect(
@@ -75,6 +80,20 @@ describe('the documentation examples', () => {
     }
   });
 });
+
+/** A subscription example is accepted over WebSocket: the alert poller starts for it, and no error comes. */
+async function expectSubscribed(gw: TestGateway, query: string, page: string): Promise<void> {
+  const client = wsClient(gw.url);
+  try {
+    gw.sim.resetCalls();
+    const stream = client.subscribe(query);
+    await eventually(() => gw.sim.calls.some((c) => c.api === 'alerts') || stream.completed);
+    expect(stream.error ?? stream.results[0]?.errors, `${page}:\n${query}`).toBeUndefined();
+    expect(stream.completed, `${page}:\n${query}`).toBe(false);
+  } finally {
+    await client.dispose();
+  }
+}
 
 describe("the README's alert queue", () => {
   it('costs one call for the page plus one users/{name}/machines per distinct user, about as many as it says', async () => {

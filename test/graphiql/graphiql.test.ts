@@ -66,8 +66,9 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
       );
     }
-    // The defaults of `npm start`: Defender's limits (100/60 s, 1,500/3,600 s per API) and MAX_OPERATION_CALLS.
-    gw = await startTestGateway();
+    // The defaults of `npm start` (Defender's limits, MAX_OPERATION_CALLS), with short polls so that the live
+    // tab's subscription sees a change within the test.
+    gw = await startTestGateway({ server: { live: { pollIntervalMs: 500 } } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     // Watched, not routed: routing would make Chromium send `Cache-Control: no-cache`, which the gateway honours
@@ -106,7 +107,7 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts(), WAIT)
-      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive']);
+      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive', 'LiveAlerts']);
     // The headers editor is open, with the bearer-token placeholder.
     await expect
       .poll(async () => normalized(await page.locator('.graphiql-editor-tool').innerText()), WAIT)
@@ -225,6 +226,23 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await replaceDocument(page, 'query Budget { rateLimit { api remaining } }');
     await shownEstimate(page, 'Budget', 'estimate');
     expect(dryRuns.slice(sent).map((d) => d.operationName)).toEqual(['Budget']);
+  });
+
+  it('runs the LiveAlerts tab over WebSocket and shows a change as it happens', async () => {
+    await page.locator('.graphiql-tab', { hasText: 'LiveAlerts' }).click();
+    await expect.poll(() => page.locator('.graphiql-tab-active').innerText(), WAIT).toBe('LiveAlerts');
+    gw.sim.resetCalls();
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    // The poller has its watermark once its second call went out: a change from now on is found.
+    await expect.poll(() => gw.sim.calls.filter((c) => c.api === 'alerts').length, WAIT).toBeGreaterThan(1);
+
+    const machineId = gw.sim.tenant.machines.find((m) => m.onboardingStatus === 'Onboarded')!.id;
+    const created = gw.sim.createAlert({ machineId, severity: 'High', title: 'Seen live in GraphiQL' });
+
+    await expect
+      .poll(() => page.locator('.graphiql-response').innerText(), WAIT)
+      .toContain(`"${created.id}"`);
+    expect(normalized(await page.locator('.graphiql-response').innerText())).toContain('"kind": "CREATED"');
   });
 
   // Last of the tours: from here on, routing makes every request of the page `Cache-Control: no-cache`.

@@ -10,7 +10,8 @@ import { StrictMode, createElement as h, useEffect, useMemo, useRef, useState } 
 import { createRoot } from 'react-dom/client';
 import type { DryRunState, EditorRequest } from './dry-run.js';
 import { DryRuns } from './dry-run.js';
-import { EXAMPLE_TABS, HEADERS_PLACEHOLDER } from './examples.js';
+import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, LIVE_ALERTS_TAB } from './examples.js';
+import { webSocketUrl, withSubscriptions } from './live.js';
 import type { UpstreamCost } from './upstream-cost.js';
 import { UpstreamCostPanel, costReportingFetcher, dryRunSender } from './upstream-cost.js';
 
@@ -20,7 +21,7 @@ declare const GRAPHIQL_WORKERS: { readonly editor: string; readonly json: string
 /** The few browser globals this page touches: the project's tsconfig is Node's, without the DOM library. */
 interface BrowserGlobals {
   readonly document: { getElementById(id: string): Element | null };
-  readonly location: { readonly pathname: string };
+  readonly location: { readonly pathname: string; readonly protocol: string; readonly host: string };
   readonly Worker: new (url: URL, options?: { name?: string }) => object;
   MonacoEnvironment?: { getWorker(workerId: string, label: string): object };
 }
@@ -51,7 +52,11 @@ function App() {
       // answer is on its way does not move the cost to another tab.
       const tab = activeTab.current;
       const report = (cost: UpstreamCost | null) => setCosts((old) => new Map(old).set(tab, cost));
-      return costReportingFetcher(ENDPOINT, report)(params, options);
+      // Subscriptions go over WebSocket (live.ts), queries as JSON POSTs.
+      return withSubscriptions(costReportingFetcher(ENDPOINT, report), webSocketUrl(browser.location))(
+        params,
+        options,
+      );
     },
     [],
   );
@@ -59,7 +64,7 @@ function App() {
     GraphiQL,
     {
       fetcher,
-      defaultTabs: [...EXAMPLE_TABS],
+      defaultTabs: [...EXAMPLE_TABS, LIVE_ALERTS_TAB],
       defaultHeaders: HEADERS_PLACEHOLDER,
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,

@@ -23,8 +23,8 @@ export interface UpstreamCost {
 }
 
 /**
- * The page's one way to the gateway: a JSON POST to `url` (the gateway speaks neither subscriptions nor
- * incremental delivery, so that is the whole protocol), with the editor's headers, so that the runs and the dry
+ * The page's one way to the gateway: a JSON POST to `url` (subscriptions go over WebSocket, see live.ts;
+ * the gateway has no incremental delivery), with the editor's headers, so that the runs and the dry
  * runs of a tab are authenticated alike.
  */
 async function post(

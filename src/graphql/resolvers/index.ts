@@ -4,12 +4,14 @@ import { connectionResolvers } from './connection.js';
 import { Alert, Machine, User } from './entities.js';
 import { Query } from './query.js';
 import { DateTime } from './scalars.js';
+import { Subscription } from '../../live/resolvers.js';
 
 /** Every resolver of the schema; enums map GraphQL names to Defender's wire strings from one constant. */
 export const resolvers: Resolvers = {
   ...ENUM_VALUES,
   DateTime,
   Query,
+  Subscription,
   Machine,
   Alert,
   User,
