@@ -10,7 +10,7 @@ import { StrictMode, createElement as h, useEffect, useMemo, useRef, useState } 
 import { createRoot } from 'react-dom/client';
 import type { DryRunState, EditorRequest } from './dry-run.js';
 import { DryRuns } from './dry-run.js';
-import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, LIVE_ALERTS_TAB } from './examples.js';
+import { EXAMPLE_TABS, HEADERS_PLACEHOLDER } from './examples.js';
 import { webSocketUrl, withSubscriptions } from './live.js';
 import type { UpstreamCost } from './upstream-cost.js';
 import { UpstreamCostPanel, costReportingFetcher, dryRunSender } from './upstream-cost.js';
@@ -47,24 +47,22 @@ function App() {
   const [costs, setCosts] = useState<ReadonlyMap<string, UpstreamCost | null>>(new Map());
   const activeTab = useRef<string>('');
   const fetcher = useMemo<GraphiQLProps['fetcher']>(
-    () => (params, options) => {
-      // The tab that runs, read as the run starts (GraphiQL calls the fetcher at once): a tab switch while the
-      // answer is on its way does not move the cost to another tab.
-      const tab = activeTab.current;
-      const report = (cost: UpstreamCost | null) => setCosts((old) => new Map(old).set(tab, cost));
-      // Subscriptions go over WebSocket (live.ts), queries as JSON POSTs.
-      return withSubscriptions(costReportingFetcher(ENDPOINT, report), webSocketUrl(browser.location))(
-        params,
-        options,
-      );
-    },
+    // Subscriptions go over WebSocket (live.ts, one connection per set of headers), queries as JSON POSTs.
+    () =>
+      withSubscriptions((params, options) => {
+        // The tab that runs, read as the run starts (GraphiQL calls the fetcher at once): a tab switch while the
+        // answer is on its way does not move the cost to another tab.
+        const tab = activeTab.current;
+        const report = (cost: UpstreamCost | null) => setCosts((old) => new Map(old).set(tab, cost));
+        return costReportingFetcher(ENDPOINT, report)(params, options);
+      }, webSocketUrl(browser.location)),
     [],
   );
   return h(
     GraphiQL,
     {
       fetcher,
-      defaultTabs: [...EXAMPLE_TABS, LIVE_ALERTS_TAB],
+      defaultTabs: [...EXAMPLE_TABS],
       defaultHeaders: HEADERS_PLACEHOLDER,
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,
