@@ -16,6 +16,8 @@ import { estimateGoals, estimateSection } from './estimates.js';
 import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
+import type { PlansResult } from './plans.js';
+import { plansGoals, plansSection } from './plans.js';
 import {
   callsSection,
   loadSection,
@@ -48,6 +50,7 @@ export interface BenchResults {
   readonly setup: RunSetup;
   readonly calls?: readonly QueryCalls[];
   readonly estimates?: EstimateResult;
+  readonly plans?: PlansResult;
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
   readonly load?: LoadResult;
@@ -81,6 +84,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
     });
   }
   if (results.estimates) sections.push({ ...estimateSection(results.estimates), charts: [] });
+  if (results.plans) sections.push({ ...plansSection(results.plans), charts: [] });
   if (results.utilisation) {
     sections.push({
       ...utilisationSection(results.utilisation),
@@ -160,6 +164,7 @@ function goalsTable(r: BenchResults): string {
     rows.push(['warm calls = 0 on every query', `max ${warm}`, met(warm === 0)]);
   }
   if (r.estimates) rows.push(...estimateGoals(r.estimates));
+  if (r.plans) rows.push(...plansGoals(r.plans));
   if (r.utilisation) {
     const lowest = Math.min(...r.utilisation.apis.map((a) => Math.min(a.utilisation, a.slidingUtilisation)));
     rows.push([

@@ -10,6 +10,7 @@ import { measureAdversarialLoad } from './adversarial.js';
 import { measureEstimates } from './estimates.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
+import { measurePlans } from './plans.js';
 import { benchQueries } from './queries.js';
 import type { BenchResults } from './report.js';
 import { writeReport } from './report.js';
@@ -21,7 +22,7 @@ import { measureUtilisation } from './utilisation.js';
  * bench/out/report.md with SVG charts. Prints figures; never passes or fails on them: it exits 0 unless a
  * section crashed (then the report still holds the other sections, and says which one failed).
  *
- * `npm run bench -- --only calls,estimates,utilisation,overhead` runs some sections only;
+ * `npm run bench -- --only calls,estimates,plans,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
  * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too.
  */
@@ -66,7 +67,7 @@ const ADVERSARIAL = {
   },
 } as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
-const SECTIONS = ['calls', 'estimates', 'utilisation', 'overhead', 'load', 'adversarial'] as const;
+const SECTIONS = ['calls', 'estimates', 'plans', 'utilisation', 'overhead', 'load', 'adversarial'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -122,6 +123,20 @@ const estimates = only.has('estimates')
       });
     })
   : undefined;
+const plans = only.has('plans')
+  ? await section('bulk plans', () => {
+      log(
+        'plans: the alert → user → machines → logon users walk, first: 20 and 100, DEFENDER_PLANS=rest then auto…',
+      );
+      return measurePlans({
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        rateLimits: parseRateLimits(COUNTING_LIMITS),
+        // The REST walk of 100 alerts is estimated at about 10,100 calls, above the bench's usual cap.
+        maxOperationCalls: 100_000,
+      });
+    })
+  : undefined;
 const utilisation = only.has('utilisation')
   ? await section('limiter utilisation', () => {
       const { limit, windowSeconds } = UTILISATION.window;
@@ -174,6 +189,7 @@ const adversarial = only.has('adversarial')
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(estimates ? { estimates } : {}),
+  ...(plans ? { plans } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
   ...(load ? { load } : {}),
