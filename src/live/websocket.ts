@@ -93,17 +93,28 @@ export function attachWebSocket(options: WebSocketOptions): WebSocketTransport {
     options.keepAliveMs ?? 12_000,
   );
 
+  let closed: Promise<void> | undefined;
   return {
-    async close(graceMs = 2_000) {
-      closing = true;
-      options.server.off('upgrade', onUpgrade);
-      const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && [...connections].some((c) => Object.keys(c.subscriptions).length > 0)) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await served.dispose();
+    // Once: a second close (the server's and a test's, say) must not close the WebSocket server again, which
+    // `ws` answers with "The server is not running".
+    close(graceMs = 2_000) {
+      return (closed ??= closeOnce(graceMs));
     },
   };
+
+  async function closeOnce(graceMs: number): Promise<void> {
+    closing = true;
+    options.server.off('upgrade', onUpgrade);
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...connections].some((c) => Object.keys(c.subscriptions).length > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    try {
+      await served.dispose();
+    } catch (error) {
+      if (!(error instanceof Error && /not running/.test(error.message))) throw error;
+    }
+  }
 }
 
 /** `Authorization` (any case) of a `connection_init` payload, when it is a string. */
