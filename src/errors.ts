@@ -109,6 +109,18 @@ export const defenderThrottling = (api: string, retryAfterMs: number) =>
 export const defenderUnavailable = (api: string, cause: unknown) =>
   new GatewayError(ErrorCode.UpstreamUnavailable, `Defender did not answer ${api}.`, {}, { cause });
 
+/**
+ * A write that is not idempotent (it carries a comment) failed in a way that leaves unknown whether Defender
+ * applied it (timeout, reset connection, body cut short): it is not sent again, and the person is told to look.
+ */
+export const writeOutcomeUnknown = (api: string, cause: unknown) =>
+  new GatewayError(
+    ErrorCode.UpstreamUnavailable,
+    `Defender did not confirm ${api}: the change may or may not have been applied. Check the alert before trying again.`,
+    { outcome: 'unknown' },
+    { cause },
+  );
+
 /** A 200 whose body is not JSON, or not the route's documented shape: never cached nor served. */
 export const defenderBadBody = (why: 'not JSON' | 'not the documented shape') =>
   new GatewayError(

@@ -50,6 +50,10 @@ export interface ServerDeps {
   readonly routerSecret?: string;
   /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
   readonly authenticator?: JwtAuthenticator;
+  /** The role or scope a caller needs for any mutation; unset: nobody is checked (AUTH_MODE=none). */
+  readonly writeRole?: string;
+  /** Every mutation is refused, FORBIDDEN before any call (AUTH_MODE=none in front of a real Defender). */
+  readonly writesDisabled?: boolean;
   /** On-behalf-of token providers (DEFENDER_AUTH_MODE=obo); needs the authenticator. */
   readonly obo?: OboTokenProviders;
   /** Introspection on. Default false. */
@@ -218,12 +222,24 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           maxCalls: deps.maxOperationCalls,
           seen: new Map(),
         };
+        const identity = deps.client.identityOf(scope);
         return {
           scope,
           client: deps.client,
           limiter: deps.limiter,
           maxPageSize: deps.maxPageSize,
           loaders: createLoaders(deps.client, scope, deps.machineBatchSize),
+          writes: {
+            principal: request.principal,
+            writeRole: deps.writeRole,
+            disabled: deps.writesDisabled ?? false,
+            requestId: request.id,
+            audit: (entry) => {
+              metrics.onAlertWrite(entry.outcome);
+              deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
+            },
+            afterWrite: () => responseCache?.forgetIdentity(identity),
+          },
         };
       },
     }),

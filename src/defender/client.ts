@@ -2,6 +2,7 @@ import type { DefenderApi } from './apis.js';
 import type { BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
 import type { UpstreamObserver } from './observer.js';
+import type { WriteRequest } from './fetch.js';
 import { CallPipeline } from './pipeline.js';
 import type { FreshnessPolicy } from './refresh.js';
 import { freshUntil, freshnessOf, keptForMs, refreshScope, reportRefresh } from './refresh.js';
@@ -125,6 +126,30 @@ export class DefenderClient {
       this.#track(key, this.#pipeline.call(request.api, url, scope).then(this.#storing(request.api, key))));
     this.#usedFresh(scope.stats, request.api);
     return answer;
+  }
+
+  /**
+   * A write (never cached, never shared with another call): it goes through the call pipeline like a read, on
+   * `api`'s own budget, to the URL of `request`. Then the cached answer of every `forget` request is dropped.
+   */
+  async write(
+    api: DefenderApi,
+    request: DefenderRequest,
+    write: WriteRequest,
+    scope: CallScope,
+  ): Promise<CachedAnswer> {
+    return this.#pipeline.call(api, this.urlFor(request), scope, write);
+  }
+
+  /** Drops the cached answers of these requests for the scope's identity (a write made them stale). */
+  async forget(requests: readonly DefenderRequest[], scope: CallScope): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const key = this.cacheKeyFor(r, scope);
+        scope.seen?.delete(key);
+        return this.options.cache.delete(key);
+      }),
+    );
   }
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */

@@ -6,7 +6,27 @@ import type { Clock } from '../clock.js';
 import { GatewayError, defenderBadBody, defenderStatusRule } from '../errors.js';
 
 /** A failure worth another attempt (5xx, timeout, network, an authority that is down), as opposed to an answer. */
-export class RetryableFailure extends Error {}
+export class RetryableFailure extends Error {
+  /**
+   * True when the request may have reached Defender and been acted on (a timeout, a reset connection, a body
+   * cut short): a write that is not idempotent must not be sent again after it.
+   */
+  outcomeUnknown = false;
+}
+
+/** A request that changes something: its method and JSON body. Reads leave it out. */
+export interface WriteRequest {
+  readonly method: 'PATCH' | 'POST';
+  readonly body: unknown;
+  /** Whether sending it twice does no more than sending it once; only then is it retried after an unknown outcome. */
+  readonly idempotent: boolean;
+}
+
+function unknownOutcome(message: string, cause: unknown): RetryableFailure {
+  const failure = new RetryableFailure(message, { cause });
+  failure.outcomeUnknown = true;
+  return failure;
+}
 
 /**
  * What one request got from Defender, by {@link defenderStatusRule}: an answer; a 429 with the pause Defender
@@ -34,20 +54,26 @@ export async function fetchOnce(
   url: URL,
   token: string,
   signal?: AbortSignal,
+  write?: WriteRequest,
 ): Promise<Attempt> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const started = performance.now();
   let response: Response;
   try {
     response = await options.fetch(url, {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: 'application/json',
+        ...(write && { 'Content-Type': 'application/json' }),
+      },
+      ...(write && { method: write.method, body: JSON.stringify(write.body) }),
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (error) {
     options.observer?.onCall?.(api, 'error', performance.now() - started);
     if (signal?.aborted) throw signal.reason;
-    throw new RetryableFailure('network error or timeout', { cause: error });
+    throw unknownOutcome('network error or timeout', error);
   }
   const { status } = response;
   options.observer?.onCall?.(api, status, performance.now() - started);
@@ -75,7 +101,7 @@ export async function fetchOnce(
  */
 async function bodyOf(api: DefenderApi, response: Response): Promise<unknown> {
   const text = await response.text().catch((error: unknown) => {
-    throw new RetryableFailure('body interrupted', { cause: error });
+    throw unknownOutcome('body interrupted', error);
   });
   let body: unknown;
   try {

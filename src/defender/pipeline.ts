@@ -1,6 +1,6 @@
 import type { DefenderApi } from './apis.js';
 import type { CallOutcome, CircuitBreaker } from './breaker.js';
-import type { FetchOptions } from './fetch.js';
+import type { FetchOptions, WriteRequest } from './fetch.js';
 import { RetryableFailure, fetchOnce } from './fetch.js';
 import type { CallScope } from './scope.js';
 import { apiStats } from './scope.js';
@@ -8,7 +8,13 @@ import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { TokenProvider } from '../auth/tokens.js';
 import { TokenAcquisitionError } from '../auth/tokens.js';
-import { ErrorCode, GatewayError, defenderThrottling, defenderUnavailable } from '../errors.js';
+import {
+  ErrorCode,
+  GatewayError,
+  defenderThrottling,
+  defenderUnavailable,
+  writeOutcomeUnknown,
+} from '../errors.js';
 
 export interface PipelineOptions extends FetchOptions {
   /** The identity calls go out as unless their scope names another. */
@@ -62,8 +68,8 @@ export class CallPipeline {
   }
 
   /** A client's call: it waits its turn for the budget (until the scope's deadline) and is retried. */
-  call(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> {
-    return this.#guarded(api, url, scope, this.#interactive);
+  call(api: DefenderApi, url: URL, scope: CallScope, write?: WriteRequest): Promise<CachedAnswer> {
+    return this.#guarded(api, url, scope, this.#interactive, write);
   }
 
   /**
@@ -88,7 +94,13 @@ export class CallPipeline {
    * has shown it is up, and a half-open breaker must not keep refusing everyone else meanwhile. So does any
    * refusal Defender answered with (400, 401, 403).
    */
-  async #guarded(api: DefenderApi, url: URL, scope: CallScope, policy: Policy): Promise<CachedAnswer> {
+  async #guarded(
+    api: DefenderApi,
+    url: URL,
+    scope: CallScope,
+    policy: Policy,
+    write?: WriteRequest,
+  ): Promise<CachedAnswer> {
     const { breaker } = this.options;
     breaker.admit(api);
     let settled = false;
@@ -98,7 +110,7 @@ export class CallPipeline {
       breaker.settle(api, outcome);
     };
     try {
-      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'));
+      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), write);
       settle('success');
       return answer;
     } catch (error) {
@@ -113,13 +125,14 @@ export class CallPipeline {
     scope: CallScope,
     policy: Policy,
     onAnswered: () => void,
+    write?: WriteRequest,
   ): Promise<CachedAnswer> {
     let failures = 0;
     let throttles = 0;
     for (;;) {
       try {
         const token = await this.#admit(api, scope, policy);
-        const attempt = await fetchOnce(this.options, api, url, token, scope.signal);
+        const attempt = await fetchOnce(this.options, api, url, token, scope.signal, write);
         if (attempt.kind === 'answer') return attempt.answer;
         if (attempt.kind === 'refusal') {
           if (attempt.answered) onAnswered();
@@ -130,6 +143,8 @@ export class CallPipeline {
         if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
       } catch (error) {
         if (!(error instanceof RetryableFailure)) throw error;
+        // Sending again could apply it twice (a comment posted twice): say so instead of guessing.
+        if (write && !write.idempotent && error.outcomeUnknown) throw writeOutcomeUnknown(api, error);
         if (++failures > policy.maxRetries) throw defenderUnavailable(api, error);
         await delay(this.#backoffMs(failures), scope.signal);
       }

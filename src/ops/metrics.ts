@@ -29,6 +29,8 @@ export interface GatewayMetrics {
   observeOperation(operationName: string | null | undefined, seconds: number): void;
   /** `gateway_cache_bytes{cache}` reads `bytes()` at every scrape (the last source given for a name wins). */
   trackCacheBytes(cache: CacheName, bytes: () => number): void;
+  /** One alert write (mutation) ended with `outcome`: `defender_alert_writes_total{outcome}`. */
+  onAlertWrite(outcome: 'updated' | 'not_found' | 'refused' | 'unknown' | 'failed'): void;
   /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
   readonly load: LoadObserver;
 }
@@ -135,6 +137,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Connections closed as soon as accepted because HTTP_MAX_CONNECTIONS were open.',
     registers: [registry],
   });
+  const alertWrites = new Counter({
+    name: 'defender_alert_writes_total',
+    help: 'Alert mutations, by outcome: updated, not_found, refused (before any call), unknown (Defender may or may not have applied it), failed.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const cacheSources = new Map<CacheName, () => number>();
   new Gauge({
     name: 'gateway_cache_bytes',
@@ -174,6 +182,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       onInFlight: (operations) => inFlight.set(operations),
       onOperationShed: () => shed.inc(),
       onConnectionDropped: () => dropped.inc(),
+    },
+    onAlertWrite(outcome) {
+      alertWrites.inc({ outcome });
     },
     trackCacheBytes(cache, bytes) {
       cacheSources.set(cache, bytes);
