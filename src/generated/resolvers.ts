@@ -725,6 +725,7 @@ export type MachineFilter = {
   version?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -737,6 +738,7 @@ export type Mutation = {
 };
 
 
+/** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
 export type MutationUpdateAlertArgs = {
   id: Scalars['ID']['input'];
   input: UpdateAlertInput;
