@@ -5,7 +5,7 @@
 import { GraphiQL } from 'graphiql';
 import { StrictMode, createElement as h, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { EXAMPLE_TABS, HEADERS_PLACEHOLDER } from './examples.js';
+import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, TRIAGE_TAB } from './examples.js';
 import type { UpstreamCost } from './upstream-cost.js';
 import { UpstreamCostPanel, costReportingFetcher } from './upstream-cost.js';
 
@@ -38,7 +38,7 @@ function App() {
     GraphiQL,
     {
       fetcher,
-      defaultTabs: [...EXAMPLE_TABS],
+      defaultTabs: [...EXAMPLE_TABS, TRIAGE_TAB],
       defaultHeaders: HEADERS_PLACEHOLDER,
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,
