@@ -61,6 +61,7 @@ describe('updateAlert', () => {
       },
     });
     expect(res.errors).toBeUndefined();
+    expect(res.extensions?.upstream).toMatchObject({ calls: 1 });
     expect(res.data).toMatchObject({
       updateAlert: {
         id: alert.id,
