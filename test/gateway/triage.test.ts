@@ -1,7 +1,11 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JwtAuthenticator } from '../../src/auth/jwt.js';
+import { StaticTokenProvider } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
+import { createDependencies } from '../../src/dependencies.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { TOKEN, testSimulator } from '../helpers/simulator.js';
 import type { TestGateway, TestGatewayOptions } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import type { TestIssuer } from '../helpers/jwt.js';
@@ -188,6 +192,33 @@ describe('updateAlert with AUTH_MODE=none in front of a real Defender', () => {
     const res = await g.query(UPDATE, { id: g.sim.tenant.alerts[0]!.id, input: { status: 'RESOLVED' } });
     expect(res.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     expect(g.sim.calls).toEqual([]);
+  });
+
+  it.each([
+    [{}, true, /mutations are refused/],
+    [{ ALLOW_UNAUTHENTICATED_WRITES: 'true' }, undefined, /any caller can change alerts/],
+  ])('with %j: writes disabled %s, and the start-up warning says so', async (env, disabled, warning) => {
+    const sim = await testSimulator();
+    const { logger, lines } = capturedLogger();
+    const config = loadConfig({
+      DEFENDER_API_URL: sim.url,
+      DEFENDER_TOKEN: TOKEN,
+      AUTH_MODE: 'none',
+      ...env,
+    });
+    const deps = await createDependencies(config, {
+      upstream: { baseUrl: new URL(sim.url), tokens: new StaticTokenProvider(TOKEN) },
+      processMetrics: false,
+      server: { logger },
+    });
+    try {
+      expect(deps.server.writesDisabled).toBe(disabled);
+      expect(lines.filter((l) => warning.test(String(l['msg'])))).toHaveLength(1);
+    } finally {
+      deps.limiter.close();
+      await deps.close();
+      await sim.close();
+    }
   });
 });
 
