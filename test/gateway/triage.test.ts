@@ -157,6 +157,27 @@ describe('updateAlert', () => {
     expect(read.data!.alert.comments).toHaveLength(comments + 1);
   });
 
+  it('after a reset connection: a comment is not re-sent, a comment-free write is', async () => {
+    const { logger, lines } = capturedLogger();
+    const g = await start({ server: { logger } });
+    const [a1, a2] = g.sim.tenant.alerts;
+    g.sim.injectFault({ api: 'PATCH alerts/{id}', fault: { kind: 'reset' }, times: 1 });
+    const comment = await g.query(UPDATE, { id: a1!.id, input: { comment: 'once' } });
+    expect(comment.errors?.[0]?.extensions).toEqual({ code: 'UPSTREAM_UNAVAILABLE', outcome: 'unknown' });
+    g.sim.injectFault({ api: 'PATCH alerts/{id}', fault: { kind: 'reset' }, times: 1 });
+    const status = await g.query(UPDATE, { id: a2!.id, input: { status: 'RESOLVED' } });
+    expect(status.data).toMatchObject({ updateAlert: { status: 'RESOLVED' } });
+    expect(writesOf(g).map((c) => [c.id, c.status])).toEqual([
+      [a1!.id, 0],
+      [a2!.id, 0],
+      [a2!.id, 200],
+    ]);
+    expect(lines.filter((l) => l['audit'] === 'alert-write').map((l) => l['outcome'])).toEqual([
+      'unknown',
+      'updated',
+    ]);
+  });
+
   it('writes one complete audit line and a metric per outcome, with no token in it', async () => {
     const { logger, lines } = capturedLogger();
     const g = await start({ server: { logger } });
