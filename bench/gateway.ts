@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { createDependencies } from '../src/dependencies.js';
 import type { UpstreamLimiter } from '../src/rate-limit/limiter.js';
 import type { RateLimitWindow } from '../src/rate-limit/windows.js';
+import type { FanoutStats } from '../src/planner/fanout.js';
 import type { GatewayServer } from '../src/server.js';
 import { createServer } from '../src/server.js';
 import type { SimulatorOptions } from '../src/simulator/config.js';
@@ -22,7 +23,7 @@ export interface GraphQLAnswer {
 export interface UpstreamExtension {
   readonly calls: number;
   readonly cacheHits: number;
-  readonly estimate?: { min: number; max: number; byApi?: Record<string, unknown> };
+  readonly estimate?: { min: number; max: number; expected?: number; byApi?: Record<string, unknown> };
   readonly [key: string]: unknown;
 }
 
@@ -41,6 +42,8 @@ export interface BenchGatewayOptions {
   readonly responseCache?: boolean;
   /** CACHE_MAX_MB: what all in-process caches may hold (MiB). Default: the gateway's default. */
   readonly cacheMaxMb?: number;
+  /** The learnt fan-out, to share it between gateways of one run. Default: the gateway's own. */
+  readonly fanout?: FanoutStats;
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -74,7 +77,10 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     rateLimits: options.rateLimits,
     processMetrics: false,
     client: { ttlMs: () => options.cacheTtlMs },
-    server: { responseCache: options.responseCache ?? true },
+    server: {
+      responseCache: options.responseCache ?? true,
+      ...(options.fanout && { fanout: options.fanout }),
+    },
   });
   const { limiter } = deps;
   const server = await createServer(deps.server);
@@ -95,7 +101,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
 export interface BenchStack {
   readonly sim: Simulator;
   readonly gateway: BenchGateway;
-  query(query: string): Promise<GraphQLAnswer>;
+  query(query: string, headers?: Record<string, string>): Promise<GraphQLAnswer>;
   close(): Promise<void>;
 }
 
@@ -108,7 +114,7 @@ export async function startBenchStack(
   return {
     sim,
     gateway: gw,
-    query: (query) => postQuery(gw.url, query),
+    query: (query, headers) => postQuery(gw.url, query, headers),
     async close() {
       await gw.close();
       await sim.close();
@@ -116,11 +122,15 @@ export async function startBenchStack(
   };
 }
 
-/** POST one operation to `${baseUrl}/graphql`. */
-export async function postQuery(baseUrl: string, query: string): Promise<GraphQLAnswer> {
+/** POST one operation to `${baseUrl}/graphql`, with extra request headers if any. */
+export async function postQuery(
+  baseUrl: string,
+  query: string,
+  headers: Record<string, string> = {},
+): Promise<GraphQLAnswer> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query }),
   });
   return { status: res.status, ...((await res.json()) as object) };

@@ -10,7 +10,8 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 /** `extensions.upstream` as `calls/cacheHits`, with the estimate when the gateway sends one. */
 export function upstream(u: UpstreamExtension | undefined): string {
   if (!u) return 'absent';
-  const estimate = u.estimate ? ` est. ${u.estimate.min}–${u.estimate.max}` : '';
+  const expected = u.estimate?.expected === undefined ? '' : `, ~${u.estimate.expected}`;
+  const estimate = u.estimate ? ` est. ${u.estimate.min}–${u.estimate.max}${expected}` : '';
   return `${u.calls}/${u.cacheHits}${estimate}`;
 }
 

@@ -11,6 +11,10 @@ import {
 } from './charts.js';
 import type { AdversarialResult } from './adversarial.js';
 import { adversarialSection } from './adversarial.js';
+import type { EstimateResult } from './estimates.js';
+import { estimateGoals, estimateSection } from './estimates.js';
+import type { LiveBenchResult } from './live.js';
+import { liveSection } from './live.js';
 import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
@@ -45,10 +49,12 @@ export interface RunSetup {
 export interface BenchResults {
   readonly setup: RunSetup;
   readonly calls?: readonly QueryCalls[];
+  readonly estimates?: EstimateResult;
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
   readonly load?: LoadResult;
   readonly adversarial?: AdversarialResult;
+  readonly live?: LiveBenchResult;
   /** Sections that crashed, with their error message. */
   readonly failures?: readonly { section: string; error: string }[];
 }
@@ -77,6 +83,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
       charts: [await chart('upstream-calls.svg', callsChart(results.calls), 'upstream calls per operation')],
     });
   }
+  if (results.estimates) sections.push({ ...estimateSection(results.estimates), charts: [] });
   if (results.utilisation) {
     sections.push({
       ...utilisationSection(results.utilisation),
@@ -102,6 +109,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
   if (results.adversarial) {
     sections.push({ ...adversarialSection(results.adversarial, results.load), charts: [] });
   }
+  if (results.live) sections.push({ ...liveSection(results.live), charts: [] });
   const failed = results.failures?.length
     ? `## Failed sections\n\n${table(
         ['section', 'error'],
@@ -155,6 +163,7 @@ function goalsTable(r: BenchResults): string {
     const warm = Math.max(...r.calls.map((c) => c.warm.calls));
     rows.push(['warm calls = 0 on every query', `max ${warm}`, met(warm === 0)]);
   }
+  if (r.estimates) rows.push(...estimateGoals(r.estimates));
   if (r.utilisation) {
     const lowest = Math.min(...r.utilisation.apis.map((a) => Math.min(a.utilisation, a.slidingUtilisation)));
     rows.push([
@@ -183,6 +192,27 @@ function goalsTable(r: BenchResults): string {
     rows.push(['load, cold under throttling: zero 429s', String(cold.throttled), met(cold.throttled === 0)]);
     const warmErrors = Object.values(r.load.warm.errorsByCode).reduce((a, b) => a + b, 0);
     rows.push(['load, warm cache: no errors', String(warmErrors), met(warmErrors === 0)]);
+  }
+  if (r.live) {
+    const { live } = r;
+    rows.push([
+      `live: ${live.options.subscribers} subscribers over ${live.filters} filters cost the poll calls of one`,
+      `${live.pollCalls.all} vs ${live.pollCalls.one}`,
+      met(live.pollCalls.all <= live.pollCalls.one + 1),
+    ]);
+    const goalMs = live.options.pollIntervalMs + 1_000;
+    rows.push([
+      'live: delivery lag p99 ≤ poll interval + 1 s, every delivery made',
+      `p99 ${Math.round(live.lag.p99)} ms (goal ${goalMs} ms), ${live.lag.receipts}/${live.lag.expected} delivered`,
+      met(live.lag.p99 <= goalMs && live.lag.receipts === live.lag.expected),
+    ]);
+    const perSubscriber =
+      (live.memory.idle.heapUsed - live.memory.before.heapUsed) / live.options.subscribers;
+    rows.push([
+      'live: gateway memory per idle subscriber < 20 KiB (heap)',
+      `${(perSubscriber / 1024).toFixed(1)} KiB`,
+      met(perSubscriber < 20 * 1024),
+    ]);
   }
   return table(['goal', 'measured', 'met?'], rows);
 }

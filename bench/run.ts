@@ -7,6 +7,8 @@ import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
 import { measureAdversarialLoad } from './adversarial.js';
+import { measureEstimates } from './estimates.js';
+import { measureLive } from './live.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
 import { benchQueries } from './queries.js';
@@ -20,7 +22,7 @@ import { measureUtilisation } from './utilisation.js';
  * bench/out/report.md with SVG charts. Prints figures; never passes or fails on them: it exits 0 unless a
  * section crashed (then the report still holds the other sections, and says which one failed).
  *
- * `npm run bench -- --only calls,utilisation,overhead` runs some sections only;
+ * `npm run bench -- --only calls,estimates,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
  * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too.
  */
@@ -65,7 +67,16 @@ const ADVERSARIAL = {
   },
 } as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
-const SECTIONS = ['calls', 'utilisation', 'overhead', 'load', 'adversarial'] as const;
+/** Live alerts: 1,000 subscribers over 10 filters, a 2 s poll so that the run is short. */
+const LIVE = {
+  pollIntervalMs: 2_000,
+  subscribers: 1_000,
+  connections: 50,
+  countMs: 20_000,
+  changes: 40,
+  changeEveryMs: 700,
+} as const;
+const SECTIONS = ['calls', 'estimates', 'utilisation', 'overhead', 'load', 'adversarial', 'live'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -107,6 +118,18 @@ const calls = only.has('calls')
       log(`upstream calls: ${queries.length} queries, cold and warm, a fresh gateway each…`);
       const limits = parseRateLimits(COUNTING_LIMITS);
       return measureUpstreamCalls(queries, { seed: SEED, rateLimits: limits, latencyMs: DEFAULT_LATENCY_MS });
+    })
+  : undefined;
+const estimates = only.has('estimates')
+  ? await section('estimate accuracy and wasted calls', () => {
+      log('estimates: untrained, trained cold and warm; wasted calls at the default cap…');
+      return measureEstimates(tenant, queries, {
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        rateLimits: parseRateLimits(COUNTING_LIMITS),
+        defaultMaxOperationCalls: loadConfig({}).maxOperationCalls,
+        benchMaxOperationCalls: BENCH_MAX_OPERATION_CALLS,
+      });
     })
   : undefined;
 const utilisation = only.has('utilisation')
@@ -158,12 +181,22 @@ const adversarial = only.has('adversarial')
       });
     })
   : undefined;
+const live = only.has('live')
+  ? await section('live alerts', () => {
+      log(
+        `live alerts: ${LIVE.subscribers} subscribers over ${LIVE.connections} connections, ${LIVE.pollIntervalMs / 1000} s polls…`,
+      );
+      return measureLive({ ...LIVE, seed: SEED, latencyMs: DEFAULT_LATENCY_MS });
+    })
+  : undefined;
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
+  ...(estimates ? { estimates } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
   ...(load ? { load } : {}),
   ...(adversarial ? { adversarial } : {}),
+  ...(live ? { live } : {}),
   failures,
 };
 

@@ -40,8 +40,6 @@ const common: BuildOptions = {
     'prettier/parser-graphql': 'prettier/plugins/graphql',
     'prettier/parser-babel': 'prettier/plugins/babel',
   },
-  // Unreachable from this page (it is only for subscriptions over WebSocket), and not installed.
-  external: ['graphql-ws'],
   logLevel: 'warning',
   plugins: [skipCssImportedByScripts()],
 };

@@ -17,10 +17,16 @@ import { ConfigError, envReader } from './config/env.js';
 import type { InboundAuth } from './config/inbound-auth.js';
 import { parseInboundAuth, parseRouterSecret } from './config/inbound-auth.js';
 import { parseHost, parseHttpLimits } from './config/listen.js';
+import type { HuntingConfig } from './config/hunting.js';
+import { parseHunting } from './config/hunting.js';
+import type { LiveConfig } from './config/live.js';
+import { parseLiveConfig } from './config/live.js';
 
 export { ConfigError } from './config/env.js';
 export type { DefenderCredentials } from './config/defender.js';
 export type { InboundAuth } from './config/inbound-auth.js';
+export type { DefenderPlans, HuntingConfig } from './config/hunting.js';
+export type { LiveConfig } from './config/live.js';
 
 export interface Config {
   /** HTTP port. Default 4000. */
@@ -48,6 +54,11 @@ export interface Config {
   readonly credentials: DefenderCredentials;
   /** Upstream windows, applied per Defender API, all at once. Default 100/60 s and 1,500/3,600 s. */
   readonly rateLimits: readonly RateLimitWindow[];
+  /**
+   * Advanced hunting through Microsoft Graph: `GRAPH_API_URL`, `GRAPH_SCOPE`, `HUNTING_RATE_LIMITS` and
+   * `DEFENDER_PLANS` (whether relationship levels may be answered by hunting at all).
+   */
+  readonly hunting: HuntingConfig;
   /** Per-call timeout (ms). Default 10,000. */
   readonly upstreamTimeoutMs: number;
   /** Retries after a 5xx, timeout or network error. Default 2. */
@@ -62,6 +73,11 @@ export interface Config {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need, estimated before execution and enforced during it. Default 100. */
   readonly maxOperationCalls: number;
+  /**
+   * How far above its expected cost an operation may turn out, in percent: admission holds the expected calls
+   * plus this margin to MAX_OPERATION_CALLS and to the budget. Default 25 (measured by `npm run bench`).
+   */
+  readonly costMarginPercent: number;
   /** How long past its TTL a cached answer is still served while refreshed in the background (ms). Default 600 s. */
   readonly cacheStaleMs: number;
   /** The embedded simulator's settings (used when `defenderUrl` is undefined). */
@@ -103,6 +119,11 @@ export interface Config {
    * every limit divided by this (rounded down, at least 1). Default 1.
    */
   readonly replicas: number;
+  /**
+   * Live subscriptions: `ALERT_POLL_SECONDS` (default 30), `ALERT_POLL_BUDGET_PERCENT` (20),
+   * `LIVE_MAX_SUBSCRIPTIONS` (10,000), `LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION` (20); see `LiveConfig`.
+   */
+  readonly live: LiveConfig;
 }
 
 /**
@@ -123,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fail('DEFENDER_RATE_LIMITS', (error as Error).message);
   }
   const cacheTtlMs = parseCacheTtls(reader);
+  const hunting = parseHunting(reader, defenderUrl !== undefined);
 
   const cacheUrl = parseCacheUrl(reader);
   const auth = parseInboundAuth(reader, defenderUrl !== undefined);
@@ -159,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defenderUrl,
     credentials,
     rateLimits,
+    hunting,
     upstreamTimeoutMs,
     upstreamRetries: int('DEFENDER_RETRIES', 2),
     requestDeadlineMs,
@@ -166,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     machineBatchSize: int('MACHINE_BATCH_SIZE', 50, 1),
     maxPageSize: int('MAX_PAGE_SIZE', 500, 1),
     maxOperationCalls: int('MAX_OPERATION_CALLS', 100, 1),
+    costMarginPercent: int('COST_MARGIN_PERCENT', 25),
     cacheStaleMs: int('CACHE_STALE_SECONDS', 600) * 1000,
     simulator,
     auth,
@@ -177,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(reader),
     replicas: int('GATEWAY_REPLICAS', 1, 1),
     cacheMaxMb: int('CACHE_MAX_MB', DEFAULT_CACHE_MAX_MB, 1),
+    live: parseLiveConfig(reader),
     ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(reader),
   });

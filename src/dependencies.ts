@@ -3,12 +3,17 @@ import type { Config } from './config.js';
 import { createMemoryCache } from './cache/entity-cache.js';
 import type { UpstreamCache } from './cache/entity-cache.js';
 import { closeRedis, connectRedis } from './cache/redis.js';
+import type { RedisConnection } from './cache/redis.js';
+import { redisFanoutStore } from './planner/redis-fanout.js';
+import { FanoutStats } from './planner/fanout.js';
 import { createRedisCache } from './cache/redis-cache.js';
 import { DefenderClient } from './defender/client.js';
 import type { DefenderClientOptions } from './defender/client.js';
 import { LocalRateLimiter } from './rate-limit/limiter.js';
 import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-limiter.js';
+import { RoutedLimiter } from './rate-limit/routed.js';
+import { HUNTING_API } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limit/windows.js';
 import type { TokenProvider } from './auth/tokens.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './auth/tokens.js';
@@ -27,6 +32,10 @@ export interface Upstream {
   /** Defender's base URL, without `/api`. */
   readonly baseUrl: URL;
   readonly tokens: TokenProvider;
+  /** Microsoft Graph's base URL (advanced hunting), without `/v1.0`. Default: `baseUrl` (a simulator serves both). */
+  readonly graphUrl?: URL;
+  /** Tokens for Graph as the same identity. Default: `tokens`. */
+  readonly graphTokens?: TokenProvider;
 }
 
 /**
@@ -40,6 +49,8 @@ export interface DependencyOverrides {
   readonly cache?: UpstreamCache;
   /** The limiter's windows, applied per Defender API. Default: `DEFENDER_RATE_LIMITS`. */
   readonly rateLimits?: readonly RateLimitWindow[];
+  /** Advanced hunting's windows. Default: `HUNTING_RATE_LIMITS`. */
+  readonly huntingRateLimits?: readonly RateLimitWindow[];
   /** The limiter's safety margin per window (ms), whatever the window's length. Default: the limiter's own. */
   readonly limiterMarginMs?: number;
   /**
@@ -90,7 +101,14 @@ export async function createDependencies(
     const cacheBudget = splitCacheBudget(config.cacheMaxMb, {
       entitiesInProcess: overrides.cache === undefined && !config.cacheUrl,
     });
-    const { limiter, cache } = limiterAndCache(config, overrides, cacheBudget.entities, logger, closers);
+    const { limiter, cache, redis } = limiterAndCache(
+      config,
+      overrides,
+      cacheBudget.entities,
+      logger,
+      closers,
+    );
+    const fanout = fanoutStats(redis, logger);
 
     const metrics =
       overrides.server?.metrics ??
@@ -98,6 +116,8 @@ export async function createDependencies(
     const client = new DefenderClient({
       baseUrl: upstream.baseUrl,
       tokens: upstream.tokens,
+      graphUrl: upstream.graphUrl,
+      graphTokens: upstream.graphTokens,
       limiter,
       cache,
       ttlMs: (api) => config.cacheTtlMs[api],
@@ -115,6 +135,10 @@ export async function createDependencies(
       config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
         ? new OboTokenProviders(config.credentials)
         : undefined;
+    const graphObo =
+      config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
+        ? new OboTokenProviders({ ...config.credentials, scope: config.hunting.graphScope })
+        : undefined;
     const server: ServerDeps = {
       client,
       limiter,
@@ -122,6 +146,8 @@ export async function createDependencies(
       machineBatchSize: config.machineBatchSize,
       maxPageSize: config.maxPageSize,
       maxOperationCalls: config.maxOperationCalls,
+      costMarginPercent: config.costMarginPercent,
+      fanout,
       ...(config.routerSecret !== undefined && { routerSecret: config.routerSecret }),
       introspection: config.introspection,
       hideSchemaSuggestions: config.hideSchemaSuggestions,
@@ -133,10 +159,14 @@ export async function createDependencies(
         config.defenderUrl !== undefined &&
         !config.allowUnauthenticatedWrites && { writesDisabled: true }),
       ...(obo && { obo }),
+      ...(graphObo && { graphObo }),
+      plans: config.hunting.plans,
       metrics,
       logger,
       http: config.http,
       maxInFlightOperations: config.maxInFlightOperations,
+      // With CACHE_URL, one replica polls for each identity and the others receive its changes through Redis.
+      live: { ...config.live, ...(redis && { shared: { redis } }) },
       ...overrides.server,
     };
     return {
@@ -175,18 +205,39 @@ async function configuredUpstream(
     logger.info(
       `defender-graph: embedded Defender simulator (seed ${config.simulator.options.seed}) started`,
     );
-    return { baseUrl: new URL(simulator.url), tokens: new StaticTokenProvider(token, 'embedded-simulator') };
+    const simulatorUrl = new URL(simulator.url);
+    // The simulator serves Graph's hunting route too; GRAPH_API_URL may still point elsewhere.
+    return {
+      baseUrl: simulatorUrl,
+      tokens: new StaticTokenProvider(token, 'embedded-simulator'),
+      graphUrl: config.hunting.graphUrl ?? simulatorUrl,
+    };
   }
+  const graphUrl = config.hunting.graphUrl;
   if (config.credentials.kind === 'msal') {
     // On behalf of callers, the application's own identity must never be used, even by mistake.
-    const tokens =
-      config.defenderAuthMode === 'obo'
-        ? new RefusingTokenProvider()
-        : new MsalTokenProvider(config.credentials);
-    return { baseUrl: config.defenderUrl, tokens };
+    if (config.defenderAuthMode === 'obo') {
+      return {
+        baseUrl: config.defenderUrl,
+        tokens: new RefusingTokenProvider(),
+        graphTokens: new RefusingTokenProvider(),
+        ...(graphUrl && { graphUrl }),
+      };
+    }
+    return {
+      baseUrl: config.defenderUrl,
+      tokens: new MsalTokenProvider(config.credentials),
+      graphTokens: new MsalTokenProvider({ ...config.credentials, scope: config.hunting.graphScope }),
+      ...(graphUrl && { graphUrl }),
+    };
   }
   if (config.credentials.kind === 'static') {
-    return { baseUrl: config.defenderUrl, tokens: new StaticTokenProvider(config.credentials.token) };
+    // A static token is sent to Graph as well: whoever gave it chose its audience.
+    return {
+      baseUrl: config.defenderUrl,
+      tokens: new StaticTokenProvider(config.credentials.token),
+      ...(graphUrl && { graphUrl }),
+    };
   }
   throw new Error('unreachable: a Defender URL without credentials passed configuration');
 }
@@ -233,13 +284,18 @@ function limiterAndCache(
   entityBytes: number,
   logger: Logger,
   closers: (() => Promise<void>)[],
-): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache } {
+): { limiter: UpstreamLimiter & QueueDepthSource; cache: UpstreamCache; redis?: RedisConnection } {
   const windows = overrides.rateLimits ?? config.rateLimits;
+  const huntingWindows = overrides.huntingRateLimits ?? config.hunting.rateLimits;
   const margin = overrides.limiterMarginMs;
   const marginOption = margin === undefined ? {} : { marginMs: () => margin };
+  const huntingOnly = { apis: [HUNTING_API] as const };
   if (!config.cacheUrl) {
     return {
-      limiter: new LocalRateLimiter(windows, marginOption),
+      limiter: new RoutedLimiter(
+        new LocalRateLimiter(windows, marginOption),
+        new LocalRateLimiter(huntingWindows, { ...marginOption, ...huntingOnly }),
+      ),
       cache: overrides.cache ?? createMemoryCache({ maxBytes: entityBytes }),
     };
   }
@@ -253,7 +309,7 @@ function limiterAndCache(
     },
   });
   closers.push(() => closeRedis(redis));
-  const limiter = new RedisRateLimiter(windows, {
+  const restLimiter = new RedisRateLimiter(windows, {
     client: redis,
     replicas: config.replicas,
     ...marginOption,
@@ -265,6 +321,35 @@ function limiterAndCache(
           )
         : logger.info('defender-graph: Redis answers again; the rate-limit budget is shared again'),
   });
+  // Hunting's windows under their own key prefix: a budget with other windows never shares a key.
+  const huntingLimiter = new RedisRateLimiter(huntingWindows, {
+    client: redis,
+    replicas: config.replicas,
+    prefix: 'defender-graph:limiter:hunting',
+    ...marginOption,
+    ...huntingOnly,
+  });
+  const limiter = new RoutedLimiter(restLimiter, huntingLimiter);
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
-  return { limiter, cache: overrides.cache ?? createRedisCache(redis) };
+  return { limiter, cache: overrides.cache ?? createRedisCache(redis), redis };
+}
+
+/**
+ * The fan-out the planner learns from every answer: shared by the replicas through Redis with CACHE_URL (a
+ * Redis that fails leaves each replica with what it saw itself), else this process's own.
+ */
+function fanoutStats(redis: RedisConnection | undefined, logger: Logger): FanoutStats {
+  if (!redis) return new FanoutStats();
+  let lastErrorLog = 0;
+  return new FanoutStats({
+    store: redisFanoutStore(redis),
+    onStoreError: (error) => {
+      if (Date.now() - lastErrorLog < 60_000) return;
+      lastErrorLog = Date.now();
+      logger.warn(
+        { error: (error as Error).message },
+        'defender-graph: learnt fan-out not shared (Redis unreachable); this replica keeps its own',
+      );
+    },
+  });
 }

@@ -121,6 +121,18 @@ export const writeOutcomeUnknown = (api: string, cause: unknown) =>
     { cause },
   );
 
+/**
+ * The operation's deadline (`REQUEST_DEADLINE_MS`) came before Defender answered: the attempt in flight was cut
+ * short, or the next would have started (or its backoff ended) past it. `cause` keeps the last failure, if any.
+ */
+export const defenderPastDeadline = (api: string, cause?: unknown) =>
+  new GatewayError(
+    ErrorCode.UpstreamUnavailable,
+    `Defender did not answer ${api} before the request's deadline.`,
+    {},
+    cause === undefined ? undefined : { cause },
+  );
+
 /** A 200 whose body is not JSON, or not the route's documented shape: never cached nor served. */
 export const defenderBadBody = (why: 'not JSON' | 'not the documented shape') =>
   new GatewayError(

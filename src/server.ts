@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CacheBudget } from './cache/budget.js';
@@ -12,13 +13,17 @@ import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { errorFormatter } from './errors.js';
 import { registerGraphiQL } from './graphiql/route.js';
 import type { GraphQLContext } from './graphql/context.js';
-import { routerOnly } from './auth/router-secret.js';
+import { carriesRouterSecret, routerOnly } from './auth/router-secret.js';
 import { subgraphSchema } from './graphql/federation.js';
 import { inlineTracePlugin } from './plugins/inline-trace.js';
 import { createLoaders } from './graphql/loaders.js';
+import { HuntingPlans } from './graphql/hunting-plans.js';
+import type { DefenderPlans } from './config/hunting.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { responseCachePlugin } from './plugins/response-cache.js';
 import { upstreamReportPlugin } from './plugins/upstream-report.js';
+import { fanoutLearningPlugin } from './plugins/fanout-learning.js';
+import { FanoutRecorder, FanoutStats } from './planner/fanout.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { documentStore, persistedQueryCache } from './cache/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './plugins/query-limits.js';
@@ -36,6 +41,10 @@ import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { operationsPlugin } from './plugins/operations.js';
+import type { LiveOptions } from './live/live.js';
+import { startLive } from './live/live.js';
+import { SubscriptionsNeedAStreamRule } from './live/http-rule.js';
+import { wantsEventStream } from './live/sse.js';
 
 export interface ServerDeps {
   readonly client: DefenderClient;
@@ -46,6 +55,13 @@ export interface ServerDeps {
   readonly maxPageSize: number;
   /** Most Defender calls one operation may need. */
   readonly maxOperationCalls: number;
+  /** Expected calls are held to the cap and the budget plus this margin (%). Default 25. */
+  readonly costMarginPercent?: number;
+  /**
+   * The fan-out learnt from every answer, read by the planner for expected costs (shared through Redis when
+   * built so). Default: this server's own, in memory.
+   */
+  readonly fanout?: FanoutStats;
   /** The federation router's shared secret: when set, `/graphql` answers 401 without it. Default unset. */
   readonly routerSecret?: string;
   /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
@@ -56,6 +72,10 @@ export interface ServerDeps {
   readonly writesDisabled?: boolean;
   /** On-behalf-of token providers (DEFENDER_AUTH_MODE=obo); needs the authenticator. */
   readonly obo?: OboTokenProviders;
+  /** With `obo`: the same callers' tokens for Microsoft Graph (advanced hunting). */
+  readonly graphObo?: OboTokenProviders;
+  /** `DEFENDER_PLANS`: whether relationship levels may use advanced hunting. Default `rest`. */
+  readonly plans?: DefenderPlans;
   /** Introspection on. Default false. */
   readonly introspection?: boolean;
   /**
@@ -80,6 +100,8 @@ export interface ServerDeps {
   readonly http?: Partial<HttpLimits>;
   /** Most GraphQL requests running at once; one more gets 503 RATE_LIMITED at once. Default 100. */
   readonly maxInFlightOperations?: number;
+  /** Live subscriptions (`ALERT_POLL_SECONDS`, their caps, sharing through Redis); see `LiveOptions`' defaults. */
+  readonly live?: LiveOptions;
 }
 
 export interface GatewayServer {
@@ -128,6 +150,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     if (state === 'draining') void reply.header('connection', 'close');
   });
   const hideSuggestions = deps.hideSchemaSuggestions ?? true;
+  const fanout = deps.fanout ?? new FanoutStats();
   const limits = queryLimits();
   const budget = deps.cacheBudget ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB);
   const documents = documentStore(budget.documents);
@@ -140,8 +163,9 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const entityCache = deps.client.cache;
   if (entityCache.bytes !== undefined) metrics.trackCacheBytes('entities', () => entityCache.bytes ?? 0);
 
+  const schema = subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize });
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize }),
+    schema,
     formatError: errorFormatter({ hideSuggestions }),
     includeStacktraceInErrorResponses: false,
     introspection: deps.introspection ?? false,
@@ -151,7 +175,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     documentStore: documents,
     cache: persistedQueries,
-    validationRules: [...limits.validationRules, KnownOperationTypesRule],
+    validationRules: [...limits.validationRules, KnownOperationTypesRule, SubscriptionsNeedAStreamRule],
     // index.ts owns shutdown: it stops the limiter, the server and the embedded simulator, then exits 0.
     stopOnTerminationSignals: false,
     plugins: [
@@ -164,8 +188,12 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         maxOperationCalls: deps.maxOperationCalls,
         batchSize: deps.machineBatchSize,
         maxPageSize: deps.maxPageSize,
+        costMargin: 1 + (deps.costMarginPercent ?? 25) / 100,
+        fanout,
+        cost: metrics.cost,
       }),
       upstreamReportPlugin(),
+      fanoutLearningPlugin(fanout),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),
@@ -196,53 +224,86 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     });
   }
 
+  // Subscriptions on the same path: WebSocket upgrades, and POSTs that accept an event stream (src/live/).
+  const routerAdmits = deps.routerSecret === undefined ? undefined : carriesRouterSecret(deps.routerSecret);
+  const live = startLive({
+    app,
+    schema,
+    client: deps.client,
+    limiter: deps.limiter,
+    machineBatchSize: deps.machineBatchSize,
+    maxPageSize: deps.maxPageSize,
+    maxOperationCalls: deps.maxOperationCalls,
+    requestDeadlineMs: deps.requestDeadlineMs,
+    validationRules: [...limits.validationRules, KnownOperationTypesRule],
+    maxTokens: QUERY_LIMITS.maxTokens,
+    maxPayloadBytes: QUERY_LIMITS.maxBodyBytes,
+    hideSuggestions,
+    registry: metrics.registry,
+    ...(deps.authenticator && { authenticator: deps.authenticator }),
+    ...(deps.obo && { obo: deps.obo }),
+    ...(routerAdmits && { admits: (request: IncomingMessage) => routerAdmits(request.headers) }),
+    callerOf: (request) => ({ principal: request.principal, caller: callerOf(request) }),
+    ...(deps.logger && { logger: deps.logger }),
+    ...(deps.live && { options: deps.live }),
+  });
+  const inFlight = inFlightLimit({
+    max: deps.maxInFlightOperations ?? DEFAULT_MAX_INFLIGHT_OPERATIONS,
+    onCount: (n) => metrics.load.onInFlight(n),
+    onShed: () => metrics.load.onOperationShed(),
+  });
+  const apolloHandler = fastifyApolloHandler(apollo, {
+    context: async (request, reply) => {
+      const abort = new AbortController();
+      // The client went away before its answer was written: stop its queued and in-flight upstream work.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
+      });
+      const scope: CallScope = {
+        stats: newStats(),
+        deadline: Date.now() + deps.requestDeadlineMs,
+        signal: abort.signal,
+        caller: request.principal ? `principal:${request.principal.id}` : callerOf(request),
+        ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
+        ...(deps.graphObo &&
+          request.principal && { graphTokens: deps.graphObo.forPrincipal(request.principal) }),
+        fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
+        maxCalls: deps.maxOperationCalls,
+        seen: new Map(),
+      };
+      const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, () => metrics.cost.onCut());
+      const identity = deps.client.identityOf(scope);
+      return {
+        scope,
+        client: deps.client,
+        limiter: deps.limiter,
+        maxPageSize: deps.maxPageSize,
+        loaders,
+        hunting: new HuntingPlans(deps.client, scope, deps.limiter, deps.plans ?? 'rest', loaders.perParent),
+        fanout: new FanoutRecorder(),
+        writes: {
+          principal: request.principal,
+          writeRole: deps.writeRole,
+          disabled: deps.writesDisabled ?? false,
+          requestId: request.id,
+          audit: (entry) => {
+            metrics.onAlertWrite(entry.outcome);
+            deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
+          },
+          afterWrite: () => responseCache?.forgetIdentity(identity),
+        },
+      };
+    },
+  });
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
-    preHandler: inFlightLimit({
-      max: deps.maxInFlightOperations ?? DEFAULT_MAX_INFLIGHT_OPERATIONS,
-      onCount: (n) => metrics.load.onInFlight(n),
-      onShed: () => metrics.load.onOperationShed(),
-    }),
+    // A stream lasts as long as its subscription: it is capped by LIVE_MAX_SUBSCRIPTIONS, not counted in flight.
+    preHandler: async (request, reply) => (wantsEventStream(request) ? undefined : inFlight(request, reply)),
     preValidation: boundedRequest(QUERY_LIMITS.maxInputDepth),
-    handler: fastifyApolloHandler(apollo, {
-      context: async (request, reply) => {
-        const abort = new AbortController();
-        // The client went away before its answer was written: stop its queued and in-flight upstream work.
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
-        });
-        const scope: CallScope = {
-          stats: newStats(),
-          deadline: Date.now() + deps.requestDeadlineMs,
-          signal: abort.signal,
-          caller: request.principal ? `principal:${request.principal.id}` : callerOf(request),
-          ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
-          fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
-          maxCalls: deps.maxOperationCalls,
-          seen: new Map(),
-        };
-        const identity = deps.client.identityOf(scope);
-        return {
-          scope,
-          client: deps.client,
-          limiter: deps.limiter,
-          maxPageSize: deps.maxPageSize,
-          loaders: createLoaders(deps.client, scope, deps.machineBatchSize),
-          writes: {
-            principal: request.principal,
-            writeRole: deps.writeRole,
-            disabled: deps.writesDisabled ?? false,
-            requestId: request.id,
-            audit: (entry) => {
-              metrics.onAlertWrite(entry.outcome);
-              deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
-            },
-            afterWrite: () => responseCache?.forgetIdentity(identity),
-          },
-        };
-      },
-    }),
+    handler: function (request, reply) {
+      return wantsEventStream(request) ? live.sse(request, reply) : apolloHandler.call(this, request, reply);
+    },
   });
 
   return {
@@ -262,6 +323,8 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     },
     async close() {
       state = 'draining';
+      // Every stream is completed first: an open subscription would hold app.close() to the end of the grace period.
+      await live.close();
       await app.close();
       await apollo.stop();
     },

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { onRequestHookHandler } from 'fastify';
 import { ErrorCode, httpRefusal } from '../errors.js';
 import { sendRefusal } from '../http/refusals.js';
@@ -13,12 +14,20 @@ export const ROUTER_SECRET_HEADER = 'x-router-secret';
  * the length or the content of the guess.
  */
 export function routerOnly(secret: string): onRequestHookHandler {
-  const expected = digest(secret);
+  const carries = carriesRouterSecret(secret);
   return async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
-    const given = request.headers[ROUTER_SECRET_HEADER];
-    if (typeof given === 'string' && timingSafeEqual(digest(given), expected)) return;
+    if (carries(request.headers)) return;
     return sendRefusal(reply, UNAUTHORIZED);
+  };
+}
+
+/** Whether request headers carry the shared secret, compared in constant time (also for WebSocket upgrades). */
+export function carriesRouterSecret(secret: string): (headers: IncomingHttpHeaders) => boolean {
+  const expected = digest(secret);
+  return (headers) => {
+    const given = headers[ROUTER_SECRET_HEADER];
+    return typeof given === 'string' && timingSafeEqual(digest(given), expected);
   };
 }
 

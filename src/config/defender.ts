@@ -1,5 +1,5 @@
 import type { DefenderApi } from '../defender/apis.js';
-import { DEFENDER_APIS } from '../defender/apis.js';
+import { UPSTREAM_APIS } from '../defender/apis.js';
 import type { EnvReader } from './env.js';
 import { secureUrl } from './env.js';
 
@@ -92,14 +92,14 @@ export function parseCredentials({ read, fail }: EnvReader, realDefender: boolea
 /** `CACHE_TTL_SECONDS` for every API, then `CACHE_TTLS` ("api=seconds,…") per API, in ms. */
 export function parseCacheTtls({ read, fail, int }: EnvReader): Readonly<Record<DefenderApi, number>> {
   const defaultTtl = int('CACHE_TTL_SECONDS', 60) * 1000;
-  const cacheTtlMs = Object.fromEntries(DEFENDER_APIS.map((api) => [api, defaultTtl])) as Record<
+  const cacheTtlMs = Object.fromEntries(UPSTREAM_APIS.map((api) => [api, defaultTtl])) as Record<
     DefenderApi,
     number
   >;
   for (const entry of (read('CACHE_TTLS') ?? '').split(',').filter((e) => e.trim() !== '')) {
     const [api, seconds] = entry.trim().split('=');
-    if (!DEFENDER_APIS.includes(api as DefenderApi) || !/^\d+$/.test(seconds ?? '')) {
-      fail('CACHE_TTLS', `expected "api=seconds" with an API of ${DEFENDER_APIS.join(', ')}; got "${entry}"`);
+    if (!UPSTREAM_APIS.includes(api as DefenderApi) || !/^\d+$/.test(seconds ?? '')) {
+      fail('CACHE_TTLS', `expected "api=seconds" with an API of ${UPSTREAM_APIS.join(', ')}; got "${entry}"`);
     }
     cacheTtlMs[api as DefenderApi] = Number(seconds) * 1000;
   }

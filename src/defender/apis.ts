@@ -20,12 +20,25 @@ export const DEFENDER_READ_APIS = [
 export type DefenderReadApi = (typeof DEFENDER_READ_APIS)[number];
 
 /**
- * Every Defender API the gateway calls: the reads, and `PATCH alerts/{id}` (§9), which Defender throttles as an
+ * Every Defender REST API the gateway calls: the reads, and `PATCH alerts/{id}` (§9), which Defender throttles as an
  * API of its own (100/min, 1,500/h, the reads' limits), so writes never wait behind reads or their refreshes.
  */
 export const DEFENDER_APIS = [...DEFENDER_READ_APIS, 'alerts/{id}:patch'] as const;
 
-export type DefenderApi = (typeof DEFENDER_APIS)[number];
+/** Advanced hunting through Microsoft Graph (`docs/defender-api.md` §8): not a REST route, but throttled, broken
+ * and counted as an API of its own. */
+export const HUNTING_API = 'hunting' as const;
+
+/** Every API the gateway calls: the REST routes, then advanced hunting. */
+export const UPSTREAM_APIS = [...DEFENDER_APIS, HUNTING_API] as const;
+
+/** A Defender REST route template (a read, or the alert PATCH). */
+export type RestApi = (typeof DEFENDER_APIS)[number];
+/** Anything the limiter, the breaker and the metrics key by: a REST route or `hunting`. */
+export type DefenderApi = (typeof UPSTREAM_APIS)[number];
 
 /** Every documented read API allows this many calls per window, per application and tenant. */
 export const DEFENDER_DEFAULT_RATE_LIMITS = '100/60s,1500/3600s';
+
+/** Advanced hunting's documented budget (`docs/defender-api.md` §8, "Quotas"). */
+export const HUNTING_DEFAULT_RATE_LIMITS = '45/60s,1500/3600s';

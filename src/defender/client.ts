@@ -2,7 +2,7 @@ import type { DefenderApi } from './apis.js';
 import type { BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
 import type { UpstreamObserver } from './observer.js';
-import type { WriteRequest } from './fetch.js';
+import type { RequestBody } from './fetch.js';
 import { CallPipeline } from './pipeline.js';
 import type { FreshnessPolicy } from './refresh.js';
 import { freshUntil, freshnessOf, keptForMs, refreshScope, reportRefresh } from './refresh.js';
@@ -15,6 +15,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { TokenProvider } from '../auth/tokens.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 
 export type { BackgroundRefreshOutcome, UpstreamObserver } from './observer.js';
 export type { DefenderRequest } from './routes.js';
@@ -25,6 +26,13 @@ export interface DefenderClientOptions {
   /** Base URL without `/api`, e.g. `https://api.security.microsoft.com`. */
   readonly baseUrl: URL;
   readonly tokens: TokenProvider;
+  /**
+   * Microsoft Graph's base URL without `/v1.0`, for advanced hunting. Default: `baseUrl` (the simulator serves
+   * both).
+   */
+  readonly graphUrl?: URL | undefined;
+  /** Tokens for Graph, as the same identity. Default: `tokens`. */
+  readonly graphTokens?: TokenProvider | undefined;
   readonly limiter: UpstreamLimiter;
   readonly cache: UpstreamCache;
   /** How long an answer of `api` is fresh (ms); 0 disables caching for it. */
@@ -135,10 +143,10 @@ export class DefenderClient {
   async write(
     api: DefenderApi,
     request: DefenderRequest,
-    write: WriteRequest,
+    body: RequestBody,
     scope: CallScope,
   ): Promise<CachedAnswer> {
-    return this.#pipeline.call(api, this.urlFor(request), scope, write);
+    return this.#pipeline.call(api, this.urlFor(request), scope, body);
   }
 
   /** Drops the cached answers of these requests for the scope's identity (a write made them stale). */
@@ -150,6 +158,51 @@ export class DefenderClient {
         return this.options.cache.delete(key);
       }),
     );
+  }
+
+  /**
+   * One advanced hunting query's checked answer (`{ schema, results }`), through the same cache (keyed by the
+   * Graph identity and the exact KQL), in-flight sharing and call pipeline as every REST call: its own breaker,
+   * budget (`hunting`), timeout and retries (a hunting query is a read). Graph refusing a query the gateway
+   * built (400) is a gateway bug: INTERNAL_SERVER_ERROR, never BAD_USER_INPUT.
+   */
+  async hunt(kql: string, scope: CallScope): Promise<unknown> {
+    const api = 'hunting';
+    const key = JSON.stringify([this.#pipeline.tokensFor(scope, api).identity, api, kql]);
+    if (!scope.fresh) {
+      const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
+      // Only a fresh answer: a hunting answer is not refreshed in the background, so a stale one is a miss.
+      const fresh = stored && freshnessOf(stored, this.#policy(api), this.#clock.now()) === 'fresh';
+      if (fresh && stored.status === 200) {
+        scope.stats.freshUntil = Math.min(scope.stats.freshUntil, freshUntil(stored, this.#policy(api)));
+        scope.stats.cacheHits++;
+        apiStats(scope.stats, api).cacheHits++;
+        this.options.observer?.onCacheLookup?.(api, 'hit');
+        return stored.body;
+      }
+      this.options.observer?.onCacheLookup?.(api, 'miss');
+    }
+    const shared = this.#inFlight.get(key);
+    if (shared) scope.stats.sharedCalls++;
+    const url = huntingUrl(this.options.graphUrl ?? this.options.baseUrl);
+    const body = { method: 'POST', json: JSON.stringify({ Query: kql }), idempotent: true } as const;
+    const answer = await (
+      shared ?? this.#track(key, this.#pipeline.call(api, url, scope, body).then(this.#storing(api, key)))
+    ).catch((error: unknown) => {
+      throw error instanceof GatewayError && error.code === ErrorCode.BadUserInput
+        ? new GatewayError(
+            ErrorCode.InternalServerError,
+            'Advanced hunting refused a query.',
+            {},
+            { cause: error },
+          )
+        : error;
+    });
+    this.#usedFresh(scope.stats, api);
+    if (answer.status !== 200) {
+      throw new GatewayError(ErrorCode.UpstreamBadResponse, 'Advanced hunting answered 404.');
+    }
+    return answer.body;
   }
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
@@ -290,6 +343,12 @@ export class DefenderClient {
     if (keptMs <= 0) return;
     await this.options.cache.set(key, { ...answer, storedAt: this.#clock.now() }, keptMs);
   }
+}
+
+/** Graph's hunting route under its base URL (whatever path prefix the base has). */
+function huntingUrl(graphUrl: URL): URL {
+  const prefix = graphUrl.pathname.replace(/\/+$/, '');
+  return new URL(`${graphUrl.origin}${prefix}/v1.0/security/runHuntingQuery`);
 }
 
 function withoutTime(stored: StoredAnswer): CachedAnswer {

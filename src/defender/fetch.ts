@@ -14,14 +14,6 @@ export class RetryableFailure extends Error {
   outcomeUnknown = false;
 }
 
-/** A request that changes something: its method and JSON body. Reads leave it out. */
-export interface WriteRequest {
-  readonly method: 'PATCH' | 'POST';
-  readonly body: unknown;
-  /** Whether sending it twice does no more than sending it once; only then is it retried after an unknown outcome. */
-  readonly idempotent: boolean;
-}
-
 function unknownOutcome(message: string, cause: unknown): RetryableFailure {
   const failure = new RetryableFailure(message, { cause });
   failure.outcomeUnknown = true;
@@ -47,6 +39,18 @@ export interface FetchOptions {
   readonly observer?: UpstreamObserver | undefined;
 }
 
+/** What a call sends besides its URL: a GET unless it says otherwise. */
+export interface RequestBody {
+  readonly method: 'POST' | 'PATCH';
+  /** JSON text, sent as `application/json; charset=utf-8`. */
+  readonly json: string;
+  /**
+   * Whether sending it twice does no more than sending it once (advanced hunting's query, a PATCH without a
+   * comment). False for a write that must not be repeated: after an unknown outcome it is not retried.
+   */
+  readonly idempotent: boolean;
+}
+
 /** One HTTP request to Defender, no redirects followed, and what its status means. */
 export async function fetchOnce(
   options: FetchOptions,
@@ -54,7 +58,7 @@ export async function fetchOnce(
   url: URL,
   token: string,
   signal?: AbortSignal,
-  write?: WriteRequest,
+  body?: RequestBody,
 ): Promise<Attempt> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const started = performance.now();
@@ -64,9 +68,9 @@ export async function fetchOnce(
       headers: {
         Authorization: `Bearer ${token}`,
         Accept: 'application/json',
-        ...(write && { 'Content-Type': 'application/json' }),
+        ...(body && { 'Content-Type': 'application/json; charset=utf-8' }),
       },
-      ...(write && { method: write.method, body: JSON.stringify(write.body) }),
+      ...(body && { method: body.method, body: body.json }),
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });

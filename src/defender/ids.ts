@@ -92,6 +92,19 @@ export function parseUserKey(input: string): UserKey {
   return key;
 }
 
+/**
+ * Whether an account name (as Defender sent it, or as a caller gave it) is one the REST user routes accept:
+ * the only names the gateway sends to advanced hunting; any other is looked up through REST.
+ */
+export function isAccountName(name: string): boolean {
+  return name.isWellFormed() && ACCOUNT_NAME.test(name) && !DOT_SEGMENT.test(name);
+}
+
+/** Whether `id` is a machine id as Defender writes it (40 lower-case hex digits). */
+export function isMachineId(id: string): boolean {
+  return MACHINE_ID.test(id);
+}
+
 const invalidUser = (input: string) =>
   badUserInput(`"${preview(input)}" is not a user id ("domain\\name", an account name, or "name@domain").`);
 

@@ -1,6 +1,6 @@
 import type { DefenderApi } from './apis.js';
 import type { CallOutcome, CircuitBreaker } from './breaker.js';
-import type { FetchOptions, WriteRequest } from './fetch.js';
+import type { FetchOptions, RequestBody } from './fetch.js';
 import { RetryableFailure, fetchOnce } from './fetch.js';
 import type { CallScope } from './scope.js';
 import { apiStats } from './scope.js';
@@ -11,14 +11,18 @@ import { TokenAcquisitionError } from '../auth/tokens.js';
 import {
   ErrorCode,
   GatewayError,
+  defenderPastDeadline,
   defenderThrottling,
   defenderUnavailable,
+  rateLimited,
   writeOutcomeUnknown,
 } from '../errors.js';
 
 export interface PipelineOptions extends FetchOptions {
   /** The identity calls go out as unless their scope names another. */
   readonly tokens: TokenProvider;
+  /** The same identity's tokens for Microsoft Graph (advanced hunting). Default: `tokens`. */
+  readonly graphTokens?: TokenProvider | undefined;
   readonly limiter: UpstreamLimiter;
   readonly breaker: CircuitBreaker;
   /** Retries after a 5xx, a timeout or a network error. */
@@ -39,13 +43,30 @@ interface Policy {
   readonly maxThrottleRetries: number;
   /** Takes the limiter's slot for one attempt; resolves with the time waited (ms). */
   readonly slot: (api: DefenderApi, scope: CallScope) => Promise<number>;
+  /**
+   * Whether the scope's deadline bounds the call: its token wait, every attempt (each one's timeout is the
+   * smaller of the per-call timeout and what is left) and every backoff. Without, only the per-call timeout does.
+   */
+  readonly bounded: boolean;
 }
+
+/** What an attempt's signal aborts with when the operation's deadline comes (never shown to a client). */
+class DeadlineReached extends Error {}
+
+/** The longest delay `setTimeout` takes (ms); a deadline further away is never reached by a timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A background call is tried once: a failure keeps the stale answer, a later hit tries again, and the budget is
  * never spent on retries clients could use. Its one slot is taken before it starts (see `background`).
  */
-const BACKGROUND: Policy = { maxRetries: 0, maxThrottleRetries: 0, slot: () => Promise.resolve(0) };
+const BACKGROUND: Policy = {
+  maxRetries: 0,
+  maxThrottleRetries: 0,
+  slot: () => Promise.resolve(0),
+  // A refresh has no caller waiting: its scope's deadline is its start, and the per-call timeout bounds it.
+  bounded: false,
+};
 
 /**
  * The way every call to Defender goes, a client's or the gateway's own: circuit breaker → the operation's cap
@@ -64,12 +85,18 @@ export class CallPipeline {
         options.observer?.onLimiterWait?.(api, waitedMs);
         return waitedMs;
       },
+      bounded: true,
     };
   }
 
-  /** A client's call: it waits its turn for the budget (until the scope's deadline) and is retried. */
-  call(api: DefenderApi, url: URL, scope: CallScope, write?: WriteRequest): Promise<CachedAnswer> {
-    return this.#guarded(api, url, scope, this.#interactive, write);
+  /**
+   * A client's call: it waits its turn for the budget and is retried, all within the scope's deadline: past it,
+   * the call fails UPSTREAM_UNAVAILABLE (RATE_LIMITED while it still waits for the budget). `body` makes it a
+   * POST or PATCH (advanced hunting's query, an alert's update); one that is not idempotent is not sent again
+   * once its outcome is unknown.
+   */
+  call(api: DefenderApi, url: URL, scope: CallScope, body?: RequestBody): Promise<CachedAnswer> {
+    return this.#guarded(api, url, scope, this.#interactive, body);
   }
 
   /**
@@ -83,8 +110,12 @@ export class CallPipeline {
     return this.#guarded(api, url, scope, BACKGROUND);
   }
 
-  /** The identity calls of this scope go out as (cache partitions follow it). */
-  tokensFor(scope: CallScope): TokenProvider {
+  /** The identity calls of this scope go out as (cache partitions follow it); Graph's for `hunting`. */
+  tokensFor(scope: CallScope, api?: DefenderApi): TokenProvider {
+    if (api === 'hunting') {
+      if (scope.tokens) return scope.graphTokens ?? scope.tokens;
+      return this.options.graphTokens ?? this.options.tokens;
+    }
     return scope.tokens ?? this.options.tokens;
   }
 
@@ -99,7 +130,7 @@ export class CallPipeline {
     url: URL,
     scope: CallScope,
     policy: Policy,
-    write?: WriteRequest,
+    body?: RequestBody,
   ): Promise<CachedAnswer> {
     const { breaker } = this.options;
     breaker.admit(api);
@@ -110,7 +141,7 @@ export class CallPipeline {
       breaker.settle(api, outcome);
     };
     try {
-      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), write);
+      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), body);
       settle('success');
       return answer;
     } catch (error) {
@@ -125,30 +156,75 @@ export class CallPipeline {
     scope: CallScope,
     policy: Policy,
     onAnswered: () => void,
-    write?: WriteRequest,
+    body?: RequestBody,
   ): Promise<CachedAnswer> {
+    const deadline = policy.bounded ? this.#deadlineSignal(scope) : undefined;
+    const signal = !deadline
+      ? scope.signal
+      : scope.signal
+        ? AbortSignal.any([scope.signal, deadline.signal])
+        : deadline.signal;
+    const { clock } = this.options;
     let failures = 0;
     let throttles = 0;
-    for (;;) {
-      try {
-        const token = await this.#admit(api, scope, policy);
-        const attempt = await fetchOnce(this.options, api, url, token, scope.signal, write);
-        if (attempt.kind === 'answer') return attempt.answer;
-        if (attempt.kind === 'refusal') {
-          if (attempt.answered) onAnswered();
-          throw attempt.error;
+    let last: RetryableFailure | undefined;
+    try {
+      for (;;) {
+        try {
+          if (deadline && clock.now() >= scope.deadline) throw new DeadlineReached();
+          const token = await this.#admit(api, scope, policy, signal);
+          // The deadline's abort cuts the attempt short when it comes before `timeoutMs` (fetchOnce's own).
+          const attempt = await fetchOnce(this.options, api, url, token, signal, body);
+          if (attempt.kind === 'answer') return attempt.answer;
+          if (attempt.kind === 'refusal') {
+            if (attempt.answered) onAnswered();
+            throw attempt.error;
+          }
+          onAnswered();
+          this.options.limiter.pause(api, attempt.retryAfterMs);
+          if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
+        } catch (error) {
+          // Sending again could apply it twice (a comment posted twice): say so instead of guessing, even when
+          // the deadline is what cut the attempt short.
+          if (body && !body.idempotent && error instanceof RetryableFailure && error.outcomeUnknown)
+            throw writeOutcomeUnknown(api, error);
+          // An attempt cut short by the deadline (or its body, interrupted by it) says nothing of Defender's
+          // health: only an earlier failure, kept as the cause, counts for the breaker.
+          // When the deadline cuts a call none of whose attempts had failed, in an operation that spent time queued
+          // for the budget, it is the budget (not Defender) that could not serve it in time: RATE_LIMITED.
+          const pastDeadline =
+            error instanceof DeadlineReached ||
+            (error instanceof RetryableFailure &&
+              deadline?.signal.aborted === true &&
+              !scope.signal?.aborted);
+          if (pastDeadline)
+            throw last === undefined && scope.stats.limiterWaitMs > 0
+              ? rateLimited(1, api)
+              : defenderPastDeadline(api, last);
+          if (!(error instanceof RetryableFailure)) throw error;
+          last = error;
+          if (++failures > policy.maxRetries) throw defenderUnavailable(api, error);
+          const backoffMs = this.#backoffMs(failures);
+          // A retry that would start at or past the deadline could not be answered in time: fail now.
+          if (deadline && clock.now() + backoffMs >= scope.deadline) throw defenderPastDeadline(api, last);
+          await delay(backoffMs, signal);
         }
-        onAnswered();
-        this.options.limiter.pause(api, attempt.retryAfterMs);
-        if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
-      } catch (error) {
-        if (!(error instanceof RetryableFailure)) throw error;
-        // Sending again could apply it twice (a comment posted twice): say so instead of guessing.
-        if (write && !write.idempotent && error.outcomeUnknown) throw writeOutcomeUnknown(api, error);
-        if (++failures > policy.maxRetries) throw defenderUnavailable(api, error);
-        await delay(this.#backoffMs(failures), scope.signal);
       }
+    } finally {
+      deadline?.dispose();
     }
+  }
+
+  /**
+   * A signal that aborts with {@link DeadlineReached} at the scope's deadline, on the timers (which tests may
+   * fake), so that a token wait, an attempt or a backoff in progress ends then.
+   */
+  #deadlineSignal(scope: CallScope): { signal: AbortSignal; dispose: () => void } {
+    const controller = new AbortController();
+    const leftMs = scope.deadline - this.options.clock.now();
+    if (!(leftMs < MAX_TIMER_MS)) return { signal: controller.signal, dispose: () => {} };
+    const timer = setTimeout(() => controller.abort(new DeadlineReached()), Math.max(0, leftMs));
+    return { signal: controller.signal, dispose: () => clearTimeout(timer) };
   }
 
   /** Full jitter: uniform in [0, min(cap, base·2^failures)]. */
@@ -163,7 +239,12 @@ export class CallPipeline {
    * pass a check made later), then gets the token and, last, the limiter's slot, right before the request
    * leaves, so the limiter counts what Defender will count. A call that never leaves is not counted.
    */
-  async #admit(api: DefenderApi, scope: CallScope, policy: Policy): Promise<string> {
+  async #admit(
+    api: DefenderApi,
+    scope: CallScope,
+    policy: Policy,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const { stats, maxCalls } = scope;
     if (maxCalls !== undefined && stats.calls >= maxCalls) {
       throw new GatewayError(
@@ -175,8 +256,10 @@ export class CallPipeline {
     stats.calls++;
     apiStats(stats, api).calls++;
     try {
-      const token = await this.#token(scope);
+      const token = await this.#token(scope, api, signal);
       stats.limiterWaitMs += await policy.slot(api, scope);
+      // The limiter may give a slot right at the deadline: a request sent then could not be answered in time.
+      if (policy.bounded && this.options.clock.now() >= scope.deadline) throw rateLimited(1, api);
       return token;
     } catch (error) {
       stats.calls--;
@@ -190,11 +273,11 @@ export class CallPipeline {
    * a network failure, one that refused the credentials is UNAUTHENTICATED at once. The authority's own words
    * (which may quote the secret) stay in the cause, never in the client's message.
    */
-  async #token(scope: CallScope): Promise<string> {
+  async #token(scope: CallScope, api: DefenderApi, signal: AbortSignal | undefined): Promise<string> {
     try {
-      return await this.tokensFor(scope).getToken(scope.signal);
+      return await this.tokensFor(scope, api).getToken(signal);
     } catch (error) {
-      if (scope.signal?.aborted) throw scope.signal.reason;
+      if (signal?.aborted) throw signal.reason;
       if (!(error instanceof TokenAcquisitionError)) throw error;
       if (error.retryable) throw new RetryableFailure('no token from the authority', { cause: error });
       throw new GatewayError(

@@ -56,23 +56,29 @@ export async function listAlerts(
  * Machines by computer name, in the order asked, null where none has that name. Names never go into the path:
  * `machines/{name}` would let a name such as `findbytag` reach another API. They go as one
  * `$filter=computerDnsName in (…)` call per chunk, matched case-insensitively, and each machine found is cached
- * as its own by id.
+ * as its own by id. A chunk whose call fails puts its error in the slots of its own names only, so one failed
+ * call never fails the names another call answered.
  */
 export async function getMachinesByNames(
   client: DefenderClient,
   names: readonly string[],
   chunkSize: number,
   scope: CallScope,
-): Promise<(MachineDto | null)[]> {
+): Promise<(MachineDto | null | Error)[]> {
   const distinct = [...new Set(names.map((n) => n.toLowerCase()))];
-  const found = new Map<string, MachineDto>();
-  const chunks = [];
-  for (let i = 0; i < distinct.length; i += chunkSize) chunks.push(distinct.slice(i, i + chunkSize));
+  const found = new Map<string, MachineDto | Error>();
   await Promise.all(
-    chunks.map(async (chunk) => {
+    chunksOf(distinct, chunkSize).map(async (chunk) => {
       const request = machinesByNameRequest(chunk);
-      const answer = await client.get(request, scope);
-      const machines = answer.status === 404 ? [] : collection<MachineDto>(answer);
+      const result = await settled(async () => {
+        const answer = await client.get(request, scope);
+        return { answer, machines: answer.status === 404 ? [] : collection<MachineDto>(answer) };
+      });
+      if (result instanceof Error) {
+        for (const name of chunk) found.set(name, result);
+        return;
+      }
+      const { answer, machines } = result;
       // Re-onboarded devices can leave duplicate records under one name: Defender's first answer wins.
       for (const m of machines) {
         const name = m.computerDnsName?.toLowerCase();
@@ -96,14 +102,15 @@ export function machinesByNameRequest(names: readonly string[]): DefenderRequest
  * Machines by id, in the order asked, null for those Defender does not have. Cached ones come from the cache;
  * one missing id costs one `machines/{id}` call, several cost one `$filter=id in (…)` call per chunk,
  * matched by id. Every answer is cached as the machine's own (its absence too), so later lookups of any of
- * them cost nothing.
+ * them cost nothing. A call that fails puts its error in the slots of the ids it was asked for only: the
+ * cached ones, and those of other chunks, keep their answers.
  */
 export function getMachinesByIds(
   client: DefenderClient,
   ids: readonly string[],
   chunkSize: number,
   scope: CallScope,
-): Promise<(MachineDto | null)[]> {
+): Promise<(MachineDto | null | Error)[]> {
   return entitiesByIds<MachineDto>(
     client,
     { single: 'machines/{id}', list: 'machines', query: {} },
@@ -119,7 +126,7 @@ export function getAlertsByIds(
   ids: readonly string[],
   chunkSize: number,
   scope: CallScope,
-): Promise<(AlertDto | null)[]> {
+): Promise<(AlertDto | null | Error)[]> {
   return entitiesByIds<AlertDto>(
     client,
     { single: 'alerts/{id}', list: 'alerts', query: { $expand: 'evidence' } },
@@ -142,31 +149,43 @@ async function entitiesByIds<T extends { id: string }>(
   ids: readonly string[],
   chunkSize: number,
   scope: CallScope,
-): Promise<(T | null)[]> {
-  const found = new Map<string, T | null>();
+): Promise<(T | null | Error)[]> {
+  const found = new Map<string, T | null | Error>();
   const cached = await client.peek(
     ids.map((id) => ({ api: routes.single, id })),
     scope,
   );
-  cached.forEach((answer, i) => {
-    if (answer) found.set(ids[i]!, answer.status === 404 ? null : entity<T>(answer));
-  });
+  await Promise.all(
+    cached.map(async (answer, i) => {
+      if (answer)
+        found.set(ids[i]!, answer.status === 404 ? null : await settled(async () => entity<T>(answer)));
+    }),
+  );
 
   const missing = [...new Set(ids.filter((id) => !found.has(id)))];
   if (missing.length === 1) {
     const [id] = missing as [string];
-    const answer = await client.get({ api: routes.single, id }, scope);
-    found.set(id, answer.status === 404 ? null : entity<T>(answer));
+    found.set(
+      id,
+      await settled(async () => {
+        const answer = await client.get({ api: routes.single, id }, scope);
+        return answer.status === 404 ? null : entity<T>(answer);
+      }),
+    );
   }
-  const chunks = [];
-  for (let i = 0; missing.length > 1 && i < missing.length; i += chunkSize)
-    chunks.push(missing.slice(i, i + chunkSize));
+  const chunks = missing.length > 1 ? chunksOf(missing, chunkSize) : [];
   await Promise.all(
     chunks.map(async (chunk) => {
       const query = { ...routes.query, $filter: isIn('id', chunk), $top: String(chunk.length) };
-      const answer = await client.get({ api: routes.list, query }, scope);
-      // /machines answers 404 when nothing matches ("no recent machines").
-      const byId = new Map((answer.status === 404 ? [] : collection<T>(answer)).map((e) => [e.id, e]));
+      const byId = await settled(async () => {
+        const answer = await client.get({ api: routes.list, query }, scope);
+        // /machines answers 404 when nothing matches ("no recent machines").
+        return new Map((answer.status === 404 ? [] : collection<T>(answer)).map((e) => [e.id, e]));
+      });
+      if (byId instanceof Error) {
+        for (const id of chunk) found.set(id, byId);
+        return;
+      }
       await Promise.all(
         chunk.map((id) => {
           const item = byId.get(id) ?? null;
@@ -179,6 +198,25 @@ async function entitiesByIds<T extends { id: string }>(
     }),
   );
   return ids.map((id) => found.get(id) ?? null);
+}
+
+/** Consecutive slices of at most `size` items: one batched call each. */
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * The value, or the error it failed with: batched lookups keep a failed call's error in the slots of the keys
+ * it was for (DataLoader's convention), so that one failure never reaches the keys other answers served.
+ */
+async function settled<T>(run: () => Promise<T>): Promise<T | Error> {
+  try {
+    return await run();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 /** One entity by its route; null when Defender answers 404 (for `alerts/{id}/user`: the alert has no user). */

@@ -36,9 +36,18 @@ const ENTITY_APIS: ReadonlySet<DefenderApi> = new Set([
 
 /** Whether `body` has the shape `api` documents: an entity with a string `id`, or a collection of them. */
 export function hasDocumentedShape(api: DefenderApi, body: unknown): boolean {
+  if (api === 'hunting') return isHuntingResult(body);
   const isEntity = (v: unknown) =>
     typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
   if (ENTITY_APIS.has(api)) return isEntity(body);
   const value = typeof body === 'object' && body !== null ? (body as { value?: unknown }).value : undefined;
   return Array.isArray(value) && value.every(isEntity);
+}
+
+/** Graph's hunting answer: `{ schema: [{ name, type }…], results: [{…}…] }` (either case of `name`). */
+function isHuntingResult(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const { schema, results } = body as { schema?: unknown; results?: unknown };
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return Array.isArray(schema) && schema.every(isObject) && Array.isArray(results) && results.every(isObject);
 }

@@ -54,6 +54,8 @@ export interface CallScope {
    * shared in-flight calls are partitioned by its `identity`, so one identity's answers never serve another.
    */
   readonly tokens?: TokenProvider;
+  /** With `tokens`: the same caller's tokens for Microsoft Graph (advanced hunting). Default: `tokens`. */
+  readonly graphTokens?: TokenProvider;
   /**
    * Answers already read from the cache for this operation (by the cost estimate), so execution does not read
    * them twice. Only hits are kept: an absent entry is read again, since the operation may have stored it since.

@@ -24,7 +24,12 @@ export async function patchAlert(
   scope: CallScope,
 ): Promise<AlertDto | null> {
   const alert = { api: 'alerts/{id}', id } as const;
-  const write = { method: 'PATCH', body: patch, idempotent: patch.comment === undefined } as const;
+  const write = {
+    method: 'PATCH',
+    json: JSON.stringify(patch),
+    // A comment is appended on every PATCH that carries one: only a PATCH without it may be sent twice.
+    idempotent: patch.comment === undefined,
+  } as const;
   try {
     const answer = await client.write('alerts/{id}:patch', alert, write, scope);
     if (answer.status === 404) {

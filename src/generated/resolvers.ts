@@ -72,9 +72,11 @@ export type Alert = {
   /**
    * What Defender found: files, processes, accounts, addresses… Always complete: `Query.alerts` asks Defender
    * for it (`$expand=evidence`, no extra call), and on alerts from `Machine.alerts` or `User.alerts`, whose routes
-   * leave it empty, asking for it costs one batched `GET /api/alerts?$filter=id in (…)` per 50 alerts.
+   * leave it empty, asking for it costs one batched `GET /api/alerts?$filter=id in (…)` per 50 alerts. Null only
+   * when that lookup failed, together with an error at this field's path; the alert and its other fields keep
+   * their data, and so do the other alerts of the list.
    */
-  evidence: Array<AlertEvidence>;
+  evidence?: Maybe<Array<AlertEvidence>>;
   /** When the earliest activity of the alert happened on the machine. Null when Defender does not say. */
   firstEventTime?: Maybe<Scalars['DateTime']['output']>;
   /**
@@ -142,6 +144,22 @@ export type Alert = {
    */
   user?: Maybe<User>;
 };
+
+/** One change of one alert, as the poll saw it. */
+export type AlertChange = {
+  __typename?: 'AlertChange';
+  /** The alert as it is after the change. */
+  alert: Alert;
+  /** Whether the alert is new (`CREATED`) or changed (`UPDATED`). */
+  kind: AlertChangeKind;
+};
+
+/** What happened to an alert. */
+export type AlertChangeKind =
+  /** The alert was raised since the previous poll (its `alertCreationTime` is after the poll's watermark). */
+  | 'CREATED'
+  /** An existing alert changed (status, assignment, classification, comments…) since the previous poll. */
+  | 'UPDATED';
 
 /** Whether an alert is a real threat, as an analyst classified it (`classification`). */
 export type AlertClassification =
@@ -537,8 +555,10 @@ export type Machine = {
   /**
    * Alerts raised on this machine. Costs one call to `GET /api/machines/{id}/alerts` unless cached (their
    * `evidence` costs more, see `Alert.evidence`).
+   * Null only when it failed, together with an error at this field's path; the machine and its other fields keep
+   * their data.
    */
-  alerts: Array<Alert>;
+  alerts?: Maybe<Array<Alert>>;
   /**
    * The machine's fully qualified DNS name, or a bare host name (e.g. `se-pov-desktop`). Null, or an empty
    * string, when Defender does not know it.
@@ -590,8 +610,10 @@ export type Machine = {
   /**
    * Accounts that logged on to this machine, as full user records. Costs one call to
    * `GET /api/machines/{id}/logonusers` unless cached.
+   * Null only when it failed, together with an error at this field's path; the machine and its other fields keep
+   * their data.
    */
-  logonUsers: Array<User>;
+  logonUsers?: Maybe<Array<User>>;
   /** Tags an administrator or a rule put on the machine; an empty list when it has none. */
   machineTags: Array<Scalars['String']['output']>;
   /**
@@ -650,6 +672,34 @@ export type Machine = {
   version?: Maybe<Scalars['String']['output']>;
   /** Details of the cloud virtual machine; null on physical machines and on virtual machines outside Azure. */
   vmMetadata?: Maybe<VmMetadata>;
+};
+
+
+/**
+ * A device known to Defender for Endpoint: a workstation, server or mobile device, onboarded or only discovered
+ * on the network. Property names are Defender's own (`GET /api/machines/{id}`).
+ *
+ * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
+ * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one
+ * `GET /api/machines?$filter=computerDnsName in (…)` per 50 names). A reference to a machine Defender does not return resolves to null.
+ */
+export type MachineAlertsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * A device known to Defender for Endpoint: a workstation, server or mobile device, onboarded or only discovered
+ * on the network. Property names are Defender's own (`GET /api/machines/{id}`).
+ *
+ * A federation entity: other subgraphs reference a machine by `id`, resolved through the same batched lookup as
+ * `Query.machine` (one `GET /api/machines?$filter=id in (…)` per 50 machines, unless cached), or by
+ * `computerDnsName`, resolved as `Query.machine` resolves a computer name (one
+ * `GET /api/machines?$filter=computerDnsName in (…)` per 50 names). A reference to a machine Defender does not return resolves to null.
+ */
+export type MachineLogonUsersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of machines. */
@@ -882,6 +932,36 @@ export type RiskScore =
   /** No risk found. */
   | 'None';
 
+/**
+ * Live changes, over WebSocket (`graphql-transport-ws`) or Server-Sent Events (`graphql-sse`, distinct
+ * connections) on `/graphql`; a subscription sent as a plain HTTP request is refused. Defender has no push API
+ * for alerts: the gateway polls `GET /api/alerts?$filter=lastUpdateTime gt …` once per `ALERT_POLL_SECONDS` per
+ * upstream identity while anyone is subscribed, whatever the number of subscribers, and fans each change out to
+ * every subscriber whose filter matches.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every alert created or updated from now on that passes `filter`, within one poll interval of the change.
+   * `filter` has the semantics of `Query.alerts(filter:)`, evaluated in the gateway, so subscribers with
+   * different filters share one poll. Fields of `alert` resolve as in a query, through the same cache: the
+   * relationships asked for cost what they cost in a query, once per change however many subscribers ask.
+   */
+  alertChanges: AlertChange;
+};
+
+
+/**
+ * Live changes, over WebSocket (`graphql-transport-ws`) or Server-Sent Events (`graphql-sse`, distinct
+ * connections) on `/graphql`; a subscription sent as a plain HTTP request is refused. Defender has no push API
+ * for alerts: the gateway polls `GET /api/alerts?$filter=lastUpdateTime gt …` once per `ALERT_POLL_SECONDS` per
+ * upstream identity while anyone is subscribed, whatever the number of subscribers, and fans each change out to
+ * every subscriber whose filter matches.
+ */
+export type SubscriptionAlertChangesArgs = {
+  filter?: InputMaybe<AlertFilter>;
+};
+
 /** What to change on an alert: at least one field. Left-out fields keep their values. */
 export type UpdateAlertInput = {
   /** Who owns the alert now (an email address or name; at most 256 characters). */
@@ -931,8 +1011,10 @@ export type User = {
    * Alerts that involve this account. Costs one call to `GET /api/users/{accountName}/alerts` unless cached.
    * Defender looks the account up by `accountName` alone, not by its domain, and answers an empty list for an
    * account it does not know.
+   * Null only when it failed, together with an error at this field's path; the user and its other fields keep
+   * their data.
    */
-  alerts: Array<Alert>;
+  alerts?: Maybe<Array<Alert>>;
   /** When Defender first saw the account log on (Defender sends whole seconds). Null when not known (see `User`). */
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   /**
@@ -964,10 +1046,50 @@ export type User = {
    * Machines this account logged on to. Costs one call to `GET /api/users/{accountName}/machines` unless cached.
    * Defender looks the account up by `accountName` alone, not by its domain, and answers an empty list for an
    * account it does not know.
+   * Null only when it failed, together with an error at this field's path; the user and its other fields keep
+   * their data.
    */
-  machines: Array<Machine>;
+  machines?: Maybe<Array<Machine>>;
   /** The `id` of the machine this account logs on to most. Null when not known (see `User`). */
   mostPrevalentMachineId?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
+ * machine (`se-pov-desktop\chris phillips`).
+ *
+ * A User reached through `Machine.logonUsers` is a full record. A User from `Alert.user` or `Query.user` is known
+ * by its name: `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself, and
+ * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
+ * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
+ * (null when no machine knows the account).
+ *
+ * A federation entity: other subgraphs reference a user by `id` (`domain\name`) or by `accountName` (the bare
+ * name, as a directory knows it). Either costs no call, like `Query.user`: the reference is the name, and only
+ * the fields asked for cost theirs.
+ */
+export type UserAlertsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * A user account Defender saw log on to machines: a domain account (`contoso\user1`) or a local account of one
+ * machine (`se-pov-desktop\chris phillips`).
+ *
+ * A User reached through `Machine.logonUsers` is a full record. A User from `Alert.user` or `Query.user` is known
+ * by its name: `id`, `accountName`, `accountDomain`, `machines` and `alerts` cost nothing for the user itself, and
+ * its other properties are loaded when asked for: from `GET /api/alerts/{id}/user` for an alert's user; for a
+ * user from `Query.user`, from `GET /api/users/{accountName}/machines` and one `GET /api/machines/{id}/logonusers`
+ * (null when no machine knows the account).
+ *
+ * A federation entity: other subgraphs reference a user by `id` (`domain\name`) or by `accountName` (the bare
+ * name, as a directory knows it). Either costs no call, like `Query.user`: the reference is the name, and only
+ * the fields asked for cost theirs.
+ */
+export type UserMachinesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Details of a machine that is a cloud virtual machine. */
@@ -1099,6 +1221,8 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AlertChange: ResolverTypeWrapper<Omit<AlertChange, 'alert'> & { alert: ResolversTypes['Alert'] }>;
+  AlertChangeKind: AlertChangeKind;
   AlertClassification: ResolverTypeWrapper<AlertClassification>;
   AlertComment: ResolverTypeWrapper<AlertCommentDto>;
   AlertConnection: ResolverTypeWrapper<ConnectionParent<AlertDto>>;
@@ -1129,6 +1253,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RelatedUser: ResolverTypeWrapper<RelatedUserDto>;
   RiskScore: ResolverTypeWrapper<RiskScore>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateAlertInput: UpdateAlertInput;
   User: ResolverTypeWrapper<UserParent>;
   VmMetadata: ResolverTypeWrapper<VmMetadataDto>;
@@ -1140,6 +1265,7 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
+  AlertChange: Omit<AlertChange, 'alert'> & { alert: ResolversParentTypes['Alert'] };
   AlertComment: AlertCommentDto;
   AlertConnection: ConnectionParent<AlertDto>;
   AlertEdge: Omit<AlertEdge, 'node'> & { node: ResolversParentTypes['Alert'] };
@@ -1159,6 +1285,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RelatedUser: RelatedUserDto;
+  Subscription: Record<PropertyKey, never>;
   UpdateAlertInput: UpdateAlertInput;
   User: UserParent;
   VmMetadata: VmMetadataDto;
@@ -1178,7 +1305,7 @@ export type AlertResolvers<ContextType = GraphQLContext, ParentType extends Reso
   detectorId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   determination?: Resolver<Maybe<ResolversTypes['AlertDetermination']>, ParentType, ContextType>;
   domains?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  evidence?: Resolver<Array<ResolversTypes['AlertEvidence']>, ParentType, ContextType>;
+  evidence?: Resolver<Maybe<Array<ResolversTypes['AlertEvidence']>>, ParentType, ContextType>;
   firstEventTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   incidentId?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1199,6 +1326,11 @@ export type AlertResolvers<ContextType = GraphQLContext, ParentType extends Reso
   threatName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+}>;
+
+export type AlertChangeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AlertChange'] = ResolversParentTypes['AlertChange']> = ResolversObject<{
+  alert?: Resolver<ResolversTypes['Alert'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AlertChangeKind'], ParentType, ContextType>;
 }>;
 
 export type AlertClassificationResolvers = { FALSE_POSITIVE: 'FalsePositive', INFORMATIONAL_EXPECTED_ACTIVITY: 'InformationalExpectedActivity', TRUE_POSITIVE: 'TruePositive' };
@@ -1293,7 +1425,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Machine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   aadDeviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   agentVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType, Partial<MachineAlertsArgs>>;
   computerDnsName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   defenderAvStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   deviceValue?: Resolver<Maybe<ResolversTypes['DeviceValue']>, ParentType, ContextType>;
@@ -1309,7 +1441,7 @@ export type MachineResolvers<ContextType = GraphQLContext, ParentType extends Re
   lastExternalIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  logonUsers?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  logonUsers?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType, Partial<MachineLogonUsersArgs>>;
   machineTags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   managedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   managedByStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1365,12 +1497,16 @@ export type RelatedUserResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type RiskScoreResolvers = { HIGH: 'High', INFORMATIONAL: 'Informational', LOW: 'Low', MEDIUM: 'Medium', NONE: 'None' };
 
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  alertChanges?: SubscriptionResolver<ResolversTypes['AlertChange'], "alertChanges", ParentType, ContextType, Partial<SubscriptionAlertChangesArgs>>;
+}>;
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   accountDomain?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   accountName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   accountSid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  alerts?: Resolver<Maybe<Array<ResolversTypes['Alert']>>, ParentType, ContextType, Partial<UserAlertsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isDomainAdmin?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1379,7 +1515,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   leastPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   logOnMachinesCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   logonTypes?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  machines?: Resolver<Array<ResolversTypes['Machine']>, ParentType, ContextType>;
+  machines?: Resolver<Maybe<Array<ResolversTypes['Machine']>>, ParentType, ContextType, Partial<UserMachinesArgs>>;
   mostPrevalentMachineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -1392,6 +1528,7 @@ export type VmMetadataResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Alert?: AlertResolvers<ContextType>;
+  AlertChange?: AlertChangeResolvers<ContextType>;
   AlertClassification?: AlertClassificationResolvers;
   AlertComment?: AlertCommentResolvers<ContextType>;
   AlertConnection?: AlertConnectionResolvers<ContextType>;
@@ -1418,6 +1555,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RelatedUser?: RelatedUserResolvers<ContextType>;
   RiskScore?: RiskScoreResolvers;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   VmMetadata?: VmMetadataResolvers<ContextType>;
 }>;

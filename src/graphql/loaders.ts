@@ -11,6 +11,7 @@ import {
 import type { AlertDto, MachineDto } from '../defender/types.js';
 import type { PerParentSource } from './sources.js';
 import { perParentSources } from './sources.js';
+import { withinCap } from './cap.js';
 
 /** One DataLoader per upstream route, created per request so nothing is shared across callers. */
 export interface Loaders {
@@ -26,13 +27,25 @@ export interface Loaders {
   readonly evidenceOmitted: WeakSet<AlertDto>;
 }
 
-export function createLoaders(client: DefenderClient, scope: CallScope, batchSize: number): Loaders {
-  /** A loader for entities that batch into `$filter=id in (…)` calls; a failed batch fails each key. */
-  const batched = <V>(load: (keys: readonly string[]) => Promise<V[]>) =>
+export function createLoaders(
+  client: DefenderClient,
+  scope: CallScope,
+  batchSize: number,
+  onCut?: () => void,
+): Loaders {
+  /**
+   * A loader for entities that batch into `$filter=id in (…)` calls. A failed call fails only the keys it was
+   * for (the lookup puts its error in their slots), so one failed item never nulls a sibling; anything that
+   * fails the whole batch fails each key.
+   */
+  const batched = <V>(load: (keys: readonly string[]) => Promise<(V | Error)[]>) =>
     new DataLoader<string, V>((keys) => load(keys).catch((error: unknown) => keys.map(() => toError(error))));
   const evidenceOmitted = new WeakSet<AlertDto>();
   const perParent = new Map(
-    perParentSources().map((source) => [source.api, perParentLoader(client, scope, source, evidenceOmitted)]),
+    perParentSources().map((source) => [
+      source.api,
+      perParentLoader(client, scope, source, evidenceOmitted, onCut),
+    ]),
   );
 
   return {
@@ -50,12 +63,16 @@ export function createLoaders(client: DefenderClient, scope: CallScope, batchSiz
   };
 }
 
-/** A route that takes one key per call: DataLoader still dedupes keys within the request. */
+/**
+ * A route that takes one key per call: DataLoader still dedupes keys within the request. A batch is one
+ * fan-out level: it runs only when its calls fit in what is left of the operation's cap (cap.ts).
+ */
 function perParentLoader(
   client: DefenderClient,
   scope: CallScope,
   source: PerParentSource,
   evidenceOmitted: WeakSet<AlertDto>,
+  onCut?: () => void,
 ): DataLoader<string, unknown, string> {
   const load = async (id: string): Promise<unknown> => {
     const request = { api: source.api, id };
@@ -65,7 +82,14 @@ function perParentLoader(
     return items;
   };
   return new DataLoader<string, unknown, string>(
-    (keys) => Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error)))),
+    (keys) =>
+      withinCap(
+        client,
+        scope,
+        keys.map((id) => ({ api: source.api, id })),
+        () => Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error)))),
+        onCut,
+      ).catch((error: unknown) => keys.map(() => toError(error))),
     source.caseInsensitive ? { cacheKeyFn: lower } : {},
   );
 }

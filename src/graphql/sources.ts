@@ -11,9 +11,10 @@ import type { DefenderApi } from '../defender/apis.js';
 /**
  * What a resolver of a type can receive: `record` is a full Defender record; `alertRef` is what an alert says
  * of its machine or user; `nameRef` a user known by name only; `listed` an alert from a route that leaves
- * `evidence` empty (`machines/{id}/alerts`, `users/{id}/alerts`).
+ * `evidence` empty (`machines/{id}/alerts`, `users/{id}/alerts`); `huntedRef` a machine advanced hunting named
+ * by id only.
  */
-export type ParentKind = 'record' | 'alertRef' | 'nameRef' | 'listed';
+export type ParentKind = 'record' | 'alertRef' | 'nameRef' | 'listed' | 'huntedRef';
 
 /** The entity types: the ones with their own parent kinds and relationships. */
 export type EntityType = 'Machine' | 'User' | 'Alert';
@@ -91,8 +92,25 @@ export interface SearchSource {
   readonly then: string;
 }
 
+/**
+ * Advanced hunting (`docs/defender-api.md` §8): one query per chunk of parents answers a whole level of a
+ * per-parent relationship (`DEFENDER_PLANS=auto`). It can give only some of the child's fields; a level whose
+ * selection asks for another one is answered by the relationship's per-parent route instead.
+ */
+export interface HuntingSource {
+  readonly kind: 'hunting';
+  /** The relationship's per-parent route it stands in for, and the fallback when hunting cannot serve. */
+  readonly for: DefenderApi;
+  /** The fields of each child it can give (relationships of the child need only its key). */
+  readonly gives: Carried;
+  /** Of those, the ones a second query (the accounts' logon statistics) is needed for. */
+  readonly secondQuery?: readonly string[];
+  /** What each child is to the next level. */
+  readonly yields: ParentKind;
+}
+
 export type Source =
-  PerParentSource | ByIdSource | ByNameSource | PageSource | EmbeddedSource | ArgumentSource;
+  PerParentSource | ByIdSource | ByNameSource | PageSource | EmbeddedSource | ArgumentSource | HuntingSource;
 export type RecordSource = PerParentSource | ByIdSource | SearchSource;
 
 export interface Relationship {
@@ -114,6 +132,15 @@ export interface TypeSources {
   readonly records: Readonly<Partial<Record<ParentKind, RecordSource>>>;
   readonly relationships: Readonly<Record<string, Relationship>>;
 }
+
+/** User properties derivable from logon events, per account (`docs/defender-api.md` §8.2). */
+const HUNTED_USER_STATISTICS = [
+  'lastSeen',
+  'logonTypes',
+  'logOnMachinesCount',
+  'isDomainAdmin',
+  'isOnlyNetworkUser',
+] as const;
 
 const machinesById = {
   kind: 'byId',
@@ -169,8 +196,8 @@ export const SOURCES = {
     },
   },
   Machine: {
-    carried: { alertRef: { only: REF_FIELDS.Machine } },
-    records: { alertRef: machinesById },
+    carried: { alertRef: { only: REF_FIELDS.Machine }, huntedRef: { only: ['id'] } },
+    records: { alertRef: machinesById, huntedRef: machinesById },
     relationships: {
       // A machine's logon users are a handful.
       logonUsers: {
@@ -182,6 +209,23 @@ export const SOURCES = {
             api: 'machines/{id}/logonusers',
             key: 'id',
             answers: 'many',
+            yields: 'record',
+          },
+          {
+            kind: 'hunting',
+            for: 'machines/{id}/logonusers',
+            gives: {
+              only: [
+                'id',
+                'accountName',
+                'accountDomain',
+                'accountSid',
+                ...HUNTED_USER_STATISTICS,
+                'machines',
+                'alerts',
+              ],
+            },
+            secondQuery: HUNTED_USER_STATISTICS,
             yields: 'record',
           },
         ],
@@ -222,6 +266,8 @@ export const SOURCES = {
             yields: 'record',
             primes: 'machines/{id}',
           },
+          // Only machine ids: every other field is read from the machines' records, batched by id.
+          { kind: 'hunting', for: 'users/{id}/machines', gives: { allBut: [] }, yields: 'huntedRef' },
         ],
       },
       alerts: {
@@ -296,6 +342,16 @@ export function distinctKeyOf(source: PerParentSource, parent: object): string |
 }
 
 /**
+ * How an item of a relationship is told apart from the others at the next level, as its own per-parent routes
+ * key it: a user by its account name (lower-cased, as `users/{id}/…` are), anything else by its id.
+ */
+export function childKeyOf(type: EntityType, item: object): string {
+  const { id, accountName } = item as { id?: unknown; accountName?: unknown };
+  if (type === 'User' && typeof accountName === 'string') return accountName.toLowerCase();
+  return String(id);
+}
+
+/**
  * The source a relationship is answered from: the first of its sources (the preferred one), which must be of
  * the kind the caller handles. Resolvers call this at load, so a table they cannot follow fails at start.
  */
@@ -320,4 +376,15 @@ export function perParentSources(): PerParentSource[] {
     for (const relationship of Object.values(type.relationships)) relationship.sources.forEach(add);
   }
   return [...found.values()];
+}
+
+/** The advanced hunting source of a relationship, if it has one. */
+export function huntingSourceOf(type: string, field: string): HuntingSource | undefined {
+  return relationshipOf(type, field)?.sources.find((s): s is HuntingSource => s.kind === 'hunting');
+}
+
+/** Whether hunting gives this field of the relationship's children. */
+export function huntingGives(source: HuntingSource, field: string): boolean {
+  if (field === '__typename') return true;
+  return 'only' in source.gives ? source.gives.only.includes(field) : !source.gives.allBut.includes(field);
 }

@@ -33,6 +33,18 @@ export interface GatewayMetrics {
   onAlertWrite(outcome: 'updated' | 'not_found' | 'refused' | 'unknown' | 'failed'): void;
   /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
   readonly load: LoadObserver;
+  /** Feeds the cost metrics: refusals before any call, cuts during execution, calls wasted. */
+  readonly cost: CostObserver;
+}
+
+/** What admission and the execution-time stop report (MAX_OPERATION_CALLS). */
+export interface CostObserver {
+  /** An operation refused before any call: `QUERY_TOO_EXPENSIVE` or `RATE_LIMITED`. */
+  onRefused(code: string): void;
+  /** An operation stopped during execution, before a fan-out level whose calls would pass the cap. */
+  onCut(): void;
+  /** An operation ended with QUERY_TOO_EXPENSIVE after spending `calls` Defender calls. */
+  onWasted(calls: number): void;
 }
 
 /** What the server's caps report (HTTP_MAX_CONNECTIONS, MAX_INFLIGHT_OPERATIONS). */
@@ -143,6 +155,22 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const refused = new Counter({
+    name: 'defender_operations_refused_total',
+    help: 'Operations refused before any Defender call, by code: QUERY_TOO_EXPENSIVE (expected cost over MAX_OPERATION_CALLS) or RATE_LIMITED (the budget cannot serve it before the deadline).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const cut = new Counter({
+    name: 'defender_operations_cut_total',
+    help: 'Operations stopped during execution with QUERY_TOO_EXPENSIVE before a fan-out level whose calls would pass MAX_OPERATION_CALLS (the estimate was too low).',
+    registers: [registry],
+  });
+  const wasted = new Counter({
+    name: 'defender_wasted_calls_total',
+    help: 'Defender calls spent by operations that ended with QUERY_TOO_EXPENSIVE (goal: 0).',
+    registers: [registry],
+  });
   const cacheSources = new Map<CacheName, () => number>();
   new Gauge({
     name: 'gateway_cache_bytes',
@@ -188,6 +216,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
     trackCacheBytes(cache, bytes) {
       cacheSources.set(cache, bytes);
+    },
+    cost: {
+      onRefused: (code) => refused.inc({ code }),
+      onCut: () => cut.inc(),
+      onWasted: (calls) => wasted.inc(calls),
     },
   };
 }

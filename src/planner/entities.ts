@@ -1,5 +1,6 @@
 import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { EntityType, ParentKind } from '../graphql/sources.js';
+import type { ListOrigin } from './tally.js';
 
 /**
  * Entities a field's subselection applies to: the exact objects, when the cache already holds what the field
@@ -9,22 +10,41 @@ import type { EntityType, ParentKind } from '../graphql/sources.js';
  */
 export type Entities =
   | { readonly kind: 'known'; readonly items: readonly object[] }
-  | { readonly kind: 'unknown'; readonly lo: number; readonly hi: number; readonly mayRepeat: boolean };
+  | {
+      readonly kind: 'unknown';
+      readonly lo: number;
+      readonly hi: number;
+      readonly mayRepeat: boolean;
+      /** How many are expected (a mean, from `first` and the learned fan-out), and how many distinct. */
+      readonly expected: number;
+      readonly distinct: number;
+    };
 
 /** Entities of one type and parent kind: what the source table says they carry and how the rest is loaded. */
 export interface EntitySet {
   readonly type: EntityType;
   readonly kind: ParentKind;
   readonly entities: Entities;
+  /** The list they came from, when they came from one (for teaching a cheaper form). */
+  readonly origin?: ListOrigin;
 }
 
 export const known = (items: readonly object[]): Entities => ({ kind: 'known', items });
 
-export const unknown = (lo: number, hi: number, mayRepeat: boolean): Entities => ({
+/** Entities not known yet: between `lo` and `hi`, about `expected` of them, `distinct` of those distinct. */
+export const unknown = (
+  lo: number,
+  hi: number,
+  mayRepeat: boolean,
+  expected = hi,
+  distinct = expected,
+): Entities => ({
   kind: 'unknown',
   lo,
   hi,
   mayRepeat,
+  expected: Math.min(hi, expected),
+  distinct: Math.min(hi, expected, distinct),
 });
 
 /** The one entity of a lookup: known when cached (none when the cache holds a 404), else zero or one. */
@@ -33,8 +53,16 @@ export function oneOf(answer: CachedAnswer | undefined): Entities {
   return known(answer.status === 404 ? [] : [answer.body as object]);
 }
 
-/** Children found in each parent's own JSON (an alert's machine or user): as many as the parents, at most. */
-export function embeddedIn(set: Entities, child: (parent: object) => object | null): Entities {
+/**
+ * Children found in each parent's own JSON (an alert's machine or user): as many as the parents, at most; of
+ * unknown parents, `share` of them are expected to name one, and `distinct` of those children to be distinct.
+ */
+export function embeddedIn(
+  set: Entities,
+  child: (parent: object) => object | null,
+  share = 1,
+  distinct = 1,
+): Entities {
   if (set.kind === 'known') return known(set.items.map(child).filter((c): c is object => c !== null));
-  return unknown(0, set.hi, true);
+  return unknown(0, set.hi, true, set.expected * share, set.distinct * share * distinct);
 }

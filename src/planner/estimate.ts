@@ -6,7 +6,7 @@ import { Tally } from './tally.js';
 import type { EstimateOptions } from './walk.js';
 import { Planner } from './walk.js';
 
-export type { CallRange, CostEstimate } from './tally.js';
+export type { CallRange, CostEstimate, FieldCost } from './tally.js';
 export type { EstimateOptions } from './walk.js';
 
 /**

@@ -9,6 +9,7 @@ import type { ByIdSource, ByNameSource, PageSource, Relationship, Source } from 
 import { SOURCES, relationshipOf } from '../graphql/sources.js';
 import { known, oneOf, unknown } from './entities.js';
 import type { PlannedField } from './operation.js';
+import type { Charge } from './tally.js';
 import type { Planner } from './walk.js';
 
 /** The key a root lookup was given, parsed as its resolver parses it: which kind, and its value. */
@@ -73,26 +74,32 @@ async function planLookups(planner: Planner, source: ByIdSource, lookups: readon
   const answers = await planner.lookups(
     source,
     lookups.map(({ id }) => id),
+    rootCharge(lookups[0]!.field),
   );
   for (const [i, { field, relationship }] of lookups.entries()) {
-    await planner.entities(field, {
-      type: relationship.type,
-      kind: source.yields,
-      entities: oneOf(answers[i]),
-    });
+    await planner.entities(
+      field,
+      { type: relationship.type, kind: source.yields, entities: oneOf(answers[i]) },
+      [field.name],
+    );
   }
 }
 
 /** Names always go as batched `computerDnsName in (…)` filters on the list route, one call per batch. */
 async function planNames(planner: Planner, source: ByNameSource, lookups: readonly Lookup[]): Promise<void> {
   const batches = Math.ceil(new Set(lookups.map(({ id }) => id)).size / planner.options[source.batchedBy]);
-  if (batches > 0) planner.tally.add(source.api, batches, batches);
+  if (batches > 0)
+    planner.tally.add(
+      source.api,
+      { min: batches, max: batches, expected: batches },
+      rootCharge(lookups[0]!.field),
+    );
   for (const { field, relationship } of lookups) {
-    await planner.entities(field, {
-      type: relationship.type,
-      kind: source.yields,
-      entities: unknown(0, 1, false),
-    });
+    await planner.entities(
+      field,
+      { type: relationship.type, kind: source.yields, entities: unknown(0, 1, false) },
+      [field.name],
+    );
   }
 }
 
@@ -113,16 +120,28 @@ async function planPage(
     relationship.type === 'Machine'
       ? machineListRequest({ filter: machineFilter(filter as MachineFilter), top: top + 1, skip: offset })
       : alertListRequest({ filter: alertFilter(filter as AlertFilter), top: top + 1, skip: offset });
-  const entities = await planner.page(request, top);
-  await planner.connection(field, { type: relationship.type, kind: source.yields, entities });
+  const entities = await planner.page(request, top, rootCharge(field));
+  const origin = { path: [field.name], field: field.name, kind: 'page' as const, perParent: top };
+  await planner.connection(field, { type: relationship.type, kind: source.yields, entities, origin }, [
+    field.name,
+  ]);
 }
 
 /** A user by name: known at once, as `Query.user` makes it from the argument alone. */
 async function planUser(planner: Planner, field: PlannedField, relationship: Relationship): Promise<void> {
   const { accountName, accountDomain } = parseUserKey(field.args['id'] as string);
-  await planner.entities(field, {
-    type: relationship.type,
-    kind: 'nameRef',
-    entities: known([userRefByName(accountName, accountDomain)]),
-  });
+  await planner.entities(
+    field,
+    {
+      type: relationship.type,
+      kind: 'nameRef',
+      entities: known([userRefByName(accountName, accountDomain)]),
+    },
+    [field.name],
+  );
+}
+
+/** Calls made for a root field. */
+function rootCharge(field: PlannedField): Charge {
+  return { path: [field.name], parentType: 'Query', relationship: true };
 }

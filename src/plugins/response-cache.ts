@@ -4,6 +4,7 @@ import type { FormattedExecutionResult } from 'graphql';
 import type { CachedResponse } from '../cache/response-cache.js';
 import { ResponseCache } from '../cache/response-cache.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { isDryRun } from './dry-run.js';
 
 export interface ResponseCachePluginOptions {
   /** Results of operations, reused while their upstream answers are fresh. */
@@ -32,7 +33,7 @@ export function storedResultOf(context: GraphQLContext | undefined): CachedRespo
 /**
  * Whole results of queries: an identical query (same upstream identity, document, operation and variables)
  * is answered with the stored result while every upstream answer it was built from is fresh, and nothing runs.
- * `Cache-Control: no-cache` skips the stored result (and stores the new one).
+ * `Cache-Control: no-cache` skips the stored result (and stores the new one); a dry run neither reads nor stores.
  *
  * The decision is made synchronously when the operation is resolved: Apollo starts every plugin's
  * `didResolveOperation` in the order the plugins are listed, so a plugin listed after this one (admission)
@@ -44,7 +45,8 @@ export function responseCachePlugin(options: ResponseCachePluginOptions): Apollo
     async requestDidStart() {
       return {
         async didResolveOperation({ request, contextValue, queryHash, operationName, operation }) {
-          if (operation?.operation !== 'query') return;
+          // A dry run is answered with an estimate: no stored result serves it, and it stores none.
+          if (operation?.operation !== 'query' || isDryRun(request)) return;
           const { client, scope } = contextValue;
           const key = ResponseCache.keyFor(
             client.identityOf(scope),

@@ -1,12 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
-import { estimateOf } from './admission.js';
+import type { CostEstimate } from '../planner/estimate.js';
+import { estimateOf, isDryRunOf } from './admission.js';
 import { storedResultOf } from './response-cache.js';
 
 /**
  * `extensions.upstream` on every response: what the operation really spent upstream (calls, cache hits,
- * shared calls, stale hits, limiter wait), per API, beside the admission's estimate; for a result served from
- * the response cache, zero calls and the answers it was built from as cache hits.
+ * shared calls, stale hits, limiter wait), per API, beside the admission's estimate (fewest, most and expected
+ * calls, in all and per API); for a result served from the response cache, zero calls and the answers it was
+ * built from as cache hits; for a dry run, zero calls, `dryRun: true` and the estimate.
  */
 export function upstreamReportPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -32,9 +34,13 @@ function report(context: GraphQLContext): Record<string, unknown> {
       staleHits: 0,
       limiterWaitMs: 0,
       responseCacheHit: true,
-      estimate: { min: 0, max: 0 },
+      estimate: { min: 0, max: 0, expected: 0, byApi: {} },
       byApi: {},
     };
+  }
+  if (isDryRunOf(context)) {
+    const estimate = estimateOf(context);
+    return { calls: 0, cacheHits: 0, dryRun: true, ...(estimate && { estimate: reported(estimate) }) };
   }
   const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = context.scope.stats;
   const estimate = estimateOf(context);
@@ -47,7 +53,8 @@ function report(context: GraphQLContext): Record<string, unknown> {
     sharedCalls,
     staleHits,
     limiterWaitMs,
-    ...(estimate && { estimate: { min: estimate.min, max: estimate.max } }),
+    ...(estimate && { estimate: reported(estimate) }),
+    ...(context.hunting?.levels.length && { plans: context.hunting.levels }),
     byApi: Object.fromEntries(
       [...apis].map((api) => [
         api,
@@ -59,4 +66,10 @@ function report(context: GraphQLContext): Record<string, unknown> {
       ]),
     ),
   };
+}
+
+/** The estimate as reported: fewest, most and expected calls, in all and per API. */
+function reported(estimate: CostEstimate): Record<string, unknown> {
+  const { min, max, expected, byApi } = estimate;
+  return { min, max, expected, byApi };
 }

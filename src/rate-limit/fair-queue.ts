@@ -1,5 +1,5 @@
 import type { DefenderApi } from '../defender/apis.js';
-import { DEFENDER_APIS } from '../defender/apis.js';
+import { UPSTREAM_APIS } from '../defender/apis.js';
 import { rateLimited } from '../errors.js';
 import type { AcquireOptions, Permit } from './limiter.js';
 
@@ -155,7 +155,7 @@ export class ApiQueues {
 
   /** How many callers wait for each API now (metrics). */
   depths(): Record<DefenderApi, number> {
-    return Object.fromEntries(DEFENDER_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
+    return Object.fromEntries(UPSTREAM_APIS.map((api) => [api, this.#queues.get(api)?.size ?? 0])) as Record<
       DefenderApi,
       number
     >;

@@ -73,6 +73,8 @@ export interface LimiterOptions {
    * the window, at least 250 ms and at most 1 s (1 s for Defender's 60 s and 3,600 s windows).
    */
   readonly marginMs?: (windowMs: number) => number;
+  /** The APIs these windows apply to, as `budget()` lists them. Default: the REST routes (`DEFENDER_APIS`). */
+  readonly apis?: readonly DefenderApi[];
 }
 
 export const defaultMargin = (windowMs: number) => Math.min(1_000, Math.max(250, windowMs * 0.02));
@@ -101,6 +103,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
   readonly #queues = new ApiQueues();
   readonly #pausedUntil = new Map<DefenderApi, number>();
   readonly #timers = new Map<DefenderApi, NodeJS.Timeout>();
+  readonly #apis: readonly DefenderApi[];
   #closed = false;
 
   constructor(
@@ -109,6 +112,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
   ) {
     this.#log = new SlidingWindowLog(windowSpecs(windows, options.marginMs));
     this.#clock = options.clock ?? systemClock;
+    this.#apis = options.apis ?? DEFENDER_APIS;
   }
 
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
@@ -154,7 +158,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
 
   budget(): ApiBudget[] {
     const now = this.#clock.now();
-    return DEFENDER_APIS.flatMap((api) => {
+    return this.#apis.flatMap((api) => {
       const used = this.#log.usage(api, now);
       const resets = this.#log.resetAt(api, now);
       return this.windows.map((w, i) => windowBudget(api, w, used[i]!, resets[i]!));

@@ -75,11 +75,13 @@ export class RedisRateLimiter implements UpstreamLimiter {
   #settleUntil = 0;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #apis: readonly DefenderApi[];
 
   constructor(
     readonly windows: readonly RateLimitWindow[],
     options: RedisLimiterOptions,
   ) {
+    this.#apis = options.apis ?? DEFENDER_APIS;
     this.#clock = options.clock ?? systemClock;
     this.#specs = windowSpecs(windows, options.marginMs);
     this.#redis = new RedisWindows({
@@ -96,6 +98,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#onModeChange = options.onModeChange;
     this.#replicas = Math.max(1, Math.floor(options.replicas ?? 1));
     this.#local = new LocalRateLimiter(shareOf(windows, this.#replicas), {
+      apis: this.#apis,
       clock: this.#clock,
       ...(options.marginMs && { marginMs: options.marginMs }),
     });
@@ -184,7 +187,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
   budget(): ApiBudget[] {
     if (!this.#redisUp) return this.#local.budget();
     const now = this.#clock.now();
-    return DEFENDER_APIS.flatMap((api) => {
+    return this.#apis.flatMap((api) => {
       const state = this.#state.get(api);
       if (!state || now - state.at > 1_000) this.#refresh(api);
       return this.windows.map((w, i) => {
@@ -321,7 +324,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     this.#restoring = true;
     try {
       await this.#redis.ping();
-      for (const api of DEFENDER_APIS) await this.#restore(api);
+      for (const api of this.#apis) await this.#restore(api);
     } catch {
       return;
     } finally {

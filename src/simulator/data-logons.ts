@@ -1,5 +1,5 @@
 import type { Table } from './kql/evaluate.js';
-import type { Column } from './kql/scalar.js';
+import type { Column } from './kql/bound.js';
 import type { Value } from './kql/values.js';
 import type { MachineDraft } from './data-machines.js';
 import { Random } from './data-random.js';

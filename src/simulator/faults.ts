@@ -22,6 +22,12 @@ export type Fault =
 export interface FaultRule {
   /** The API (route template, or `hunting`) it applies to; `*` for every API. */
   readonly api: SimulatorApi | '*';
+  /**
+   * Only calls whose `{id}` segment is this one (compared without regard to case, as Defender compares
+   * account names): one machine's or one user's calls fail while the same route answers for the others.
+   * Default: every id.
+   */
+  readonly id?: string;
   readonly fault: Fault;
   /** Apply to the next `times` matching calls, then retire. */
   readonly times?: number;
@@ -53,11 +59,12 @@ export class FaultInjector {
     this.#rules = [];
   }
 
-  /** The fault for this call, if any rule fires. */
-  next(api: SimulatorApi): Fault | undefined {
+  /** The fault for this call (its API and decoded `{id}`, if any), if any rule fires. */
+  next(api: SimulatorApi, id?: string): Fault | undefined {
     for (const active of this.#rules) {
       const { rule } = active;
       if (rule.api !== '*' && rule.api !== api) continue;
+      if (rule.id !== undefined && rule.id.toLowerCase() !== id?.toLowerCase()) continue;
       const ratio = rule.ratio ?? 1;
       const n = active.seen++;
       // Fires on exactly floor(n·ratio) of the first n matching calls: an even spread without randomness.

@@ -7,22 +7,21 @@ import type { AdminControls } from './admin.js';
 import { answerAdmin } from './admin.js';
 import type { AlertEdit, NewAlert } from './alert-changes.js';
 import { AlertChanges } from './alert-changes.js';
-import { answerWrite } from './alert-writes.js';
 import { systemClock } from './change-clock.js';
 import type { SimulatorOptions, SimulatorToken } from './config.js';
-import { DEFAULT_PRINCIPAL, HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
+import { HUNTING_LATENCY_FACTOR, simulatorOptions } from './config.js';
 import type { Tenant } from './data.js';
 import { generateTenant } from './data.js';
 import type { Fault, FaultRule } from './faults.js';
 import { FaultInjector } from './faults.js';
 import type { Answer } from './handlers.js';
-import { defenderError, handle } from './handlers.js';
-import { MAX_BODY_BYTES, answerHunting, graphError, matchHuntingRoute, parseHuntingBody } from './hunting.js';
-import type { SimulatorApi, SimulatorWriteApi } from './routes.js';
+import { defenderError } from './handlers.js';
+import { matchHuntingRoute } from './hunting.js';
+import type { Outcome, RequestContext } from './requests.js';
+import { answerHuntingRequest, answerRead, answerWriteRequest } from './requests.js';
+import type { SimulatorApi } from './routes.js';
 import { matchRoute, matchWrite } from './routes.js';
-import { faultAnswer, graphThrottled, quotaExceeded, restError } from './refusals.js';
-import { readBody } from './request-body.js';
-import { SlidingWindowThrottle, formatTimeSpan } from './throttle.js';
+import { SlidingWindowThrottle } from './throttle.js';
 
 /** One request as the simulator saw it: what tests assert upstream traffic against. */
 export interface SimulatorCall {
@@ -131,6 +130,17 @@ export async function startSimulator(
     resetThrottles,
     changes,
   };
+  const context: RequestContext = {
+    tenant,
+    options,
+    clock,
+    changes,
+    faults,
+    throttle,
+    batchThrottle,
+    huntingThrottle,
+    retiredMachineIds,
+  };
 
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
@@ -140,6 +150,7 @@ export async function startSimulator(
     });
   });
 
+  /** Routes a request: the admin API, Graph's advanced hunting, or a Defender REST read or write. */
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -149,74 +160,39 @@ export async function startSimulator(
     if (path.startsWith('/_simulator/')) {
       return send(res, await answerAdmin(req, path, options.adminToken, admin));
     }
+    const token = bearer(req, tokens);
     const hunting = matchHuntingRoute(path);
-    if (hunting) return serveHunting(req, res, path, search, hunting.version);
+    if (hunting) {
+      const call = logCall(req, token, 'hunting', path, search, undefined);
+      const answer = await answerHuntingRequest(context, call, token, req, hunting.version);
+      return finish(req, res, call, answer, huntingLatencyMs);
+    }
 
     const route = matchRoute(path);
     const write = matchWrite(req.method ?? 'GET', route);
-    const token = bearer(req, tokens);
-    const query = new URLSearchParams(search);
-    const call: SimulatorCall = {
-      seq: ++seq,
-      at: clock.now(),
-      method: req.method ?? 'GET',
-      api: write ?? route?.api ?? null,
-      path,
-      id: route?.id,
-      search,
-      query: Object.fromEntries(query),
-      caller: token ? (token.caller ?? token.token) : null,
-      kql: undefined,
-      timespan: undefined,
-      body: undefined,
-      status: 0,
-      fault: undefined,
-    };
-    calls.push(call);
-
+    const call = logCall(req, token, write ?? route?.api ?? null, path, search, route?.id);
     const answer = write
-      ? await respondWrite(call, write, token, req)
-      : await respond(call, route, token, query, req);
+      ? await answerWriteRequest(context, call, write, token, req)
+      : await answerRead(context, call, route, token, new URLSearchParams(search), req);
     await finish(req, res, call, answer, options.latencyMs);
   }
 
-  async function finish(
+  /** Appends a request to the call log as it arrives; its outcome is filled in as it is answered. */
+  function logCall(
     req: IncomingMessage,
-    res: ServerResponse,
-    call: SimulatorCall,
-    answer: Answer | 'hang' | 'reset',
-    latencyMs: number,
-  ): Promise<void> {
-    await sleep(latencyMs);
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    call.status = answer.status;
-    send(res, answer);
-  }
-
-  /**
-   * Graph's advanced hunting (`docs/defender-api.md` §8) on the same port: the same tokens and device-group
-   * visibility as REST, its own throttle and latency, the same faults (api `hunting`) and call log, with
-   * the KQL text logged.
-   */
-  async function serveHunting(
-    req: IncomingMessage,
-    res: ServerResponse,
+    token: SimulatorToken | undefined,
+    api: SimulatorApi | null,
     path: string,
     search: string,
-    version: 'v1.0' | 'beta',
-  ): Promise<void> {
-    const token = bearer(req, tokens);
+    id: string | undefined,
+  ): SimulatorCall {
     const call: SimulatorCall = {
       seq: ++seq,
       at: clock.now(),
       method: req.method ?? 'GET',
-      api: 'hunting',
+      api,
       path,
-      id: undefined,
+      id,
       search,
       query: Object.fromEntries(new URLSearchParams(search)),
       caller: token ? (token.caller ?? token.token) : null,
@@ -227,135 +203,24 @@ export async function startSimulator(
       fault: undefined,
     };
     calls.push(call);
-    const body = await readBody(req, MAX_BODY_BYTES);
-    call.body = body;
-    const parsed = body === undefined ? undefined : parseHuntingBody(body, req.headers['content-type']);
-    if (parsed !== undefined && typeof parsed !== 'string') {
-      call.kql = parsed.query;
-      call.timespan = parsed.timespan;
-    }
-    const answer = await respondHunting();
-    await finish(req, res, call, answer, huntingLatencyMs);
-
-    async function respondHunting(): Promise<Answer | 'hang' | 'reset'> {
-      if (!token) {
-        return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
-      }
-      if (req.method !== 'POST')
-        return graphError(405, 'Request_BadRequest', `Method ${req.method} is not allowed.`);
-      const refusal = huntingThrottle.admit(`hunting ${call.caller}`, call.at);
-      if (refusal) {
-        const { window, retryAfterSeconds } = refusal;
-        return graphThrottled(
-          retryAfterSeconds,
-          `API calls quota exceeded! Maximum allowed ${window.limit} per ${formatTimeSpan(window.windowSeconds)}. You can send requests again in ${retryAfterSeconds} seconds.`,
-        );
-      }
-      const fault = faults.next('hunting');
-      if (fault) call.fault = fault.kind;
-      if (fault && fault.kind !== 'slow') {
-        return faultAnswer(fault, (status) =>
-          status === 503
-            ? graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.')
-            : graphError(status, 'InternalServerError', 'An internal server error occurred.'),
-        );
-      }
-      if (fault?.kind === 'slow') await sleep(fault.delayMs);
-      if (body === undefined) {
-        return graphError(413, 'RequestEntityTooLarge', `The request body is over ${MAX_BODY_BYTES} bytes.`);
-      }
-      if (typeof parsed === 'string') return graphError(400, 'BadRequest', parsed);
-      const rbac = token.rbacGroupIds;
-      return answerHunting({
-        tenant,
-        version,
-        origin: `http://${req.headers.host ?? 'localhost'}`,
-        query: parsed!.query,
-        timespan: parsed!.timespan,
-        rbacGroupIds: rbac ? new Set(rbac) : undefined,
-      });
-    }
+    return call;
   }
 
-  async function respond(
-    call: SimulatorCall,
-    route: ReturnType<typeof matchRoute>,
-    token: SimulatorToken | undefined,
-    query: URLSearchParams,
+  async function finish(
     req: IncomingMessage,
-  ): Promise<Answer | 'hang' | 'reset'> {
-    if (!token) {
-      return defenderError(401, 'Unauthorized', 'Unauthorized request - Missing or invalid bearer token.');
-    }
-    if (!route) return { status: 404, empty: true };
-    if (req.method !== 'GET') return defenderError(405, 'BadRequest', `Method ${req.method} is not allowed.`);
-
-    const refusal = throttle.admit(`${route.api} ${call.caller}`, call.at);
-    if (refusal) return quotaExceeded(refusal);
-
-    const fault = faults.next(route.api);
-    if (fault) call.fault = fault.kind;
-    if (fault && fault.kind !== 'slow') return faultAnswer(fault, restError);
-    if (fault?.kind === 'slow') await sleep(fault.delayMs);
-    const rbac = token.rbacGroupIds;
-    return handle({
-      tenant,
-      route,
-      query,
-      path: call.path,
-      origin: `http://${req.headers.host ?? 'localhost'}`,
-      rbacGroupIds: rbac ? new Set(rbac) : undefined,
-      pageSize: options.pageSize,
-      now: clock.now(),
-      retiredMachineIds,
-    });
-  }
-
-  /**
-   * Defender's alert writes (`docs/defender-api.md` §9), through the same auth, throttling (PATCH per route
-   * template like every API, batchUpdate on its own windows), faults and call log as reads. A fault that
-   * answers an error status (`status`, `throttle`, `redirect`) stands for a write that never happened; one
-   * that leaves the caller without a usable answer (`hang`, `reset`, `malformed`, `body`) or only late
-   * (`slow`) lets the write land first, so a client that retries blindly posts its comment twice.
-   */
-  async function respondWrite(
+    res: ServerResponse,
     call: SimulatorCall,
-    api: SimulatorWriteApi,
-    token: SimulatorToken | undefined,
-    req: IncomingMessage,
-  ): Promise<Answer | 'hang' | 'reset'> {
-    const body = await readBody(req, MAX_BODY_BYTES);
-    call.body = body;
-    if (!token) {
-      return defenderError(401, 'Unauthorized', 'Unauthorized request - Missing or invalid bearer token.');
+    answer: Outcome,
+    latencyMs: number,
+  ): Promise<void> {
+    await sleep(latencyMs);
+    if (answer === 'hang') return;
+    if (answer === 'reset') {
+      req.socket.destroy();
+      return;
     }
-    const refusal = (api === 'POST alerts/batchUpdate' ? batchThrottle : throttle).admit(
-      `${api} ${call.caller}`,
-      call.at,
-    );
-    if (refusal) return quotaExceeded(refusal);
-    const fault = faults.next(api);
-    if (fault) call.fault = fault.kind;
-    if (fault && (fault.kind === 'status' || fault.kind === 'throttle' || fault.kind === 'redirect')) {
-      return faultAnswer(fault, restError);
-    }
-    if (fault?.kind === 'slow') await sleep(fault.delayMs);
-    if (body === undefined) {
-      return defenderError(413, 'InvalidRequestBody', `The request body is over ${MAX_BODY_BYTES} bytes.`);
-    }
-    const rbac = token.rbacGroupIds;
-    const answer = answerWrite({
-      api,
-      id: call.id,
-      body,
-      contentType: req.headers['content-type'],
-      tenant,
-      changes,
-      rbacGroupIds: rbac ? new Set(rbac) : undefined,
-      author: token.principal ?? DEFAULT_PRINCIPAL,
-      origin: `http://${req.headers.host ?? 'localhost'}`,
-    });
-    return fault && fault.kind !== 'slow' ? faultAnswer(fault, restError) : answer;
+    call.status = answer.status;
+    send(res, answer);
   }
 
   function resetThrottles(): void {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { GraphQLResponse, TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
+import { eventually, wsClient } from '../helpers/live.js';
 
 /**
  * The queries in README.md and docs/ are what a newcomer pastes first, and their costs are what a frontend team
@@ -37,6 +38,9 @@ const withLogonUsers = alertQueue.replace(
   '$1healthStatus\n$1logonUsers {\n$1  id\n$1}',
 );
 
+/** The same, with the fan-out bounded as the README says: two devices per user. */
+const bounded = withLogonUsers.replace(/^(\s*)machines \{$/m, '$1machines(first: 2) {');
+
 /** "about N calls", "up to 2,021" as numbers. */
 const figure = (pattern: RegExp): number => Number(pattern.exec(readme)?.[1]?.replace(/,/g, ''));
 
@@ -58,10 +62,15 @@ describe('the documentation examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(alertQueue).toContain('alerts(first: 20');
     expect(withLogonUsers).toContain('logonUsers {');
+    expect(bounded).toContain('machines(first: 2) {');
   });
 
-  it('each answer as is on the simulator tenant, without an error', async () => {
-    for (const { page, query } of examples) {
+  it('each answer as is on the simulator tenant, without an error, and again (mostly from the cache)', async () => {
+    for (const { page, query } of [...examples, ...examples]) {
+      if (/^\s*subscription\b/.test(query)) {
+        await expectSubscribed(gw, query, page);
+        continue;
+      }
       const res = await gw.query(query);
       expect(res.errors, `${page}:\n${query}`).toBeUndefined();
       expect(
@@ -71,6 +80,20 @@ describe('the documentation examples', () => {
     }
   });
 });
+
+/** A subscription example is accepted over WebSocket: the alert poller starts for it, and no error comes. */
+async function expectSubscribed(gw: TestGateway, query: string, page: string): Promise<void> {
+  const client = wsClient(gw.url);
+  try {
+    gw.sim.resetCalls();
+    const stream = client.subscribe(query);
+    await eventually(() => gw.sim.calls.some((c) => c.api === 'alerts') || stream.completed);
+    expect(stream.error ?? stream.results[0]?.errors, `${page}:\n${query}`).toBeUndefined();
+    expect(stream.completed, `${page}:\n${query}`).toBe(false);
+  } finally {
+    await client.dispose();
+  }
+}
 
 describe("the README's alert queue", () => {
   it('costs one call for the page plus one users/{name}/machines per distinct user, about as many as it says', async () => {
@@ -92,7 +115,7 @@ describe("the README's alert queue", () => {
     }
   });
 
-  it('asking for logon users too costs one call more per device: past the cap, with the estimate it states', async () => {
+  it('asking for logon users too costs one call more per device: past the cap, so refused before any call, naming the fan-out', async () => {
     // Without a cap or a budget, to count every call it makes.
     const unbounded = parseRateLimits('100000/60s');
     const gw = await startTestGateway({
@@ -119,10 +142,32 @@ describe("the README's alert queue", () => {
     const capped = await startTestGateway({ server: { maxOperationCalls } });
     try {
       const res = await capped.query(withLogonUsers);
-      expect(res.errors?.map((e) => e.extensions?.['code'])).toContain('QUERY_TOO_EXPENSIVE');
-      expect(capped.sim.calls.length).toBeLessThanOrEqual(maxOperationCalls);
+      // Refused before any call, naming the fan-out the README names.
+      expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['QUERY_TOO_EXPENSIVE']);
+      expect(res.errors?.[0]?.extensions?.['cost']).toMatchObject({
+        costliestPath: /naming the fan-out, `([\w.]+)`/.exec(readme)![1]!.split('.'),
+      });
+      expect(capped.sim.calls).toEqual([]);
     } finally {
       await capped.close();
+    }
+  });
+
+  it('bounded with first on the devices, answers at npm start’s cap and limits for what it says, twice', async () => {
+    const gw = await startTestGateway({ server: { maxOperationCalls } });
+    try {
+      const res = (await gw.query(bounded)) as GraphQLResponse<Queue>;
+      expect(res.errors).toBeUndefined();
+      const said = figure(/costs about (\d+) calls/);
+      expect(Math.abs(gw.sim.calls.length - said)).toBeLessThanOrEqual(said * 0.2);
+      expect(res.extensions?.upstream?.['estimate']).toMatchObject({ max: figure(/\(at most (\d+)\)/) });
+      // Again within the minute: from the cache, within every API's budget.
+      gw.sim.resetCalls();
+      const again = await gw.query(bounded);
+      expect(again.errors).toBeUndefined();
+      expect(gw.sim.calls).toEqual([]);
+    } finally {
+      await gw.close();
     }
   });
 });

@@ -202,6 +202,33 @@ describe('composition with a second subgraph', () => {
     );
   });
 
+  it("keeps an entity whose relationship fails: only that laptop's alerts are null, with their error", async () => {
+    const t = gw.sim.tenant;
+    const failing = employees[0]!.laptopId!;
+    gw.sim.injectFault({ api: 'machines/{id}/alerts', id: failing, fault: { kind: 'status', status: 503 } });
+    try {
+      const res = await execute<{ employees: { laptop: { osPlatform: string | null } | null }[] }>(
+        '{ employees { laptop { osPlatform alerts { id } } } }',
+      );
+      expect(res.data!.employees).toEqual(
+        employees.map((e) => {
+          if (e.laptopId === null) return { laptop: null };
+          const { osPlatform } = t.machineById(e.laptopId)!;
+          const alerts = t.alertsOfMachine(e.laptopId).map((a) => ({ id: a.id }));
+          return { laptop: { osPlatform, alerts: e.laptopId === failing ? null : alerts } };
+        }),
+      );
+      expect(res.errors).toEqual([
+        expect.objectContaining({
+          path: ['employees', 0, 'laptop', 'alerts'],
+          extensions: expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }),
+        }),
+      ]);
+    } finally {
+      gw.sim.clearFaults();
+    }
+  });
+
   it('asks our subgraph nothing for fields the directory holds', async () => {
     gw.sim.resetCalls();
     const res = await execute<{ employees: { name: string; laptop: { id: string } | null }[] }>(

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { FanoutRecorder, FanoutStats } from '../../src/planner/fanout.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
@@ -7,8 +9,11 @@ let gw: TestGateway | undefined;
 afterEach(() => gw?.close());
 
 const ROOMY = parseRateLimits('10000/60s');
-/** The realistic queries fan out past MAX_OPERATION_CALLS' default (100): raised so that each runs whole. */
-const UNCAPPED = { maxOperationCalls: 1_000 };
+/**
+ * The realistic queries fan out past MAX_OPERATION_CALLS' default (100), the more so on the source table's priors
+ * (a fresh gateway has learnt nothing): raised so that each runs whole.
+ */
+const UNCAPPED = { maxOperationCalls: 10_000 };
 
 /** Realistic queries, from the tenant; `exact` ones have no fan-out the estimate cannot see. */
 function queries(g: TestGateway): { name: string; query: string; exact: boolean }[] {
@@ -55,7 +60,7 @@ function queries(g: TestGateway): { name: string; query: string; exact: boolean 
 
 type Upstream = {
   calls: number;
-  estimate: { min: number; max: number };
+  estimate: { min: number; max: number; expected: number };
   byApi: Record<string, { calls: number; estimate?: { min: number; max: number } }>;
 };
 
@@ -78,10 +83,17 @@ describe('the cost estimate', () => {
         expect(calls, `${name} ${api}`).toBeGreaterThanOrEqual(estimate!.min);
         expect(calls, `${name} ${api}`).toBeLessThanOrEqual(estimate!.max);
       }
-      if (exact) expect(up.estimate, name).toEqual({ min: up.calls, max: up.calls });
+      expect(up.estimate.expected, name).toBeGreaterThanOrEqual(up.estimate.min);
+      expect(up.estimate.expected, name).toBeLessThanOrEqual(up.estimate.max);
+      if (exact)
+        expect(up.estimate, name).toMatchObject({ min: up.calls, max: up.calls, expected: up.calls });
 
       const warm = await gw.query(q);
-      expect((warm.extensions!.upstream as unknown as Upstream).estimate, name).toEqual({ min: 0, max: 0 });
+      expect((warm.extensions!.upstream as unknown as Upstream).estimate, name).toMatchObject({
+        min: 0,
+        max: 0,
+        expected: 0,
+      });
       expect((warm.extensions!.upstream as unknown as Upstream).calls, name).toBe(0);
       void query;
     }
@@ -98,7 +110,11 @@ describe('the cost estimate', () => {
     // over the cached `alerts/{id}` and `alerts/{id}/user` answers.
     const warm = await gw.query(query, { id: alert.id, unused: 1 });
     expect([warm.status, warm.errors, warm.data]).toEqual([200, undefined, cold.data]);
-    expect((warm.extensions!.upstream as unknown as Upstream).estimate).toEqual({ min: 0, max: 0 });
+    expect((warm.extensions!.upstream as unknown as Upstream).estimate).toMatchObject({
+      min: 0,
+      max: 0,
+      expected: 0,
+    });
     expect(gw.sim.calls).toEqual([]);
   });
 
@@ -111,14 +127,21 @@ describe('the cost estimate', () => {
     expect(res.data).toBeUndefined();
     expect(res.errors).toEqual([
       {
-        message: 'This operation needs at least 6 Defender calls; the cap is 5.',
+        message:
+          'This operation needs at least 6 Defender calls; the cap is 5. `user.machines` fans out to about 3 ' +
+          'Defender calls; split the operation into smaller ones.',
         extensions: {
           code: 'QUERY_TOO_EXPENSIVE',
           cost: {
             estimated: 6,
             estimatedMax: 6,
+            expected: 6,
             max: 5,
-            byApi: { 'users/{id}/machines': { min: 3, max: 3 }, 'users/{id}/alerts': { min: 3, max: 3 } },
+            costliestPath: ['user', 'machines'],
+            byApi: {
+              'users/{id}/machines': { min: 3, max: 3, expected: 3 },
+              'users/{id}/alerts': { min: 3, max: 3, expected: 3 },
+            },
           },
         },
       },
@@ -126,11 +149,34 @@ describe('the cost estimate', () => {
     expect(gw.sim.calls).toEqual([]);
   });
 
-  it('stops an operation at the cap during execution when its fan-out turns out larger than the minimum', async () => {
-    gw = await startTestGateway({ server: { maxOperationCalls: 4 } });
-    const res = await gw.query('{ machines(first: 10) { nodes { id logonUsers { id } } } }');
-    expect(gw.sim.calls).toHaveLength(4);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_EXPENSIVE', cost: { max: 4 } });
+  it('stops before a fan-out level whose calls would pass the cap when the estimate was too low, and counts it', async () => {
+    // Learnt, wrongly, that machines have no logon users: the operation is admitted on 11 expected calls.
+    const fanout = new FanoutStats();
+    const recorder = new FanoutRecorder();
+    for (let i = 0; i < 500; i++) recorder.observe('Machine(record).logonUsers', `m${i}`, 0, []);
+    fanout.record(recorder.seen());
+    const metrics = createMetrics({ processMetrics: false });
+    gw = await startTestGateway({ server: { maxOperationCalls: 16, fanout, metrics } });
+    const t = gw.sim.tenant;
+    const page = t.machines.slice(0, 10);
+    const users = new Set(page.flatMap((m) => t.logonUsers(m.id).map((u) => u.accountName.toLowerCase())));
+    // The page and its 10 logon-user lists fit (11 calls); their users' machines (one call each) would not.
+    expect(11 + users.size).toBeGreaterThan(16);
+    const res = await gw.query('{ machines(first: 10) { nodes { id logonUsers { id machines { id } } } } }');
+    const estimate = (res.extensions!.upstream as unknown as Upstream).estimate;
+    expect(estimate.expected * 1.25).toBeLessThanOrEqual(16);
+    expect(gw.sim.calls.map((c) => c.api).sort()).toEqual([
+      'machines',
+      ...Array<string>(10).fill('machines/{id}/logonusers'),
+    ]);
+    expect(res.extensions!.upstream!.calls).toBe(11);
+    const codes = new Set(res.errors?.map((e) => e.extensions?.['code']));
+    expect([...codes]).toEqual(['QUERY_TOO_EXPENSIVE']);
+    expect(res.errors?.[0]?.message).toMatch(/^Stopped before \d+ more Defender calls/);
+    expect(res.errors?.[0]?.extensions?.['cost']).toMatchObject({ spent: 11, max: 16 });
+    const scrape = await metrics.registry.metrics();
+    expect(scrape).toMatch(/^defender_operations_cut_total 1$/m);
+    expect(scrape).toMatch(/^defender_wasted_calls_total 11$/m);
   });
 
   it('refuses bad input before estimating, with no call', async () => {

@@ -206,4 +206,25 @@ describe('the gateway with MSAL client credentials (child process, real MSAL, HT
     expect(output).not.toContain(SECRET);
     expect(answer.text).not.toContain(SECRET);
   });
+
+  it('asks the authority a second token, for GRAPH_SCOPE, and sends it with advanced hunting', async () => {
+    authority.issue(ACCESS_TOKEN);
+    authority.issue(ACCESS_TOKEN);
+    const graphScope = 'https://graph.example.test/.default';
+    const { result, tokenRequests } = await observeAuthority(async () => {
+      const gateway = await startGateway(SECRET, {
+        env: { GRAPH_API_URL: sim.url, GRAPH_SCOPE: graphScope, DEFENDER_PLANS: 'auto' },
+      });
+      try {
+        return await graphql(gateway.url, '{ alerts(first: 10) { nodes { user { machines { id } } } } }');
+      } finally {
+        await gateway.child.stop();
+      }
+    });
+    expect(result.json.errors).toBeUndefined();
+    expect(tokenRequests.map((r) => r.scope).sort()).toEqual([SCOPE, graphScope].sort());
+    const hunting = sim.calls.filter((c) => c.api === 'hunting');
+    expect(hunting).toHaveLength(1);
+    expect(hunting[0]).toMatchObject({ caller: ACCESS_TOKEN, status: 200 });
+  });
 });

@@ -39,6 +39,8 @@ export interface TestGatewayOptions {
   readonly rateLimits?: readonly RateLimitWindow[];
   /** The limiter's safety margin per window (ms). Default: the limiter's own. */
   readonly limiterMarginMs?: number;
+  /** Advanced hunting's limit windows. Default: the configuration's (45/60 s, 1,500/3,600 s). */
+  readonly huntingRateLimits?: readonly RateLimitWindow[];
   readonly client?: DependencyOverrides['client'];
   readonly server?: DependencyOverrides['server'];
   /** How long an upstream answer is fresh (ms), for every API. Default: the configuration's (60 s). */
@@ -62,6 +64,9 @@ const TEST_ENV = {
   DEFENDER_TIMEOUT_MS: '5000',
   // An answer past its TTL is fetched again; the tests of stale-while-revalidate turn it on (`client.staleMs`).
   CACHE_STALE_SECONDS: '0',
+  // The tests of cost and of calls count the REST plan's exact calls; the hunting tests turn `auto` on
+  // (`server.plans`).
+  DEFENDER_PLANS: 'rest',
 } as const;
 
 /** The client's retry pauses, short so that retried calls do not slow the tests (ms). */
@@ -83,6 +88,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     processMetrics: false,
     ...(options.cache && { cache: options.cache }),
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
+    ...(options.huntingRateLimits && { huntingRateLimits: options.huntingRateLimits }),
     ...(options.limiterMarginMs !== undefined && { limiterMarginMs: options.limiterMarginMs }),
     client: { ...TEST_BACKOFF, ...(ttlMs !== undefined && { ttlMs: () => ttlMs }), ...options.client },
     ...(options.server && { server: options.server }),

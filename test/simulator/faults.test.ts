@@ -30,6 +30,27 @@ describe('fault injection', () => {
     expect(sim.calls.map((c) => c.fault)).toEqual(['status', 'status', undefined, undefined, 'status']);
   });
 
+  it("fails one entity's calls only when the rule names its id, in any case", async () => {
+    const [m1, m2] = sim.tenant.machines;
+    sim.injectFault({
+      api: 'machines/{id}/logonusers',
+      id: m1!.id.toUpperCase(),
+      fault: { kind: 'status', status: 500 },
+      times: 2,
+    });
+    const statuses = [];
+    for (const id of [m2!.id, m1!.id, m2!.id, m1!.id, m1!.id])
+      statuses.push((await call(sim, `/api/machines/${id}/logonusers`)).status);
+    expect(statuses).toEqual([200, 500, 200, 500, 200]);
+    expect(sim.calls.map((c) => [c.id, c.fault])).toEqual([
+      [m2!.id, undefined],
+      [m1!.id, 'status'],
+      [m2!.id, undefined],
+      [m1!.id, 'status'],
+      [m1!.id, undefined],
+    ]);
+  });
+
   it('fails an exact, evenly spread share of calls under a ratio', async () => {
     sim.injectFault({ api: 'alerts', fault: { kind: 'status', status: 500 }, ratio: 0.25 });
     const statuses = [];

@@ -56,6 +56,35 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads advanced hunting: Graph at graph.microsoft.com for a real Defender, the simulator otherwise', () => {
+    const simulated = loadConfig({});
+    expect(simulated.hunting.graphUrl).toBeUndefined();
+    expect(simulated.hunting.plans).toBe('auto');
+    expect(simulated.hunting.graphScope).toBe('https://graph.microsoft.com/.default');
+    expect(simulated.hunting.rateLimits).toEqual([
+      { limit: 45, windowSeconds: 60 },
+      { limit: 1500, windowSeconds: 3600 },
+    ]);
+    const real = loadConfig({
+      DEFENDER_API_URL: 'https://api.security.microsoft.com',
+      DEFENDER_TOKEN: 't',
+      AUTH_MODE: 'none',
+    });
+    expect(real.hunting.graphUrl?.href).toBe('https://graph.microsoft.com/');
+    const custom = loadConfig({
+      GRAPH_API_URL: 'https://graph.microsoft.us',
+      GRAPH_SCOPE: 'https://graph.microsoft.us/.default',
+      HUNTING_RATE_LIMITS: '10/60s',
+      DEFENDER_PLANS: 'rest',
+    });
+    expect(custom.hunting).toEqual({
+      graphUrl: new URL('https://graph.microsoft.us'),
+      graphScope: 'https://graph.microsoft.us/.default',
+      rateLimits: [{ limit: 10, windowSeconds: 60 }],
+      plans: 'rest',
+    });
+  });
+
   it('reads MSAL credentials, a static token and per-API TTLs', () => {
     const msal = loadConfig({
       DEFENDER_API_URL: 'https://eu.api.security.microsoft.com',
@@ -227,6 +256,15 @@ describe('configuration', () => {
     [{ GATEWAY_REPLICAS: '0' }, /^GATEWAY_REPLICAS: expected an integer ≥ 1/],
     [{ CACHE_MAX_MB: '0' }, /^CACHE_MAX_MB: expected an integer ≥ 1/],
     [{ CACHE_MAX_MB: '64MB' }, /^CACHE_MAX_MB: expected an integer ≥ 1/],
+    [{ GRAPH_API_URL: 'http://graph.example.com' }, /^GRAPH_API_URL: must be https/],
+    [
+      { GRAPH_API_URL: 'https://graph.microsoft.com/v1.0' },
+      /^GRAPH_API_URL: give the base URL without \/v1\.0/,
+    ],
+    [{ GRAPH_API_URL: 'https://u:p@graph.microsoft.com' }, /^GRAPH_API_URL: must not carry credentials/],
+    [{ GRAPH_SCOPE: 'a b' }, /^GRAPH_SCOPE: expected one scope/],
+    [{ HUNTING_RATE_LIMITS: '45 per minute' }, /^HUNTING_RATE_LIMITS: /],
+    [{ DEFENDER_PLANS: 'hunting' }, /^DEFENDER_PLANS: expected "auto" or "rest"/],
   ])('stops on a bad value, naming the variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

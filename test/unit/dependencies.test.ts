@@ -66,11 +66,43 @@ describe('createDependencies', () => {
   });
 
   it('limits every Defender API by the configured windows, or by the overriding ones', async () => {
-    const windowsOf = (deps: Awaited<ReturnType<typeof build>>) =>
-      new Set(deps.limiter.budget().map((b) => `${b.limit}/${b.windowSeconds}s`));
+    const windowsOf = (deps: Awaited<ReturnType<typeof build>>, hunting = false) =>
+      new Set(
+        deps.limiter
+          .budget()
+          .filter((b) => (b.api === 'hunting') === hunting)
+          .map((b) => `${b.limit}/${b.windowSeconds}s`),
+      );
     expect(windowsOf(await build({}))).toEqual(new Set(['100/60s', '1500/3600s']));
     expect(windowsOf(await build({ DEFENDER_RATE_LIMITS: '5/10s' }))).toEqual(new Set(['5/10s']));
     expect(windowsOf(await build({}, { rateLimits: parseRateLimits('3/1s') }))).toEqual(new Set(['3/1s']));
+  });
+
+  it('plans relationship levels by DEFENDER_PLANS, auto unless told rest', async () => {
+    expect((await build({})).server.plans).toBe('auto');
+    expect((await build({ DEFENDER_PLANS: 'rest' })).server.plans).toBe('rest');
+  });
+
+  it('limits advanced hunting by its own windows (HUNTING_RATE_LIMITS), apart from the REST routes', async () => {
+    const huntingWindows = (deps: Awaited<ReturnType<typeof build>>) =>
+      deps.limiter
+        .budget()
+        .filter((b) => b.api === 'hunting')
+        .map((b) => `${b.limit}/${b.windowSeconds}s`);
+    expect(huntingWindows(await build({}))).toEqual(['45/60s', '1500/3600s']);
+    const env = { LOG_LEVEL: 'silent', HUNTING_RATE_LIMITS: '2/10s', DEFENDER_RATE_LIMITS: '5/10s' };
+    const deps = await createDependencies(loadConfig(env), { upstream: UPSTREAM, processMetrics: false });
+    try {
+      expect(huntingWindows(deps)).toEqual(['2/10s']);
+      // Two hunting calls use hunting's budget up, and leave every REST route's untouched.
+      expect(deps.limiter.tryAcquire('hunting')).toBe(true);
+      expect(deps.limiter.tryAcquire('hunting')).toBe(true);
+      expect(deps.limiter.tryAcquire('hunting')).toBe(false);
+      expect(deps.limiter.tryAcquire('machines/{id}/logonusers')).toBe(true);
+    } finally {
+      deps.limiter.close();
+      await deps.close();
+    }
   });
 
   it('gives the whole budget to the other caches when the upstream cache is given', async () => {

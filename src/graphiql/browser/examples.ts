@@ -12,10 +12,15 @@ export const HEADERS_PLACEHOLDER = `{
   // "Authorization": "Bearer <token>"
 }`;
 
-const ALERT_QUEUE = `# An alert queue with the user and device of each alert, and who else logs on to those devices.
-# Run it with Ctrl-Enter; the footer below the result shows what it cost upstream.
+const ALERT_QUEUE = `# An alert queue: the newest high-severity alerts, each with its
+# device and its user, and who logs on to a few of the user's devices.
+# \`first\` on a relationship bounds its fan-out: at most 3 devices per
+# user, so at most 3 logon-user calls per user (about 33 Defender calls
+# on the simulator's tenant; run again while the answers are cached,
+# none). The pane under the result shows the estimate before Run, and
+# what the run cost after Run (Ctrl-Enter).
 query AlertQueue {
-  alerts(first: 20, filter: { status: [NEW, IN_PROGRESS], severity: [HIGH] }) {
+  alerts(first: 10, filter: { status: [NEW, IN_PROGRESS], severity: [HIGH] }) {
     nodes {
       id
       title
@@ -28,9 +33,9 @@ query AlertQueue {
       }
       user {
         id
-        machines {
+        machines(first: 3) {
           computerDnsName
-          logonUsers {
+          logonUsers(first: 5) {
             id
             logonTypes
           }
@@ -91,12 +96,39 @@ query RateLimit {
 }
 `;
 
-/** The tabs GraphiQL opens with, in this order. */
+const TOO_EXPENSIVE = `# Meant to be refused: what the gateway does with an operation it
+# cannot afford. Every device of each alert's user, and who logs on to
+# each of them: about 235 Defender calls for these 20 alerts, more than
+# one operation may spend (MAX_OPERATION_CALLS, 100) and more than two
+# minutes of the logon-users budget. The gateway refuses it before any
+# call (QUERY_TOO_EXPENSIVE, 0 calls), and the pane names its costliest
+# path, alerts.nodes.user.machines.logonUsers. Bound it as AlertQueue
+# does: machines(first: 3).
+query TooExpensive {
+  alerts(first: 20, filter: { status: [NEW, IN_PROGRESS] }) {
+    nodes {
+      id
+      user {
+        id
+        machines {
+          computerDnsName
+          logonUsers {
+            id
+          }
+        }
+      }
+    }
+  }
+}
+`;
+
+/** The tabs GraphiQL opens with, in this order: the examples that answer, then the one meant to be refused. */
 export const EXAMPLE_TABS: readonly { query: string; headers: string }[] = [
   ALERT_QUEUE,
   MACHINE,
   USER,
   RATE_LIMIT,
+  TOO_EXPENSIVE,
 ].map((query) => ({ query, headers: HEADERS_PLACEHOLDER }));
 
 const TRIAGE = `# Triage: take an alert, move it to in progress and say why (PATCH /api/alerts/{id}). The comment is

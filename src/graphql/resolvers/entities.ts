@@ -1,11 +1,22 @@
-import type { GraphQLFieldResolver } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
 import type { AlertDto, MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
-import { isFree, relationshipOf, sourceOf } from '../sources.js';
+import {
+  childKeyOf,
+  distinctKeyOf,
+  huntingGives,
+  huntingSourceOf,
+  isFree,
+  keyOf,
+  relationshipOf,
+  sourceOf,
+} from '../sources.js';
+import { edgeOf } from '../../planner/fanout.js';
+import { checkFirst } from './connection.js';
 import { loadRecord, loadRelated } from './records.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
 
@@ -27,7 +38,7 @@ function lazyFields<R, K extends keyof R & string>(
 ): Record<K, (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown> {
   const resolve =
     (field: K) => async (parent: MachineParent | UserParent, _: unknown, ctx: GraphQLContext) => {
-      if (!isPartial(parent)) return (parent as unknown as R)[field];
+      if (!isPartial(parent) || isFree(type, kindOf(parent), field)) return (parent as unknown as R)[field];
       const record = await loadRecord<R>(type, parent, ctx);
       return record ? record[field] : null;
     };
@@ -38,6 +49,9 @@ function lazyFields<R, K extends keyof R & string>(
 }
 
 const MACHINE_RECORD_FIELDS = [
+  // Carried by an alert's ref, not by a machine hunting named by id.
+  'computerDnsName',
+  'rbacGroupName',
   'mergedIntoMachineId',
   'isPotentialDuplication',
   'isExcluded',
@@ -75,14 +89,15 @@ export const Machine: MachineResolvers = {
     'Machine',
     MACHINE_RECORD_FIELDS,
   ) as MachineResolvers),
-  logonUsers: related<UserDto[]>('Machine', 'logonUsers'),
-  alerts: related<AlertDto[]>('Machine', 'alerts'),
+  logonUsers: related<UserDto[]>('Machine', 'logonUsers') as MachineResolvers['logonUsers'],
+  alerts: related<AlertDto[]>('Machine', 'alerts') as MachineResolvers['alerts'],
 };
 
 export const Alert: AlertResolvers = {
   __resolveReference: resolveAlertReference,
   user: embedded('user') as AlertResolvers['user'],
   machine: embedded('machine') as AlertResolvers['machine'],
+  // Nullable: a failed lookup nulls this alert's evidence alone, not the alert nor the list it is in.
   evidence: async (alert, _, ctx) =>
     isFree('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', 'evidence')
       ? alert.evidence
@@ -104,17 +119,67 @@ const USER_RECORD_FIELDS = [
 export const User: UserResolvers = {
   __resolveReference: resolveUserReference,
   ...(lazyFields<UserDto, (typeof USER_RECORD_FIELDS)[number]>('User', USER_RECORD_FIELDS) as UserResolvers),
-  machines: related<MachineDto[]>('User', 'machines'),
-  alerts: related<AlertDto[]>('User', 'alerts'),
+  machines: related<MachineDto[]>('User', 'machines') as UserResolvers['machines'],
+  alerts: related<AlertDto[]>('User', 'alerts') as UserResolvers['alerts'],
 };
 
-/** A relationship answered by a per-parent route: the route and key the source table gives. */
-function related<R>(
+/**
+/**
+ * A relationship answered by a per-parent route: the route and key the source table gives; or, when the table
+ * gives it a hunting source, `DEFENDER_PLANS=auto`, no `first` (which keeps Defender's order, and hunting's
+ * differs) and the selection asks only what hunting gives, by the level's plan (hunting-plans.ts), which may
+ * still choose the route. `first` keeps the first n items in Defender's order (a bad one is refused before the
+ * call); what the list held is told to the operation's fan-out recorder, for the planner's expected costs. Its
+ * loader rejects this parent's key alone when the call fails, and the list is nullable, so the error stops at
+ * this field: the parent, its other fields and the other parents of a list keep their data.
+ */
+function related<R extends object[]>(
   type: 'Machine' | 'User',
   field: string,
-): (parent: object, args: unknown, ctx: GraphQLContext) => Promise<R> {
+): (
+  parent: MachineParent | UserParent,
+  args: { first?: number | null },
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+) => Promise<R> {
   const source = sourceOf(type, field, 'perParent');
-  return (parent, _, ctx) => loadRelated(source, parent, ctx) as Promise<R>;
+  const hunting = huntingSourceOf(type, field);
+  const { type: itemType } = relationshipOf(type, field)!;
+  return async (parent, { first }, ctx, info) => {
+    const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
+    const key = keyOf(source, parent);
+    const hunted =
+      hunting !== undefined &&
+      key !== undefined &&
+      keep === undefined &&
+      ctx.hunting.enabled &&
+      !asksBeyond(info, (f) => huntingGives(hunting, f));
+    const items = (await (hunted
+      ? ctx.hunting.load(
+          hunting,
+          levelPath(info),
+          key,
+          asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f)),
+        )
+      : loadRelated(source, parent, ctx))) as R;
+    const kept = (keep === undefined ? items : items.slice(0, keep)) as R;
+    ctx.fanout.observe(
+      edgeOf(type, kindOf(parent), field),
+      distinctKeyOf(source, parent) ?? '',
+      items.length,
+      kept.map((item) => childKeyOf(itemType, item)),
+    );
+    return kept;
+  };
+}
+
+/** The response path of a field without list indices: every parent of one level shares it. */
+function levelPath(info: GraphQLResolveInfo): string {
+  const keys: string[] = [];
+  for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) {
+    if (typeof p.key === 'string') keys.unshift(p.key);
+  }
+  return keys.join('.');
 }
 
 /**
@@ -128,6 +193,12 @@ function embedded(field: string): GraphQLFieldResolver<AlertDto, GraphQLContext>
   const { type } = relationshipOf('Alert', field)!;
   return async (alert, _, ctx, info) => {
     const ref = refFrom(source, alert);
+    ctx.fanout.observe(
+      edgeOf('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', field),
+      alert.id,
+      ref === null ? 0 : 1,
+      ref === null ? [] : [childKeyOf(type, ref)],
+    );
     if (ref === null || !asksBeyond(info, (f) => isFree(type, kindOf(ref), f))) return ref;
     return (await loadRecord(type, ref, ctx)) ? ref : null;
   };

@@ -5,6 +5,7 @@ import { Alert, Machine, User } from './entities.js';
 import { Mutation } from './mutation.js';
 import { Query } from './query.js';
 import { DateTime } from './scalars.js';
+import { Subscription } from '../../live/resolvers.js';
 
 /** Every resolver of the schema; enums map GraphQL names to Defender's wire strings from one constant. */
 export const resolvers: Resolvers = {
@@ -12,6 +13,7 @@ export const resolvers: Resolvers = {
   DateTime,
   Query,
   Mutation,
+  Subscription,
   Machine,
   Alert,
   User,

@@ -1,6 +1,7 @@
 import type { Expr } from './ast.js';
-import type { Bound, Column, Scope } from './scalar.js';
-import { bind, semanticError } from './scalar.js';
+import type { Bound, Column, Scope } from './bound.js';
+import { semanticError } from './bound.js';
+import { bind } from './scalar.js';
 import type { Json, KustoType, Value } from './values.js';
 import { compare, isNumeric, keyOf, toJson } from './values.js';
 

@@ -1,11 +1,13 @@
 import type { Assignment, Expr, Operator, SortKey, Statement, Tabular } from './ast.js';
 import { isTabular } from './ast.js';
-import type { Accumulator, RowPicker, State } from './aggregate.js';
-import { bindAccumulator, bindRowPicker } from './aggregate.js';
+import type { Bound, Column, Scope } from './bound.js';
+import { semanticError } from './bound.js';
+import { assertUnique, derivedName } from './columns.js';
+import { join } from './join.js';
 import { KqlError } from './lexer.js';
 import { parseQuery } from './parser.js';
-import type { Bound, Column, Scope } from './scalar.js';
-import { AGGREGATES, bind, semanticError } from './scalar.js';
+import { bind } from './scalar.js';
+import { summarize } from './summarize.js';
 import type { KustoType, Value } from './values.js';
 import { compare, keyOf } from './values.js';
 
@@ -228,212 +230,14 @@ class Run {
     by: readonly Assignment[],
     offset: number,
   ): Table {
-    const scope = this.#scope(input.columns, 'summarize');
-    let unnamed = 0;
-    const keys = by.map((item) => ({
-      name: item.name ?? derivedName(item.expr) ?? `Column${++unnamed}`,
-      bound: bind(item.expr, scope),
-      offset: item.offset,
-    }));
-    const byNames = new Set(keys.map((k) => k.name));
-
-    type Output =
-      | { kind: 'value'; name: string; bound: Bound; accumulators: Accumulator[] }
-      | { kind: 'picker'; picker: RowPicker };
-    const outputs: Output[] = [];
-    for (const item of aggregates) {
-      const expr = item.expr;
-      const picksRow =
-        expr.kind === 'call' &&
-        (['arg_max', 'arg_min'].includes(expr.name) ||
-          (['take_any', 'any'].includes(expr.name) &&
-            expr.args.every((a) => a.kind === 'name' || a.kind === 'star')));
-      if (picksRow && expr.kind === 'call') {
-        const picker = bindRowPicker(expr, undefined, scope, byNames);
-        if (item.name !== undefined) {
-          if (picker.outputs.length !== 1 && expr.name !== 'arg_max' && expr.name !== 'arg_min') {
-            throw semanticError(scope, `${expr.name}() of several columns cannot take one name`, item.offset);
-          }
-          const [first, ...rest] = picker.outputs;
-          outputs.push({
-            kind: 'picker',
-            picker: {
-              ...picker,
-              outputs: [{ ...first!, column: { ...first!.column, name: item.name } }, ...rest],
-            },
-          });
-        } else outputs.push({ kind: 'picker', picker });
-        continue;
-      }
-      // Any expression over aggregations (`count() * 2`, `strcat_array(make_set(x), ", ")`): each
-      // aggregation becomes a slot of the group, and the expression is evaluated over the slots.
-      const accumulators: Accumulator[] = [];
-      const post: Scope = {
-        ...this.#scope([], 'summarize'),
-        aggregate: (call) => {
-          const slot = accumulators.length;
-          const accumulator = bindAccumulator(call, scope);
-          accumulators.push(accumulator);
-          return { type: accumulator.type, evaluate: (slots) => slots[slot]! };
-        },
-      };
-      let bound: Bound;
-      try {
-        bound = bind(expr, post);
-      } catch (error) {
-        if (error instanceof KqlError && /Failed to resolve scalar expression/.test(error.message)) {
-          throw semanticError(
-            scope,
-            `${error.message.replace(/^'summarize' operator: /, '')}: outside an aggregation, summarize can only name its by columns`,
-            error.offset,
-          );
-        }
-        throw error;
-      }
-      if (accumulators.length === 0) {
-        throw semanticError(
-          scope,
-          'each summarize expression needs an aggregation such as count() or max(x)',
-          item.offset,
-        );
-      }
-      const name = item.name ?? aggregateName(expr) ?? `Column${++unnamed}`;
-      outputs.push({ kind: 'value', name, bound, accumulators });
-    }
-
-    const columns: Column[] = keys.map((k) => ({ name: k.name, type: k.bound.type }));
-    for (const output of outputs) {
-      if (output.kind === 'value') columns.push({ name: output.name, type: output.bound.type });
-      else
-        columns.push(
-          ...output.picker.outputs.filter((o) => !byNames.has(o.column.name)).map((o) => o.column),
-        );
-    }
-    assertUnique(columns, scope, offset);
-
-    interface Group {
-      readonly key: Value[];
-      readonly states: (State[] | ReturnType<RowPicker['create']>)[];
-    }
-    const groups = new Map<string, Group>();
-    const newGroup = (key: Value[]): Group => ({
-      key,
-      states: outputs.map((o) =>
-        o.kind === 'value' ? o.accumulators.map((a) => a.create()) : o.picker.create(),
-      ),
-    });
-    for (const row of input.rows) {
-      const key = keys.map((k) => k.bound.evaluate(row));
-      const id = key.map(keyOf).join('\u0000');
-      let group = groups.get(id);
-      if (!group) {
-        group = newGroup(key);
-        groups.set(id, group);
-      }
-      for (const state of group.states) {
-        if (Array.isArray(state)) for (const s of state) s.add(row);
-        else state.add(row);
-      }
-    }
-    // With no by keys Kusto answers one row even for no input (count() = 0).
-    if (keys.length === 0 && groups.size === 0) groups.set('', newGroup([]));
-    const rows = [...groups.values()].map((group) => {
-      const out: Value[] = [...group.key];
-      outputs.forEach((output, i) => {
-        const state = group.states[i]!;
-        if (output.kind === 'value') {
-          out.push(output.bound.evaluate((state as State[]).map((s) => s.result())));
-        } else {
-          const kept = (state as ReturnType<RowPicker['create']>).row();
-          for (const o of output.picker.outputs) {
-            if (!byNames.has(o.column.name))
-              out.push(kept ? kept[o.index]! : o.column.type === 'string' ? '' : null);
-          }
-        }
-      });
-      return out;
-    });
-    return { columns, rows };
+    return summarize(input, aggregates, by, offset, this.#scope(input.columns, 'summarize'));
   }
 
   #join(left: Table, op: Extract<Operator, { kind: 'join' }>): Table {
     const right = this.tabular(op.right);
-    const scope = this.#scope(left.columns, 'join');
-    const pairs = op.on.map((key) => {
-      const l = left.columns.findIndex((c) => c.name === key.left);
-      const r = right.columns.findIndex((c) => c.name === key.right);
-      if (l === -1)
-        throw semanticError(
-          scope,
-          `Failed to resolve column named '${key.left}' on the left side`,
-          key.offset,
-        );
-      if (r === -1)
-        throw semanticError(
-          scope,
-          `Failed to resolve column named '${key.right}' on the right side`,
-          key.offset,
-        );
-      if (left.columns[l]!.type !== right.columns[r]!.type) {
-        throw semanticError(
-          scope,
-          `join keys '${key.left}' and '${key.right}' have different types (${left.columns[l]!.type}, ${right.columns[r]!.type})`,
-          key.offset,
-        );
-      }
-      return [l, r] as const;
-    });
-    const keyOfRow = (row: readonly Value[], side: 0 | 1) =>
-      pairs.map((p) => keyOf(row[p[side]]!)).join('\u0000');
-
-    const index = new Map<string, (readonly Value[])[]>();
-    for (const row of right.rows) {
-      const k = keyOfRow(row, 1);
-      const bucket = index.get(k);
-      if (bucket) bucket.push(row);
-      else index.set(k, [row]);
-    }
-    if (op.join === 'leftsemi' || op.join === 'leftanti') {
-      const keep = op.join === 'leftsemi';
-      return { columns: left.columns, rows: left.rows.filter((row) => index.has(keyOfRow(row, 0)) === keep) };
-    }
-    if (op.join === 'rightsemi' || op.join === 'rightanti') {
-      const leftKeys = new Set(left.rows.map((row) => keyOfRow(row, 0)));
-      const keep = op.join === 'rightsemi';
-      return {
-        columns: right.columns,
-        rows: right.rows.filter((row) => leftKeys.has(keyOfRow(row, 1)) === keep),
-      };
-    }
-
-    // Right-hand columns whose names clash get a numeric suffix (DeviceId → DeviceId1), as in Kusto.
-    const names = new Set(left.columns.map((c) => c.name));
-    const rightColumns = right.columns.map((c) => {
-      let name = c.name;
-      for (let n = 1; names.has(name); n++) name = `${c.name}${n}`;
-      names.add(name);
-      return { name, type: c.type };
-    });
-    let leftRows = left.rows;
-    if (op.join === 'innerunique') {
-      const seen = new Set<string>();
-      leftRows = left.rows.filter((row) => {
-        const k = keyOfRow(row, 0);
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
-      });
-    }
-    const empty = right.columns.map((c) => (c.type === 'string' ? '' : null));
-    const rows: Value[][] = [];
-    for (const row of leftRows) {
-      const matches = index.get(keyOfRow(row, 0));
-      if (matches) {
-        for (const match of matches) rows.push([...row, ...match]);
-        this.#checkSize(rows.length, op.offset);
-      } else if (op.join === 'leftouter') rows.push([...row, ...empty]);
-    }
-    return { columns: [...left.columns, ...rightColumns], rows };
+    return join(left, right, op, this.#scope(left.columns, 'join'), (rows, offset) =>
+      this.#checkSize(rows, offset),
+    );
   }
 
   #sorted(input: Table, keys: readonly SortKey[], operator: string): (readonly Value[])[] {
@@ -461,41 +265,4 @@ class Run {
     });
     return decorated.map((d) => d.row);
   }
-}
-
-function assertUnique(columns: readonly Column[], scope: Scope, offset: number): void {
-  const seen = new Set<string>();
-  for (const c of columns) {
-    if (seen.has(c.name)) throw semanticError(scope, `the output has two columns named '${c.name}'`, offset);
-    seen.add(c.name);
-  }
-}
-
-/** The name Kusto gives an unnamed column: the column itself, or `a_b` for the dynamic path `a.b`. */
-function derivedName(expr: Expr): string | undefined {
-  if (expr.kind === 'name') return expr.name;
-  if (expr.kind === 'member') {
-    const base = derivedName(expr.target);
-    return base === undefined ? undefined : `${base}_${expr.name}`;
-  }
-  if (expr.kind === 'call' && expr.name === 'bin' && expr.args[0]) return derivedName(expr.args[0]);
-  return undefined;
-}
-
-const AGGREGATE_PREFIX: Readonly<Record<string, string>> = {
-  count: 'count_',
-  countif: 'countif_',
-  make_set: 'set_',
-  make_set_if: 'set_',
-  make_list: 'list_',
-  make_list_if: 'list_',
-};
-
-/** Kusto's default names: `count_`, `dcount_X`, `max_X`, `set_X`. */
-function aggregateName(expr: Expr): string | undefined {
-  if (expr.kind !== 'call' || !AGGREGATES.has(expr.name)) return undefined;
-  const prefix = AGGREGATE_PREFIX[expr.name] ?? `${expr.name}_`;
-  if (expr.name === 'count' || expr.name === 'countif') return prefix;
-  const arg = expr.args[0];
-  return `${prefix}${(arg && derivedName(arg)) ?? ''}`;
 }

@@ -242,10 +242,7 @@ export class Lexer {
     let value = '';
     let i = quoteAt + 1;
     for (;;) {
-      if (i >= s.length || s[i] === '\n' || s[i] === '\r') {
-        throw new KqlError('Unterminated string literal', start);
-      }
-      const c = s[i]!;
+      const c = this.#stringChar(i, start);
       if (c === quote) return { kind: 'string', text: value, start, end: i + 1 };
       if (c !== '\\') {
         value += c;
@@ -287,25 +284,26 @@ export class Lexer {
 
   /** `@"…"`: no escapes, a doubled quote stands for the quote. */
   #verbatim(start: number, quoteAt: number): Token {
-    const s = this.source;
-    const quote = s[quoteAt]!;
+    const quote = this.source[quoteAt]!;
     let value = '';
-    let i = quoteAt + 1;
-    for (;;) {
-      if (i >= s.length || s[i] === '\n' || s[i] === '\r') {
-        throw new KqlError('Unterminated string literal', start);
-      }
-      if (s[i] === quote) {
-        if (s[i + 1] === quote) {
-          value += quote;
-          i += 2;
-          continue;
-        }
+    for (let i = quoteAt + 1; ; i++) {
+      const c = this.#stringChar(i, start);
+      if (c !== quote) {
+        value += c;
+      } else if (this.source[i + 1] === quote) {
+        value += quote;
+        i++;
+      } else {
         return { kind: 'string', text: value, start, end: i + 1 };
       }
-      value += s[i];
-      i++;
     }
+  }
+
+  /** The character at `i` inside a string literal that opened at `start`: a string must close on its own line. */
+  #stringChar(i: number, start: number): string {
+    const c = this.source[i];
+    if (c === undefined || c === '\n' || c === '\r') throw new KqlError('Unterminated string literal', start);
+    return c;
   }
 }
 

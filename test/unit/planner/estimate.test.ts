@@ -28,6 +28,10 @@ const alert = (n: number, machineId: string, userName: string | null = null) => 
   evidence: [],
 });
 
+type Bounds = Pick<CostEstimate, 'min' | 'max'> & {
+  byApi: Partial<Record<string, { min: number; max: number }>>;
+};
+
 const requestKey = (r: DefenderRequest) => `${r.api} ${r.id ?? ''} ${JSON.stringify(r.query ?? {})}`;
 
 /** A cache holding exactly these answers (a body is a 200, null a 404). */
@@ -49,15 +53,18 @@ async function estimate(
   lookup = cache(),
   variables?: Record<string, unknown>,
   batchSize = 50,
-): Promise<CostEstimate | undefined> {
+): Promise<Bounds | undefined> {
   const result = await estimateCost(parse(query), undefined, variables, {
     lookup,
     batchSize,
     maxPageSize: 500,
   });
   if (!result) return undefined;
-  const byApi = Object.entries(result.byApi).filter(([, range]) => range.max > 0);
-  return { ...result, byApi: Object.fromEntries(byApi) };
+  // The fewest and most calls; the expected ones have tests of their own (expected.test.ts).
+  const byApi = Object.entries(result.byApi)
+    .filter(([, range]) => range.max > 0)
+    .map(([api, { min, max }]) => [api, { min, max }]);
+  return { min: result.min, max: result.max, byApi: Object.fromEntries(byApi) };
 }
 
 describe('the cost planner', () => {

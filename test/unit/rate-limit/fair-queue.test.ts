@@ -1,5 +1,5 @@
-import { DEFENDER_APIS } from '../../../src/defender/apis.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UPSTREAM_APIS } from '../../../src/defender/apis.js';
 import type { Permit } from '../../../src/rate-limit/limiter.js';
 import { ApiQueues, FairQueue, queuedPermit } from '../../../src/rate-limit/fair-queue.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -175,7 +175,7 @@ describe('ApiQueues', () => {
     expect(depths.machines).toBe(2);
     expect(depths.alerts).toBe(1);
     expect(depths['machines/{id}']).toBe(0);
-    expect(Object.keys(depths)).toHaveLength(DEFENDER_APIS.length);
+    expect(Object.keys(depths).sort()).toEqual([...UPSTREAM_APIS].sort());
   });
 
   it('refuses only the waiters whose deadline comes before a given time', async () => {

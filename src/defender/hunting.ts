@@ -1,0 +1,144 @@
+import type { CallScope, DefenderClient } from './client.js';
+import { chunks, logonUsersQuery, userMachinesQuery, userPropertiesQuery } from './kql.js';
+import type { DateTimeString } from './types.js';
+import { isDateTime } from './date-time.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+
+/**
+ * The relationships advanced hunting answers for many parents at once (`docs/defender-api.md` §8.2), from
+ * Graph's `{ schema, results }` answers: every row checked, and mapped to its parent by id or name, never by
+ * position. No GraphQL here.
+ */
+
+/** An account that logged on to a machine, as `machines/{id}/logonusers` would list it (identity only). */
+export interface HuntedAccount {
+  readonly accountDomain: string;
+  readonly accountName: string;
+  readonly accountSid: string | null;
+}
+
+/** The user properties derivable from logon events (`docs/defender-api.md` §8.2). */
+export interface HuntedUserStatistics {
+  readonly lastSeen: DateTimeString;
+  readonly logonTypes: string;
+  readonly logOnMachinesCount: number;
+  readonly isDomainAdmin: boolean;
+  readonly isOnlyNetworkUser: boolean;
+  readonly accountSid: string | null;
+}
+
+type Row = Readonly<Record<string, unknown>>;
+
+/** The `results` of a hunting answer (its shape already checked by the client), each row an object. */
+async function rowsOf(client: DefenderClient, kql: string, scope: CallScope): Promise<Row[]> {
+  const body = (await client.hunt(kql, scope)) as { results: Row[] };
+  return body.results;
+}
+
+/** Runs one query per chunk of `keys`, all chunks at once, and concatenates their rows. */
+async function chunkedRows(
+  client: DefenderClient,
+  keys: readonly string[],
+  query: (chunk: readonly string[]) => string,
+  scope: CallScope,
+): Promise<Row[]> {
+  const answers = await Promise.all(chunks(keys).map((chunk) => rowsOf(client, query(chunk), scope)));
+  return answers.flat();
+}
+
+/** `machines/{id}/logonusers` for every id: the accounts per machine id (each id present, maybe empty). */
+export async function huntLogonUsers(
+  client: DefenderClient,
+  machineIds: readonly string[],
+  scope: CallScope,
+): Promise<Map<string, HuntedAccount[]>> {
+  const byMachine = new Map<string, HuntedAccount[]>(machineIds.map((id) => [id, []]));
+  for (const row of await chunkedRows(client, machineIds, logonUsersQuery, scope)) {
+    const deviceId = text(row, 'DeviceId');
+    byMachine.get(deviceId)?.push({
+      accountDomain: text(row, 'AccountDomain'),
+      accountName: text(row, 'AccountName'),
+      accountSid: optionalText(row, 'AccountSid'),
+    });
+  }
+  return byMachine;
+}
+
+/** `users/{name}/machines` for every name: machine ids per lower-cased name (each name present, maybe empty). */
+export async function huntUserMachines(
+  client: DefenderClient,
+  accountNames: readonly string[],
+  scope: CallScope,
+): Promise<Map<string, string[]>> {
+  const byName = new Map<string, string[]>(accountNames.map((n) => [n.toLowerCase(), []]));
+  for (const row of await chunkedRows(client, accountNames, userMachinesQuery, scope)) {
+    byName.get(text(row, 'AccountName').toLowerCase())?.push(text(row, 'DeviceId'));
+  }
+  return byName;
+}
+
+/** The derivable statistics of every account with one of these names, keyed by {@link accountKey}. */
+export async function huntUserStatistics(
+  client: DefenderClient,
+  accountNames: readonly string[],
+  scope: CallScope,
+): Promise<Map<string, HuntedUserStatistics>> {
+  const byAccount = new Map<string, HuntedUserStatistics>();
+  for (const row of await chunkedRows(client, accountNames, userPropertiesQuery, scope)) {
+    byAccount.set(accountKey(text(row, 'AccountDomain'), text(row, 'AccountName')), {
+      lastSeen: instant(row, 'lastSeen'),
+      logonTypes: text(row, 'logonTypes'),
+      logOnMachinesCount: integer(row, 'logOnMachinesCount'),
+      isDomainAdmin: flag(row, 'isDomainAdmin'),
+      isOnlyNetworkUser: flag(row, 'isOnlyNetworkUser'),
+      accountSid: optionalText(row, 'accountSid'),
+    });
+  }
+  return byAccount;
+}
+
+/** One account across answers: `domain\name`, compared case-insensitively as Windows does. */
+export function accountKey(domain: string, name: string): string {
+  return `${domain}\\${name}`.toLowerCase();
+}
+
+const badRow = (column: string) =>
+  new GatewayError(
+    ErrorCode.UpstreamBadResponse,
+    `Advanced hunting answered a row without a valid ${column}.`,
+  );
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw badRow(column);
+  return value;
+}
+
+/**
+ * A Kusto datetime as REST writes one: Graph gives 7 fractional digits (`…:09.0000000Z`), REST drops the
+ * trailing zeros (`…:09Z`), so the two sources give the same string for the same instant.
+ */
+function instant(row: Row, column: string): string {
+  const value = text(row, column);
+  if (!isDateTime(value)) throw badRow(column);
+  return value.replace(/\.(\d*?)0+(?=Z|[+-])/, (_, kept: string) => (kept ? `.${kept}` : ''));
+}
+
+function optionalText(row: Row, column: string): string | null {
+  const value = row[column];
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw badRow(column);
+  return value;
+}
+
+function integer(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRow(column);
+  return value;
+}
+
+function flag(row: Row, column: string): boolean {
+  const value = row[column];
+  if (typeof value !== 'boolean') throw badRow(column);
+  return value;
+}

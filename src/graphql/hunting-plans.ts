@@ -1,0 +1,157 @@
+import DataLoader from 'dataloader';
+import type { DefenderApi } from '../defender/apis.js';
+import type { CallScope, DefenderClient } from '../defender/client.js';
+import type { HuntedUserStatistics } from '../defender/hunting.js';
+import { accountKey, huntLogonUsers, huntUserMachines, huntUserStatistics } from '../defender/hunting.js';
+import { isAccountName, isMachineId } from '../defender/ids.js';
+import { chunks } from '../defender/kql.js';
+import type { DefenderPlans } from '../config/hunting.js';
+import { GatewayError } from '../errors.js';
+import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import { PARTIAL } from './parents.js';
+import type { HuntingSource } from './sources.js';
+
+/** Which source served one relationship level, as `extensions.upstream.plans` reports it. */
+export interface LevelPlan {
+  /** The response path of the level, without list indices, e.g. `alerts.nodes.user.machines`. */
+  readonly path: string;
+  readonly source: 'hunting' | 'rest';
+  /** Calls this level sent upstream for the relationship itself (hunting queries, or REST calls). */
+  calls: number;
+  /** Why a level that could have used hunting did not: the error code hunting failed with. */
+  fallback?: string;
+}
+
+/** A machine advanced hunting named: only its id; its other fields come from its record, batched by id. */
+export interface HuntedMachineRef {
+  readonly [PARTIAL]: 'huntedRef';
+  readonly id: string;
+}
+
+/**
+ * One operation's plans for the relationship levels hunting can answer (`DEFENDER_PLANS`). Every parent of a
+ * level is gathered by one DataLoader per (path, selection); when its batch runs, the level uses one hunting
+ * query per chunk of parents if there are at least 2 of them, every key is one hunting may be sent, and the
+ * hunting budget has a slot for each chunk before the operation's deadline; otherwise, and whenever hunting
+ * fails (throttled past the retries, 5xx, timeout, breaker open, Graph unreachable, 403), the level is answered
+ * by the relationship's REST route, one call per parent, with the same answers.
+ */
+export class HuntingPlans {
+  readonly levels: LevelPlan[] = [];
+  readonly #loaders = new Map<string, DataLoader<string, unknown, string>>();
+
+  constructor(
+    private readonly client: DefenderClient,
+    private readonly scope: CallScope,
+    private readonly limiter: UpstreamLimiter,
+    private readonly plans: DefenderPlans,
+    private readonly rest: ReadonlyMap<DefenderApi, DataLoader<string, unknown, string>>,
+  ) {}
+
+  get enabled(): boolean {
+    return this.plans === 'auto';
+  }
+
+  /**
+   * The children of `key`'s parent at `path`, by hunting or REST as the level's plan decides. `statistics`:
+   * the selection asks user properties only the second query gives.
+   */
+  load(source: HuntingSource, path: string, key: string, statistics: boolean): Promise<unknown> {
+    const id = `${path}\n${statistics}`;
+    let loader = this.#loaders.get(id);
+    if (!loader) {
+      loader = new DataLoader<string, unknown, string>(
+        (keys) => this.#level(source, path, keys, statistics),
+        source.for === 'users/{id}/machines' ? { cacheKeyFn: (k) => k.toLowerCase() } : {},
+      );
+      this.#loaders.set(id, loader);
+    }
+    return loader.load(key);
+  }
+
+  async #level(
+    source: HuntingSource,
+    path: string,
+    keys: readonly string[],
+    statistics: boolean,
+  ): Promise<unknown[]> {
+    const valid = source.for === 'users/{id}/machines' ? isAccountName : isMachineId;
+    const queries = chunks(keys).length * (statistics ? 2 : 1);
+    const affordable = this.limiter.whenAvailable('hunting', queries) <= this.scope.deadline;
+    if (keys.length < 2 || !keys.every(valid) || !affordable) return this.#byRest(source, path, keys);
+    const before = this.scope.stats.byApi.hunting?.calls ?? 0;
+    try {
+      const answers =
+        source.for === 'users/{id}/machines'
+          ? await this.#userMachines(keys)
+          : await this.#logonUsers(keys, statistics);
+      this.levels.push({
+        path,
+        source: 'hunting',
+        calls: (this.scope.stats.byApi.hunting?.calls ?? 0) - before,
+      });
+      return answers;
+    } catch (error) {
+      if (this.scope.signal?.aborted) throw error;
+      const fallback = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
+      return this.#byRest(source, path, keys, fallback);
+    }
+  }
+
+  async #logonUsers(machineIds: readonly string[], statistics: boolean): Promise<unknown[]> {
+    const accounts = await huntLogonUsers(this.client, machineIds, this.scope);
+    let stats: Map<string, HuntedUserStatistics> | undefined;
+    if (statistics) {
+      const names = [...new Set([...accounts.values()].flat().map((a) => a.accountName.toLowerCase()))];
+      const sendable = names.filter(isAccountName);
+      // An account hunting cannot be asked about has no statistics: the level is answered by REST instead.
+      if (sendable.length !== names.length) throw new Error('an account name hunting cannot be sent');
+      stats = sendable.length > 0 ? await huntUserStatistics(this.client, sendable, this.scope) : new Map();
+    }
+    return machineIds.map((id) =>
+      (accounts.get(id) ?? []).map((a) => {
+        const user = {
+          id: `${a.accountDomain}\\${a.accountName}`,
+          accountName: a.accountName,
+          accountDomain: a.accountDomain,
+          accountSid: a.accountSid,
+        };
+        if (!stats) return user;
+        const s = stats.get(accountKey(a.accountDomain, a.accountName));
+        if (!s) throw new Error('an account without statistics');
+        const { accountSid: _, ...rest } = s;
+        return { ...user, ...rest };
+      }),
+    );
+  }
+
+  async #userMachines(names: readonly string[]): Promise<unknown[]> {
+    const machines = await huntUserMachines(this.client, names, this.scope);
+    return names.map((name) =>
+      (machines.get(name.toLowerCase()) ?? []).map((id): HuntedMachineRef => ({
+        [PARTIAL]: 'huntedRef',
+        id,
+      })),
+    );
+  }
+
+  /** The level by its REST route, one call per parent (the loader dedupes), reported as such. */
+  async #byRest(
+    source: HuntingSource,
+    path: string,
+    keys: readonly string[],
+    fallback?: string,
+  ): Promise<unknown[]> {
+    const loader = this.rest.get(source.for);
+    if (!loader) throw new Error(`no loader for ${source.for}`);
+    const before = this.scope.stats.byApi[source.for]?.calls ?? 0;
+    const answers = await loader.loadMany(keys);
+    this.levels.push({
+      path,
+      source: 'rest',
+      calls: (this.scope.stats.byApi[source.for]?.calls ?? 0) - before,
+      ...(fallback && { fallback }),
+    });
+    return answers;
+  }
+}

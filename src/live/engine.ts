@@ -1,0 +1,347 @@
+import { HuntingPlans } from '../graphql/hunting-plans.js';
+import { FanoutRecorder } from '../planner/fanout.js';
+import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
+import type * as GraphQL from 'graphql';
+import type {
+  DocumentNode,
+  ExecutionArgs,
+  ExecutionResult,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  ValidationRule,
+} from 'graphql';
+import type { Principal } from '../auth/jwt.js';
+import type { OboTokenProviders } from '../auth/obo.js';
+import type { CallScope, DefenderClient, UpstreamStats } from '../defender/client.js';
+import { newStats } from '../defender/client.js';
+import { ErrorCode, GatewayError, errorFormatter } from '../errors.js';
+import type { GraphQLContext, LiveSubscribe } from '../graphql/context.js';
+import { createLoaders } from '../graphql/loaders.js';
+import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import { eventCost } from './cost.js';
+import { alertMatcher } from './filter-match.js';
+import type { LiveAlerts } from './hub.js';
+import type { LiveObserver, LiveTransport } from './metrics.js';
+import type { AlertChangePayload } from './subscriber.js';
+
+export interface LiveEngineOptions {
+  readonly schema: GraphQLSchema;
+  readonly hub: LiveAlerts;
+  readonly client: DefenderClient;
+  readonly limiter: UpstreamLimiter;
+  readonly machineBatchSize: number;
+  readonly maxPageSize: number;
+  /** Most Defender calls one event may need; more is QUERY_TOO_EXPENSIVE at subscribe time. */
+  readonly maxOperationCalls: number;
+  /** How long one event's calls may wait for the rate limiter (ms). */
+  readonly requestDeadlineMs: number;
+  /** The query limits' rules (depth, aliases, directives) and the others HTTP operations are validated with. */
+  readonly validationRules: readonly ValidationRule[];
+  /** Most tokens a document may have (graphql-js `parse`'s `maxTokens`). */
+  readonly maxTokens: number;
+  /** Hide "Did you mean …?" from error messages, as for queries. */
+  readonly hideSuggestions: boolean;
+  readonly obo?: OboTokenProviders;
+  readonly observer?: LiveObserver;
+}
+
+/** The request of one subscription, as either transport received it. */
+export interface LiveRequest {
+  readonly query: string;
+  readonly operationName?: string | null | undefined;
+  readonly variables?: Record<string, unknown> | null | undefined;
+}
+
+/** Who subscribes: the authenticated caller (AUTH_MODE=jwt), and a name for fair shares of the budget. */
+export interface LiveCaller {
+  readonly principal?: Principal | undefined;
+  readonly caller: string;
+}
+
+/** What a prepared subscription carries to `subscribe` as its `contextValue`. */
+interface LiveOperation {
+  /** The context of the source stream (the `alertChanges` subscribe resolver), made once and not kept. */
+  readonly sourceContext: () => GraphQLContext;
+  /** A fresh context for each event: loaders, scope and deadline of its own, as a query gets. */
+  readonly contextForEvent: () => GraphQLContext;
+  /** Abandons the calls of an event still resolving: the subscription ended. */
+  readonly end: () => void;
+  readonly transport: LiveTransport;
+}
+
+/**
+ * graphql-js as `@apollo/subgraph` (which builds the schema) and the transports load it: through `require`, so
+ * that schema, errors and execution belong to one module instance. Under Node both `import` and `require` of
+ * `graphql` give its CommonJS build; a bundler (vitest) would otherwise give this file the ESM build, whose
+ * `validate` refuses a schema from the other one and whose errors the transports do not recognize.
+ */
+const { GraphQLError, createSourceEventStream, execute, getOperationAST, parse, specifiedRules, validate } =
+  createRequire(import.meta.url)('graphql') as typeof GraphQL;
+type GraphQLError = GraphQL.GraphQLError;
+
+const operations = new WeakMap<object, LiveOperation>();
+
+/**
+ * Subscriptions over the streaming transports, executed like queries: the same schema, the same validation
+ * (the query limits included) and error masking, the planner's estimate of what one event can cost checked
+ * at subscribe time against `MAX_OPERATION_CALLS`, and each event resolved by graphql-js `execute` with a
+ * context of its own built as the HTTP one is, so relationship fields go through loaders, cache and limiter.
+ * The transports (websocket.ts, sse.ts) only carry requests and results.
+ */
+export class LiveEngine {
+  readonly #options: LiveEngineOptions;
+  readonly #rules: readonly ValidationRule[];
+  /** Parsed and validated documents by text: 1,000 subscribers of one dashboard hold one document. */
+  readonly #documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({ max: 500 });
+  readonly #format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  readonly #open: Record<LiveTransport, number> = { websocket: 0, sse: 0 };
+
+  constructor(options: LiveEngineOptions) {
+    this.#options = options;
+    this.#rules = [...specifiedRules, ...options.validationRules];
+    this.#format = errorFormatter({ hideSuggestions: options.hideSuggestions });
+  }
+
+  /** Subscriptions running now, by transport. */
+  subscriptions(): Readonly<Record<LiveTransport, number>> {
+    return { ...this.#open };
+  }
+
+  /**
+   * Parses, validates and admits one subscription; the execution arguments for {@link subscribe}, or the
+   * errors (formatted, safe to send) that refuse it.
+   */
+  async prepare(
+    request: LiveRequest,
+    who: LiveCaller,
+    transport: LiveTransport,
+  ): Promise<ExecutionArgs | GraphQLError[]> {
+    const document = this.#document(request.query);
+    if (!isDocument(document)) return [...document];
+    const operation = getOperationAST(document, request.operationName);
+    if (!operation) {
+      return this.refusal(
+        new GatewayError(ErrorCode.BadUserInput, 'The document names no operation to run, or several.'),
+      );
+    }
+    if (operation.operation !== 'subscription') {
+      return this.refusal(
+        new GatewayError(
+          ErrorCode.BadUserInput,
+          `Only subscriptions go over WebSocket and Server-Sent Events; send a ${operation.operation} as a POST to /graphql.`,
+        ),
+      );
+    }
+    const variables = request.variables ?? undefined;
+    try {
+      const cost = await eventCost(document, request.operationName, variables, {
+        lookup: async (requests) => requests.map(() => undefined),
+        batchSize: this.#options.machineBatchSize,
+        maxPageSize: this.#options.maxPageSize,
+      });
+      const max = this.#options.maxOperationCalls;
+      if (cost && cost.min > max) {
+        throw new GatewayError(
+          ErrorCode.QueryTooExpensive,
+          `Each change would need at least ${cost.min} Defender calls; the cap is ${max}.`,
+          { cost: { estimated: cost.min, estimatedMax: cost.max, max, byApi: cost.byApi } },
+        );
+      }
+    } catch (error) {
+      return this.refusal(error);
+    }
+    const live = this.#operation(who, transport);
+    const contextValue = {};
+    operations.set(contextValue, live);
+    return {
+      schema: this.#options.schema,
+      document,
+      operationName: request.operationName ?? null,
+      variableValues: variables ?? null,
+      contextValue,
+    };
+  }
+
+  /**
+   * Runs a prepared subscription: the source stream (`alertChanges` subscribes to the hub), each event executed
+   * in a context of its own. A subscription refused by its resolver (a bad filter, the subscription cap) is one
+   * result with its errors.
+   */
+  async subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const live = operations.get(args.contextValue as object);
+    if (!live) throw new Error('subscribe() needs the arguments prepare() made');
+    const source = await createSourceEventStream({ ...args, contextValue: live.sourceContext() });
+    if (!isAsyncIterable(source)) return this.format(source);
+    const iterator = source[Symbol.asyncIterator]() as AsyncIterator<AlertChangePayload>;
+    const { observer } = this.#options;
+    const resolveEvent = async (payload: AlertChangePayload): Promise<ExecutionResult> => {
+      const context = live.contextForEvent();
+      const result = await execute({ ...args, rootValue: payload, contextValue: context });
+      const lastUpdate = Date.parse(payload.alertChanges.alert.lastUpdateTime ?? '');
+      if (!Number.isNaN(lastUpdate)) observer?.onDelivered(live.transport, Date.now() - lastUpdate);
+      return this.format({
+        ...result,
+        extensions: { ...result.extensions, upstream: report(context.scope.stats) },
+      });
+    };
+    this.#open[live.transport]++;
+    return mapEvents(iterator, resolveEvent, () => {
+      this.#open[live.transport]--;
+      live.end();
+    });
+  }
+
+  /** A result as a client may see it: every error through the one formatter (errors.ts), as for queries. */
+  format(result: ExecutionResult): ExecutionResult {
+    if (!result.errors) return result;
+    // GraphQLErrors again, since the transports serialize errors with `toJSON()`: locations and path kept.
+    const errors = result.errors.map((error) => {
+      const { message, extensions } = this.#format(error.toJSON(), error);
+      return new GraphQLError(message, {
+        ...(error.nodes && { nodes: error.nodes }),
+        ...(error.path && { path: error.path }),
+        ...(extensions && { extensions }),
+      });
+    });
+    return { ...result, errors };
+  }
+
+  #document(query: string): DocumentNode | readonly GraphQLError[] {
+    const known = this.#documents.get(query);
+    if (known) return known;
+    let parsed: DocumentNode | readonly GraphQLError[];
+    try {
+      const document = parse(query, { maxTokens: this.#options.maxTokens });
+      const errors = validate(this.#options.schema, document, this.#rules);
+      parsed = errors.length > 0 ? errors.map((e) => this.#requestError(e)) : document;
+    } catch (error) {
+      parsed = [this.#requestError(error as GraphQLError)];
+    }
+    this.#documents.set(query, parsed);
+    return parsed;
+  }
+
+  /** A parse or validation error, coded as Apollo codes it for queries, then formatted. */
+  #requestError(error: GraphQLError): GraphQLError {
+    const coded = new GraphQLError(error.message, {
+      ...(error.nodes && { nodes: error.nodes }),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    return toGraphQLError(this.#format(coded.toJSON(), coded));
+  }
+
+  /** Errors refusing a subscription before it runs, formatted (safe to send). */
+  refusal(error: unknown): GraphQLError[] {
+    const message = error instanceof Error ? error.message : String(error);
+    const wrapped = new GraphQLError(message, { originalError: error as Error });
+    return [toGraphQLError(this.#format(wrapped.toJSON(), wrapped))];
+  }
+
+  /** The contexts of one subscription: who it runs as, and a fresh per-event context like a query's. */
+  #operation(who: LiveCaller, transport: LiveTransport): LiveOperation {
+    const o = this.#options;
+    const tokens = o.obo && who.principal ? o.obo.forPrincipal(who.principal) : undefined;
+    const caller = who.principal ? `principal:${who.principal.id}` : who.caller;
+    // Made with the first event: an idle subscriber holds as little as it can (docs: under 20 KiB each).
+    let abort: AbortController | undefined;
+    const scopeFor = (): CallScope => ({
+      stats: newStats(),
+      deadline: Date.now() + o.requestDeadlineMs,
+      signal: (abort ??= new AbortController()).signal,
+      caller,
+      ...(tokens && { tokens }),
+      maxCalls: o.maxOperationCalls,
+      seen: new Map(),
+    });
+    const contextFor = (scope: CallScope, live?: LiveSubscribe): GraphQLContext => {
+      const loaders = createLoaders(o.client, scope, o.machineBatchSize);
+      return {
+        scope,
+        client: o.client,
+        limiter: o.limiter,
+        maxPageSize: o.maxPageSize,
+        loaders,
+        // A change's relationships are per alert, single parents: REST serves them (hunting pays for levels).
+        hunting: new HuntingPlans(o.client, scope, o.limiter, 'rest', loaders.perParent),
+        fanout: new FanoutRecorder(),
+        // Only subscriptions run here (a mutation is refused before execution): no write is ever allowed.
+        writes: { disabled: true, requestId: 'live', audit: () => undefined, afterWrite: () => undefined },
+        ...(live && { live }),
+      };
+    };
+    const identity = o.client.identityOf({ stats: newStats(), deadline: 0, ...(tokens && { tokens }) });
+    const live: LiveSubscribe = {
+      alertChanges: (filter) =>
+        o.hub.subscribe({ identity, ...(tokens && { tokens }), matches: alertMatcher(filter) }),
+    };
+    return {
+      // Subscribing calls nothing upstream: its scope needs no signal.
+      sourceContext: () =>
+        contextFor({ stats: newStats(), deadline: Date.now(), caller, ...(tokens && { tokens }) }, live),
+      contextForEvent: () => contextFor(scopeFor()),
+      end: () => abort?.abort(new Error('the subscription ended')),
+      transport,
+    };
+  }
+}
+
+/** `extensions.upstream` of one event, as a query's response carries it. */
+function report(stats: UpstreamStats): Record<string, unknown> {
+  const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = stats;
+  return { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi };
+}
+
+/**
+ * Each event of `source` through `map`, one at a time. Unlike an async generator, `return()` reaches the
+ * source at once even while the next event is awaited, so an idle subscriber that unsubscribes leaves the hub
+ * at once (graphql-js maps its own streams the same way).
+ */
+function mapEvents<T, U>(
+  source: AsyncIterator<T>,
+  map: (value: T) => Promise<U>,
+  onEnd: () => void,
+): AsyncIterableIterator<U> {
+  let ended = false;
+  const end = async (): Promise<IteratorReturnResult<undefined>> => {
+    if (!ended) {
+      ended = true;
+      onEnd();
+      await source.return?.();
+    }
+    return { value: undefined, done: true };
+  };
+  return {
+    async next() {
+      const next = await source.next();
+      if (next.done) {
+        await end();
+        return { value: undefined, done: true };
+      }
+      return { value: await map(next.value), done: false };
+    },
+    return: end,
+    async throw(error: unknown) {
+      await end();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function isDocument(value: DocumentNode | readonly GraphQLError[]): value is DocumentNode {
+  return !Array.isArray(value);
+}
+
+/** A formatted error as a GraphQLError the transports serialize back to the same JSON. */
+function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
+  return new GraphQLError(formatted.message, {
+    ...(formatted.extensions && { extensions: formatted.extensions }),
+  });
+}

@@ -1,0 +1,126 @@
+import type { TokenProvider } from '../auth/tokens.js';
+import { GatewayError, ErrorCode } from '../errors.js';
+import type { AlertMatcher } from './filter-match.js';
+import type { AlertChangePayload } from './subscriber.js';
+import { Subscriber } from './subscriber.js';
+import type { AlertChangeEvent } from './watermark.js';
+
+/** Where one identity's changes come from while it has subscribers: a poller here, or one on another replica. */
+export interface ChangeSource {
+  /** Stops it; resolves when nothing of it runs any more. */
+  stop(): Promise<void>;
+}
+
+/** Starts the source of one upstream identity's changes, which calls `deliver` with each tick's changes. */
+export type StartSource = (
+  identity: string,
+  tokens: TokenProvider | undefined,
+  deliver: (changes: readonly AlertChangeEvent[]) => void,
+) => ChangeSource;
+
+export interface LiveAlertsOptions {
+  readonly startSource: StartSource;
+  /** Most subscriptions at once in this process; one more is RATE_LIMITED. Default 10,000. */
+  readonly maxSubscriptions?: number;
+}
+
+/** Who a subscription polls as, and what it wants. */
+export interface SubscriptionRequest {
+  /** The upstream identity (`DefenderClient.identityOf`): one source per identity. */
+  readonly identity: string;
+  /** The identity's tokens, when it is not the gateway's own (on-behalf-of). */
+  readonly tokens?: TokenProvider;
+  readonly matches: AlertMatcher;
+}
+
+/** One identity's subscribers and the source feeding them. */
+interface Group {
+  readonly subscribers: Set<Subscriber>;
+  readonly source: ChangeSource;
+}
+
+/**
+ * The fan-out of alert changes: one source per upstream identity, started by its first subscriber and stopped
+ * when its last one leaves, whose changes go to every subscriber of that identity whose filter matches, in
+ * order. One payload object per change is shared by all of them; each subscriber's transport resolves its own
+ * selection from it.
+ */
+export class LiveAlerts {
+  readonly #groups = new Map<string, Group>();
+  readonly #startSource: StartSource;
+  readonly #max: number;
+  readonly #stopping = new Set<Promise<void>>();
+  #count = 0;
+  #closed = false;
+
+  constructor(options: LiveAlertsOptions) {
+    this.#startSource = options.startSource;
+    this.#max = options.maxSubscriptions ?? 10_000;
+  }
+
+  /** Subscribers now, over every identity. */
+  get subscriptions(): number {
+    return this.#count;
+  }
+
+  /** Identities with a running source now. */
+  get sources(): number {
+    return this.#groups.size;
+  }
+
+  /** A new subscriber's stream; RATE_LIMITED when the process holds as many as it may, or is shutting down. */
+  subscribe(request: SubscriptionRequest): Subscriber {
+    if (this.#closed) throw unavailable('The gateway is shutting down; subscribe again in a moment.');
+    if (this.#count >= this.#max) {
+      throw unavailable(`The gateway holds as many subscriptions as it may (${this.#max}); retry later.`);
+    }
+    let group = this.#groups.get(request.identity);
+    const subscriber = new Subscriber(request.matches, (ended) => this.#leave(request.identity, ended));
+    if (!group) {
+      const subscribers = new Set<Subscriber>();
+      const deliver = (changes: readonly AlertChangeEvent[]) => fanOut(subscribers, changes);
+      group = { subscribers, source: this.#startSource(request.identity, request.tokens, deliver) };
+      this.#groups.set(request.identity, group);
+    }
+    group.subscribers.add(subscriber);
+    this.#count++;
+    return subscriber;
+  }
+
+  /**
+   * Graceful shutdown: refuses new subscribers, ends every stream (each transport completes it: `complete` on
+   * WebSocket and SSE), and stops every source.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const group of [...this.#groups.values()])
+      for (const subscriber of group.subscribers) subscriber.end();
+    await Promise.all(this.#stopping);
+  }
+
+  #leave(identity: string, subscriber: Subscriber): void {
+    const group = this.#groups.get(identity);
+    if (!group?.subscribers.delete(subscriber)) return;
+    this.#count--;
+    if (group.subscribers.size > 0) return;
+    this.#groups.delete(identity);
+    // A source that fails to stop cleanly has nothing left to deliver to: its failure is no subscriber's concern.
+    const stopped = group.source
+      .stop()
+      .catch(() => {})
+      .finally(() => this.#stopping.delete(stopped));
+    this.#stopping.add(stopped);
+  }
+}
+
+/** Each change, in order, to every subscriber whose filter it passes. */
+function fanOut(subscribers: ReadonlySet<Subscriber>, changes: readonly AlertChangeEvent[]): void {
+  for (const change of changes) {
+    const payload: AlertChangePayload = { alertChanges: change };
+    for (const subscriber of subscribers) if (subscriber.matches(change.alert)) subscriber.push(payload);
+  }
+}
+
+function unavailable(message: string): GatewayError {
+  return new GatewayError(ErrorCode.RateLimited, message, { retryAfterSeconds: 5 });
+}
