@@ -44,6 +44,8 @@ export interface BenchGatewayOptions {
   readonly cacheMaxMb?: number;
   /** The learnt fan-out, to share it between gateways of one run. Default: the gateway's own. */
   readonly fanout?: FanoutStats;
+  /** DEFENDER_PLANS: `auto` may answer relationship levels by advanced hunting, `rest` never. Default `auto`. */
+  readonly plans?: 'auto' | 'rest';
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -68,6 +70,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     // The bench counts the calls a query costs: an answer past its TTL is fetched again, never served stale.
     CACHE_STALE_SECONDS: '0',
     ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
+    ...(options.plans && { DEFENDER_PLANS: options.plans }),
   });
   const deps = await createDependencies(config, {
     upstream: {

@@ -18,6 +18,8 @@ import { liveSection } from './live.js';
 import type { LoadResult } from './load.js';
 import { met, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
+import type { PlansResult } from './plans.js';
+import { plansGoals, plansSection } from './plans.js';
 import {
   callsSection,
   loadSection,
@@ -50,6 +52,7 @@ export interface BenchResults {
   readonly setup: RunSetup;
   readonly calls?: readonly QueryCalls[];
   readonly estimates?: EstimateResult;
+  readonly plans?: PlansResult;
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
   readonly load?: LoadResult;
@@ -84,6 +87,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
     });
   }
   if (results.estimates) sections.push({ ...estimateSection(results.estimates), charts: [] });
+  if (results.plans) sections.push({ ...plansSection(results.plans), charts: [] });
   if (results.utilisation) {
     sections.push({
       ...utilisationSection(results.utilisation),
@@ -164,6 +168,7 @@ function goalsTable(r: BenchResults): string {
     rows.push(['warm calls = 0 on every query', `max ${warm}`, met(warm === 0)]);
   }
   if (r.estimates) rows.push(...estimateGoals(r.estimates));
+  if (r.plans) rows.push(...plansGoals(r.plans));
   if (r.utilisation) {
     const lowest = Math.min(...r.utilisation.apis.map((a) => Math.min(a.utilisation, a.slidingUtilisation)));
     rows.push([

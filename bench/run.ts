@@ -11,6 +11,7 @@ import { measureEstimates } from './estimates.js';
 import { measureLive } from './live.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
+import { measurePlans } from './plans.js';
 import { benchQueries } from './queries.js';
 import type { BenchResults } from './report.js';
 import { writeReport } from './report.js';
@@ -22,7 +23,7 @@ import { measureUtilisation } from './utilisation.js';
  * bench/out/report.md with SVG charts. Prints figures; never passes or fails on them: it exits 0 unless a
  * section crashed (then the report still holds the other sections, and says which one failed).
  *
- * `npm run bench -- --only calls,estimates,utilisation,overhead` runs some sections only;
+ * `npm run bench -- --only calls,estimates,plans,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
  * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too.
  */
@@ -76,7 +77,16 @@ const LIVE = {
   changes: 40,
   changeEveryMs: 700,
 } as const;
-const SECTIONS = ['calls', 'estimates', 'utilisation', 'overhead', 'load', 'adversarial', 'live'] as const;
+const SECTIONS = [
+  'calls',
+  'estimates',
+  'plans',
+  'utilisation',
+  'overhead',
+  'load',
+  'adversarial',
+  'live',
+] as const;
 
 const { values } = parseArgs({
   options: {
@@ -129,6 +139,20 @@ const estimates = only.has('estimates')
         rateLimits: parseRateLimits(COUNTING_LIMITS),
         defaultMaxOperationCalls: loadConfig({}).maxOperationCalls,
         benchMaxOperationCalls: BENCH_MAX_OPERATION_CALLS,
+      });
+    })
+  : undefined;
+const plans = only.has('plans')
+  ? await section('bulk plans', () => {
+      log(
+        'plans: the alert → user → machines → logon users walk, first: 20 and 100, DEFENDER_PLANS=rest then auto…',
+      );
+      return measurePlans({
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        rateLimits: parseRateLimits(COUNTING_LIMITS),
+        // The REST walk of 100 alerts is estimated at about 10,100 calls, above the bench's usual cap.
+        maxOperationCalls: 100_000,
       });
     })
   : undefined;
@@ -192,6 +216,7 @@ const live = only.has('live')
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(estimates ? { estimates } : {}),
+  ...(plans ? { plans } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
   ...(load ? { load } : {}),
