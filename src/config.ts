@@ -84,6 +84,12 @@ export interface Config {
   readonly simulator: StandaloneConfig;
   /** Inbound authentication: Entra ID bearer tokens, or none (explicit, logged as a warning). */
   readonly auth: InboundAuth;
+  /**
+   * With `AUTH_MODE=none` in front of a real Defender, whether mutations are sent at all
+   * (`ALLOW_UNAUTHENTICATED_WRITES`, default false): anyone who reaches the port could otherwise change alerts.
+   * Writes to the embedded simulator are always allowed.
+   */
+  readonly allowUnauthenticatedWrites: boolean;
   /** `app`: one application identity for everyone; `obo`: on behalf of each caller. */
   readonly defenderAuthMode: 'app' | 'obo';
   /** Introspection on (`GRAPHQL_INTROSPECTION`); default on with the embedded simulator only. */
@@ -187,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheStaleMs: int('CACHE_STALE_SECONDS', 600) * 1000,
     simulator,
     auth,
+    allowUnauthenticatedWrites: bool('ALLOW_UNAUTHENTICATED_WRITES', false),
     defenderAuthMode: defenderAuthMode as 'app' | 'obo',
     introspection: bool('GRAPHQL_INTROSPECTION', !production),
     hideSchemaSuggestions: production,

@@ -154,6 +154,10 @@ export async function createDependencies(
       allowBatchedRequests: config.allowBatchedRequests,
       cacheBudget,
       ...(authenticator && { authenticator }),
+      ...(config.auth.mode === 'jwt' && { writeRole: config.auth.writeRole }),
+      ...(config.auth.mode === 'none' &&
+        config.defenderUrl !== undefined &&
+        !config.allowUnauthenticatedWrites && { writesDisabled: true }),
       ...(obo && { obo }),
       ...(graphObo && { graphObo }),
       plans: config.hunting.plans,
@@ -248,6 +252,12 @@ function warnWhenEveryCallerIsTrusted(config: Config, logger: Logger): void {
   logger.warn(
     { host: config.host },
     `defender-graph: AUTH_MODE=none: every caller is trusted, ${where}; use AUTH_MODE=jwt in front of a real Defender`,
+  );
+  if (config.defenderUrl === undefined) return;
+  logger.warn(
+    config.allowUnauthenticatedWrites
+      ? 'defender-graph: ALLOW_UNAUTHENTICATED_WRITES=true: any caller can change alerts in Defender'
+      : 'defender-graph: AUTH_MODE=none in front of a real Defender: mutations are refused (ALLOW_UNAUTHENTICATED_WRITES=true allows them)',
   );
 }
 

@@ -110,6 +110,18 @@ export const defenderUnavailable = (api: string, cause: unknown) =>
   new GatewayError(ErrorCode.UpstreamUnavailable, `Defender did not answer ${api}.`, {}, { cause });
 
 /**
+ * A write that is not idempotent (it carries a comment) failed in a way that leaves unknown whether Defender
+ * applied it (timeout, reset connection, body cut short): it is not sent again, and the person is told to look.
+ */
+export const writeOutcomeUnknown = (api: string, cause: unknown) =>
+  new GatewayError(
+    ErrorCode.UpstreamUnavailable,
+    `Defender did not confirm ${api}: the change may or may not have been applied. Check the alert before trying again.`,
+    { outcome: 'unknown' },
+    { cause },
+  );
+
+/**
  * The operation's deadline (`REQUEST_DEADLINE_MS`) came before Defender answered: the attempt in flight was cut
  * short, or the next would have started (or its backoff ended) past it. `cause` keeps the last failure, if any.
  */

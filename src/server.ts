@@ -66,6 +66,10 @@ export interface ServerDeps {
   readonly routerSecret?: string;
   /** Inbound authentication (AUTH_MODE=jwt); absent means none. */
   readonly authenticator?: JwtAuthenticator;
+  /** The role or scope a caller needs for any mutation; unset: nobody is checked (AUTH_MODE=none). */
+  readonly writeRole?: string;
+  /** Every mutation is refused, FORBIDDEN before any call (AUTH_MODE=none in front of a real Defender). */
+  readonly writesDisabled?: boolean;
   /** On-behalf-of token providers (DEFENDER_AUTH_MODE=obo); needs the authenticator. */
   readonly obo?: OboTokenProviders;
   /** With `obo`: the same callers' tokens for Microsoft Graph (advanced hunting). */
@@ -268,6 +272,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         seen: new Map(),
       };
       const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, () => metrics.cost.onCut());
+      const identity = deps.client.identityOf(scope);
       return {
         scope,
         client: deps.client,
@@ -276,6 +281,17 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         loaders,
         hunting: new HuntingPlans(deps.client, scope, deps.limiter, deps.plans ?? 'rest', loaders.perParent),
         fanout: new FanoutRecorder(),
+        writes: {
+          principal: request.principal,
+          writeRole: deps.writeRole,
+          disabled: deps.writesDisabled ?? false,
+          requestId: request.id,
+          audit: (entry) => {
+            metrics.onAlertWrite(entry.outcome);
+            deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
+          },
+          afterWrite: () => responseCache?.forgetIdentity(identity),
+        },
       };
     },
   });

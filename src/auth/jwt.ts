@@ -9,6 +9,8 @@ export interface Principal {
   /** True for a user (delegated) token: it carries `scp` and an `oid`. Only users can go on-behalf-of. */
   readonly isUser: boolean;
   readonly tenantId: string | undefined;
+  /** The app roles (`roles`) and delegated scopes (`scp`, space-separated) the token grants. */
+  readonly grants: ReadonlySet<string>;
   /** The raw bearer token, for the on-behalf-of exchange only; never logged or stored. */
   readonly token: string;
 }
@@ -95,7 +97,12 @@ function principalOf(payload: JWTPayload, token: string): Principal {
   const appId = [payload['azp'], payload['appid']].find((v): v is string => typeof v === 'string');
   const isUser = oid !== undefined && typeof payload['scp'] === 'string';
   const who = isUser ? oid : `app:${appId ?? payload.sub ?? 'unknown'}`;
-  return { id: `${tid ?? 'unknown'}/${who}`, isUser, tenantId: tid, token };
+  const roles = Array.isArray(payload['roles'])
+    ? payload['roles'].filter((r): r is string => typeof r === 'string')
+    : [];
+  const scopes = typeof payload['scp'] === 'string' ? payload['scp'].split(' ').filter(Boolean) : [];
+  const grants = new Set([...roles, ...scopes]);
+  return { id: `${tid ?? 'unknown'}/${who}`, isUser, tenantId: tid, grants, token };
 }
 
 function unauthenticated(message: string, cause?: unknown): GatewayError {

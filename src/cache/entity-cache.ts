@@ -86,6 +86,11 @@ export class UpstreamCache {
     await this.#bounded(this.keyv.set(key, value, ttlMs));
   }
 
+  /** Forgets an answer (a write made it stale). */
+  async delete(key: string): Promise<void> {
+    await this.#bounded(this.keyv.delete(key));
+  }
+
   async #bounded<T>(operation: Promise<T>): Promise<T | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {

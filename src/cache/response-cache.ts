@@ -77,6 +77,15 @@ export class ResponseCache {
     return entry;
   }
 
+  /**
+   * Drops every stored result of one upstream identity (a write by it made them stale: any of them may show the
+   * alert it changed). Results of other identities may show it too; they expire by their own freshness.
+   */
+  forgetIdentity(identity: string): void {
+    const prefix = JSON.stringify([identity]).slice(0, -1) + ',';
+    for (const key of [...this.#entries.keys()]) if (key.startsWith(prefix)) this.#entries.delete(key);
+  }
+
   set(key: string, entry: CachedResponse, now = this.#clock.now()): void {
     if (entry.validUntil <= now) return;
     this.#entries.set(key, entry, { ttl: entry.validUntil - now });

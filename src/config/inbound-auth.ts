@@ -12,6 +12,8 @@ export type InboundAuth =
       readonly algorithms: readonly string[];
       readonly requiredRole?: string;
       readonly requiredScope?: string;
+      /** The app role or delegated scope a caller needs for any mutation (`AUTH_WRITE_ROLE`). */
+      readonly writeRole: string;
     };
 
 /** `AUTH_MODE` and the `AUTH_*` settings of jwt: jwt by default in front of a real Defender, none otherwise. */
@@ -30,8 +32,12 @@ export function parseInboundAuth(reader: EnvReader, realDefender: boolean): Inbo
   }
   const requiredRole = read('AUTH_REQUIRED_ROLE');
   const requiredScope = read('AUTH_REQUIRED_SCOPE');
+  const writeRole = read('AUTH_WRITE_ROLE') ?? 'DefenderGraph.Triage';
+  if (!/^[\x21-\x7e]+$/.test(writeRole))
+    fail('AUTH_WRITE_ROLE', 'expected one role or scope name, no spaces');
   return {
     mode,
+    writeRole,
     issuer,
     audience,
     jwksUri,

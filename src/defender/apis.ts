@@ -2,7 +2,7 @@
  * The Defender read APIs this project knows (`docs/defender-api.md` §2, routes #1–#12), named by their route
  * template. Defender throttles per API, so the template is also the key of every rate-limit bucket.
  */
-export const DEFENDER_APIS = [
+export const DEFENDER_READ_APIS = [
   'machines',
   'machines/{id}',
   'machines/{id}/alerts',
@@ -17,6 +17,14 @@ export const DEFENDER_APIS = [
   'machines/findbyip',
 ] as const;
 
+export type DefenderReadApi = (typeof DEFENDER_READ_APIS)[number];
+
+/**
+ * Every Defender REST API the gateway calls: the reads, and `PATCH alerts/{id}` (§9), which Defender throttles as an
+ * API of its own (100/min, 1,500/h, the reads' limits), so writes never wait behind reads or their refreshes.
+ */
+export const DEFENDER_APIS = [...DEFENDER_READ_APIS, 'alerts/{id}:patch'] as const;
+
 /** Advanced hunting through Microsoft Graph (`docs/defender-api.md` §8): not a REST route, but throttled, broken
  * and counted as an API of its own. */
 export const HUNTING_API = 'hunting' as const;
@@ -24,7 +32,7 @@ export const HUNTING_API = 'hunting' as const;
 /** Every API the gateway calls: the REST routes, then advanced hunting. */
 export const UPSTREAM_APIS = [...DEFENDER_APIS, HUNTING_API] as const;
 
-/** A Defender REST route template. */
+/** A Defender REST route template (a read, or the alert PATCH). */
 export type RestApi = (typeof DEFENDER_APIS)[number];
 /** Anything the limiter, the breaker and the metrics key by: a REST route or `hunting`. */
 export type DefenderApi = (typeof UPSTREAM_APIS)[number];

@@ -2,6 +2,7 @@ import type { DefenderApi } from './apis.js';
 import type { BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
 import type { UpstreamObserver } from './observer.js';
+import type { RequestBody } from './fetch.js';
 import { CallPipeline } from './pipeline.js';
 import type { FreshnessPolicy } from './refresh.js';
 import { freshUntil, freshnessOf, keptForMs, refreshScope, reportRefresh } from './refresh.js';
@@ -136,6 +137,30 @@ export class DefenderClient {
   }
 
   /**
+   * A write (never cached, never shared with another call): it goes through the call pipeline like a read, on
+   * `api`'s own budget, to the URL of `request`. Then the cached answer of every `forget` request is dropped.
+   */
+  async write(
+    api: DefenderApi,
+    request: DefenderRequest,
+    body: RequestBody,
+    scope: CallScope,
+  ): Promise<CachedAnswer> {
+    return this.#pipeline.call(api, this.urlFor(request), scope, body);
+  }
+
+  /** Drops the cached answers of these requests for the scope's identity (a write made them stale). */
+  async forget(requests: readonly DefenderRequest[], scope: CallScope): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const key = this.cacheKeyFor(r, scope);
+        scope.seen?.delete(key);
+        return this.options.cache.delete(key);
+      }),
+    );
+  }
+
+  /**
    * One advanced hunting query's checked answer (`{ schema, results }`), through the same cache (keyed by the
    * Graph identity and the exact KQL), in-flight sharing and call pipeline as every REST call: its own breaker,
    * budget (`hunting`), timeout and retries (a hunting query is a read). Graph refusing a query the gateway
@@ -160,7 +185,7 @@ export class DefenderClient {
     const shared = this.#inFlight.get(key);
     if (shared) scope.stats.sharedCalls++;
     const url = huntingUrl(this.options.graphUrl ?? this.options.baseUrl);
-    const body = { method: 'POST', json: JSON.stringify({ Query: kql }) } as const;
+    const body = { method: 'POST', json: JSON.stringify({ Query: kql }), idempotent: true } as const;
     const answer = await (
       shared ?? this.#track(key, this.#pipeline.call(api, url, scope, body).then(this.#storing(api, key)))
     ).catch((error: unknown) => {

@@ -6,7 +6,19 @@ import type { Clock } from '../clock.js';
 import { GatewayError, defenderBadBody, defenderStatusRule } from '../errors.js';
 
 /** A failure worth another attempt (5xx, timeout, network, an authority that is down), as opposed to an answer. */
-export class RetryableFailure extends Error {}
+export class RetryableFailure extends Error {
+  /**
+   * True when the request may have reached Defender and been acted on (a timeout, a reset connection, a body
+   * cut short): a write that is not idempotent must not be sent again after it.
+   */
+  outcomeUnknown = false;
+}
+
+function unknownOutcome(message: string, cause: unknown): RetryableFailure {
+  const failure = new RetryableFailure(message, { cause });
+  failure.outcomeUnknown = true;
+  return failure;
+}
 
 /**
  * What one request got from Defender, by {@link defenderStatusRule}: an answer; a 429 with the pause Defender
@@ -32,6 +44,11 @@ export interface RequestBody {
   readonly method: 'POST' | 'PATCH';
   /** JSON text, sent as `application/json; charset=utf-8`. */
   readonly json: string;
+  /**
+   * Whether sending it twice does no more than sending it once (advanced hunting's query, a PATCH without a
+   * comment). False for a write that must not be repeated: after an unknown outcome it is not retried.
+   */
+  readonly idempotent: boolean;
 }
 
 /** One HTTP request to Defender, no redirects followed, and what its status means. */
@@ -60,7 +77,7 @@ export async function fetchOnce(
   } catch (error) {
     options.observer?.onCall?.(api, 'error', performance.now() - started);
     if (signal?.aborted) throw signal.reason;
-    throw new RetryableFailure('network error or timeout', { cause: error });
+    throw unknownOutcome('network error or timeout', error);
   }
   const { status } = response;
   options.observer?.onCall?.(api, status, performance.now() - started);
@@ -88,7 +105,7 @@ export async function fetchOnce(
  */
 async function bodyOf(api: DefenderApi, response: Response): Promise<unknown> {
   const text = await response.text().catch((error: unknown) => {
-    throw new RetryableFailure('body interrupted', { cause: error });
+    throw unknownOutcome('body interrupted', error);
   });
   let body: unknown;
   try {

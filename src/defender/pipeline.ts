@@ -15,6 +15,7 @@ import {
   defenderThrottling,
   defenderUnavailable,
   rateLimited,
+  writeOutcomeUnknown,
 } from '../errors.js';
 
 export interface PipelineOptions extends FetchOptions {
@@ -91,7 +92,8 @@ export class CallPipeline {
   /**
    * A client's call: it waits its turn for the budget and is retried, all within the scope's deadline: past it,
    * the call fails UPSTREAM_UNAVAILABLE (RATE_LIMITED while it still waits for the budget). `body` makes it a
-   * POST or PATCH; only a read may be given one here (advanced hunting's query), since it is retried.
+   * POST or PATCH (advanced hunting's query, an alert's update); one that is not idempotent is not sent again
+   * once its outcome is unknown.
    */
   call(api: DefenderApi, url: URL, scope: CallScope, body?: RequestBody): Promise<CachedAnswer> {
     return this.#guarded(api, url, scope, this.#interactive, body);
@@ -182,6 +184,10 @@ export class CallPipeline {
           this.options.limiter.pause(api, attempt.retryAfterMs);
           if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
         } catch (error) {
+          // Sending again could apply it twice (a comment posted twice): say so instead of guessing, even when
+          // the deadline is what cut the attempt short.
+          if (body && !body.idempotent && error instanceof RetryableFailure && error.outcomeUnknown)
+            throw writeOutcomeUnknown(api, error);
           // An attempt cut short by the deadline (or its body, interrupted by it) says nothing of Defender's
           // health: only an earlier failure, kept as the cause, counts for the breaker.
           // When the deadline cuts a call none of whose attempts had failed, in an operation that spent time queued

@@ -29,6 +29,7 @@ export function urlFor(baseUrl: URL, { api, id, query }: DefenderRequest): URL {
 const ENTITY_APIS: ReadonlySet<DefenderApi> = new Set([
   'machines/{id}',
   'alerts/{id}',
+  'alerts/{id}:patch',
   'alerts/{id}/user',
   'alerts/{id}/machine',
 ]);

@@ -775,6 +775,25 @@ export type MachineFilter = {
   version?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Triage of one alert: `PATCH /api/alerts/{id}`. Every argument is checked before any call (BAD_USER_INPUT). With
+   * AUTH_MODE=jwt the caller needs AUTH_WRITE_ROLE. Answers the alert as Defender shows it after the change; null
+   * when Defender answers 404 (no such alert, or one outside the caller's device groups). A write with a comment is
+   * never sent twice: when Defender's answer is lost (timeout, reset), the error says `extensions.outcome: "unknown"`.
+   */
+  updateAlert?: Maybe<Alert>;
+};
+
+
+/** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
+export type MutationUpdateAlertArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateAlertInput;
+};
+
 /**
  * Whether a machine is onboarded to Defender for Endpoint (`onboardingStatus`). Machines that are not onboarded
  * were discovered on the network by onboarded ones.
@@ -941,6 +960,20 @@ export type Subscription = {
  */
 export type SubscriptionAlertChangesArgs = {
   filter?: InputMaybe<AlertFilter>;
+};
+
+/** What to change on an alert: at least one field. Left-out fields keep their values. */
+export type UpdateAlertInput = {
+  /** Who owns the alert now (an email address or name; at most 256 characters). */
+  assignedTo?: InputMaybe<Scalars['String']['input']>;
+  /** Whether the alert is a real threat. */
+  classification?: InputMaybe<AlertClassification>;
+  /** A comment appended to the alert's comments, signed by the caller's identity (non-blank, at most 4,000 characters). */
+  comment?: InputMaybe<Scalars['String']['input']>;
+  /** What the alert turned out to be. */
+  determination?: InputMaybe<AlertDetermination>;
+  /** The new status: NEW, IN_PROGRESS or RESOLVED (UNKNOWN is not a status one can set). */
+  status?: InputMaybe<AlertStatus>;
 };
 
 /**
@@ -1214,12 +1247,14 @@ export type ResolversTypes = ResolversObject<{
   MachineConnection: ResolverTypeWrapper<ConnectionParent<MachineParent>>;
   MachineEdge: ResolverTypeWrapper<Omit<MachineEdge, 'node'> & { node: ResolversTypes['Machine'] }>;
   MachineFilter: MachineFilter;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OnboardingStatus: ResolverTypeWrapper<OnboardingStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RelatedUser: ResolverTypeWrapper<RelatedUserDto>;
   RiskScore: ResolverTypeWrapper<RiskScore>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateAlertInput: UpdateAlertInput;
   User: ResolverTypeWrapper<UserParent>;
   VmMetadata: ResolverTypeWrapper<VmMetadataDto>;
 }>;
@@ -1246,10 +1281,12 @@ export type ResolversParentTypes = ResolversObject<{
   MachineConnection: ConnectionParent<MachineParent>;
   MachineEdge: Omit<MachineEdge, 'node'> & { node: ResolversParentTypes['Machine'] };
   MachineFilter: MachineFilter;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RelatedUser: RelatedUserDto;
   Subscription: Record<PropertyKey, never>;
+  UpdateAlertInput: UpdateAlertInput;
   User: UserParent;
   VmMetadata: VmMetadataDto;
 }>;
@@ -1433,6 +1470,10 @@ export type MachineEdgeResolvers<ContextType = GraphQLContext, ParentType extend
   node?: Resolver<ResolversTypes['Machine'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  updateAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationUpdateAlertArgs, 'id' | 'input'>>;
+}>;
+
 export type OnboardingStatusResolvers = { CAN_BE_ONBOARDED: 'CanBeOnboarded', INSUFFICIENT_INFO: 'InsufficientInfo', ONBOARDED: 'Onboarded', UNSUPPORTED: 'Unsupported' };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1508,6 +1549,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Machine?: MachineResolvers<ContextType>;
   MachineConnection?: MachineConnectionResolvers<ContextType>;
   MachineEdge?: MachineEdgeResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   OnboardingStatus?: OnboardingStatusResolvers;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -5,6 +5,33 @@ import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { FanoutRecorder } from '../planner/fanout.js';
 import type { Loaders } from './loaders.js';
 import type { HuntingPlans } from './hunting-plans.js';
+import type { Principal } from '../auth/jwt.js';
+
+/** One line of the audit trail of writes (never a token). */
+export interface WriteAudit {
+  readonly who: string;
+  readonly alertIds: readonly string[];
+  /** Per field: the value before (when the alert was at hand) and the value asked for. */
+  readonly changes: Readonly<Record<string, { readonly from?: unknown; readonly to: unknown }>>;
+  readonly outcome: 'updated' | 'not_found' | 'refused' | 'unknown' | 'failed';
+  readonly requestId: string;
+  readonly error?: string;
+}
+
+/** What mutations need beyond reads: who is asking, the right to write, the audit trail. */
+export interface WriteContext {
+  /** The authenticated caller (AUTH_MODE=jwt); undefined without inbound authentication. */
+  readonly principal?: Principal | undefined;
+  /** The role or scope a caller needs to write; undefined when nobody is checked (AUTH_MODE=none). */
+  readonly writeRole?: string | undefined;
+  /** Mutations are refused for everyone (AUTH_MODE=none in front of a real Defender without ALLOW_UNAUTHENTICATED_WRITES). */
+  readonly disabled: boolean;
+  readonly requestId: string;
+  /** Records one write: a log line and a metric. */
+  readonly audit: (entry: WriteAudit) => void;
+  /** Called after a write was (or may have been) applied: drops stored results that may show the old alert. */
+  readonly afterWrite: () => void;
+}
 
 /** What every resolver gets for one operation. */
 export interface GraphQLContext {
@@ -17,6 +44,7 @@ export interface GraphQLContext {
   readonly limiter: UpstreamLimiter;
   /** Cap on `first`. */
   readonly maxPageSize: number;
+  readonly writes: WriteContext;
   /** What this operation's relationship answers held, learnt when it ends (planner/fanout.ts). */
   readonly fanout: FanoutRecorder;
   /** The source streams of subscriptions: only on an operation that came over WebSocket or SSE (src/live/). */

@@ -265,6 +265,8 @@ export class LiveEngine {
         // A change's relationships are per alert, single parents: REST serves them (hunting pays for levels).
         hunting: new HuntingPlans(o.client, scope, o.limiter, 'rest', loaders.perParent),
         fanout: new FanoutRecorder(),
+        // Only subscriptions run here (a mutation is refused before execution): no write is ever allowed.
+        writes: { disabled: true, requestId: 'live', audit: () => undefined, afterWrite: () => undefined },
         ...(live && { live }),
       };
     };

@@ -29,6 +29,8 @@ export interface GatewayMetrics {
   observeOperation(operationName: string | null | undefined, seconds: number): void;
   /** `gateway_cache_bytes{cache}` reads `bytes()` at every scrape (the last source given for a name wins). */
   trackCacheBytes(cache: CacheName, bytes: () => number): void;
+  /** One alert write (mutation) ended with `outcome`: `defender_alert_writes_total{outcome}`. */
+  onAlertWrite(outcome: 'updated' | 'not_found' | 'refused' | 'unknown' | 'failed'): void;
   /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
   readonly load: LoadObserver;
   /** Feeds the cost metrics: refusals before any call, cuts during execution, calls wasted. */
@@ -147,6 +149,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Connections closed as soon as accepted because HTTP_MAX_CONNECTIONS were open.',
     registers: [registry],
   });
+  const alertWrites = new Counter({
+    name: 'defender_alert_writes_total',
+    help: 'Alert mutations, by outcome: updated, not_found, refused (before any call), unknown (Defender may or may not have applied it), failed.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const refused = new Counter({
     name: 'defender_operations_refused_total',
     help: 'Operations refused before any Defender call, by code: QUERY_TOO_EXPENSIVE (expected cost over MAX_OPERATION_CALLS) or RATE_LIMITED (the budget cannot serve it before the deadline).',
@@ -202,6 +210,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       onInFlight: (operations) => inFlight.set(operations),
       onOperationShed: () => shed.inc(),
       onConnectionDropped: () => dropped.inc(),
+    },
+    onAlertWrite(outcome) {
+      alertWrites.inc({ outcome });
     },
     trackCacheBytes(cache, bytes) {
       cacheSources.set(cache, bytes);

@@ -1,4 +1,4 @@
-import type { RestApi as DefenderApi } from '../defender/apis.js';
+import type { DefenderReadApi } from '../defender/apis.js';
 
 /**
  * Defender's alert writes (`docs/defender-api.md` §9), named by method and route template: `PATCH` shares its
@@ -11,11 +11,11 @@ export type SimulatorWriteApi = (typeof SIMULATOR_WRITE_APIS)[number];
  * Every API the simulator serves, as named in its call log and fault rules: Defender's read routes by
  * template, its alert writes, and `hunting` for Graph's advanced hunting (`POST /v1.0/security/runHuntingQuery`).
  */
-export type SimulatorApi = DefenderApi | SimulatorWriteApi | 'hunting';
+export type SimulatorApi = DefenderReadApi | SimulatorWriteApi | 'hunting';
 
 /** A request path resolved to the Defender API it calls. */
 export interface RouteMatch {
-  readonly api: DefenderApi;
+  readonly api: DefenderReadApi;
   /** The `{id}` segment, percent-decoded. */
   readonly id?: string;
   /** `findbyip(ip='…',timestamp=…)` arguments. */

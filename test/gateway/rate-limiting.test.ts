@@ -137,8 +137,15 @@ describe('the shared rate limiter', () => {
       rateLimit: { api: string; limit: number; remaining: number; windowSeconds: number; resetAt: string }[];
     }>('{ rateLimit { api limit remaining windowSeconds resetAt } }');
     const budget = res.data!.rateLimit;
-    // The 12 REST routes and advanced hunting, two windows each (hunting's own: 45/60 s, 1,500/3,600 s).
-    expect(budget).toHaveLength(13 * 2);
+    // The 12 read routes, the alert write `alerts/{id}:patch` and advanced hunting, two windows each (hunting's
+    // own: 45/60 s, 1,500/3,600 s).
+    expect(budget).toHaveLength(14 * 2);
+    expect(
+      budget.filter((b) => b.api === 'alerts/{id}:patch').map((b) => [b.limit, b.windowSeconds]),
+    ).toEqual([
+      [100, 60],
+      [1500, 3600],
+    ]);
     expect(budget.filter((b) => b.api === 'hunting').map((b) => [b.limit, b.windowSeconds])).toEqual([
       [45, 60],
       [1500, 3600],

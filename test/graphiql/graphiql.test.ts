@@ -107,7 +107,7 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts(), WAIT)
-      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive']);
+      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive', 'Triage']);
     // The headers editor is open, with the bearer-token placeholder.
     await expect
       .poll(async () => normalized(await page.locator('.graphiql-editor-tool').innerText()), WAIT)

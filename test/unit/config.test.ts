@@ -39,6 +39,7 @@ describe('configuration', () => {
       jwksUri: new URL('https://login.microsoftonline.com/t/discovery/v2.0/keys'),
       algorithms: ['RS256'],
       requiredScope: 'Defender.Read',
+      writeRole: 'DefenderGraph.Triage',
     });
   });
 

@@ -130,3 +130,29 @@ export const EXAMPLE_TABS: readonly { query: string; headers: string }[] = [
   RATE_LIMIT,
   TOO_EXPENSIVE,
 ].map((query) => ({ query, headers: HEADERS_PLACEHOLDER }));
+
+const TRIAGE = `# Triage: take an alert, move it to in progress and say why (PATCH /api/alerts/{id}). The comment is
+# signed with your identity; with AUTH_MODE=jwt you need the AUTH_WRITE_ROLE role or scope.
+mutation Triage {
+  updateAlert(
+    id: "da639213482029986318_-957797420"
+    input: { status: IN_PROGRESS, assignedTo: "analyst@contoso.com", comment: "Looking into the new local admin" }
+  ) {
+    id
+    title
+    status
+    assignedTo
+    comments {
+      comment
+      createdBy
+      createdTime
+    }
+    machine {
+      computerDnsName
+    }
+  }
+}
+`;
+
+/** The triage example, a tab after the queries (`main.ts` opens it last). */
+export const TRIAGE_TAB: { query: string; headers: string } = { query: TRIAGE, headers: HEADERS_PLACEHOLDER };

@@ -2,6 +2,7 @@ import type { Resolvers } from '../../generated/resolvers.js';
 import { ENUM_VALUES } from '../enums.js';
 import { connectionResolvers } from './connection.js';
 import { Alert, Machine, User } from './entities.js';
+import { Mutation } from './mutation.js';
 import { Query } from './query.js';
 import { DateTime } from './scalars.js';
 import { Subscription } from '../../live/resolvers.js';
@@ -11,6 +12,7 @@ export const resolvers: Resolvers = {
   ...ENUM_VALUES,
   DateTime,
   Query,
+  Mutation,
   Subscription,
   Machine,
   Alert,

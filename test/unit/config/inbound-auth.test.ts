@@ -42,7 +42,14 @@ describe('inbound auth configuration (loadConfig)', () => {
       audience: jwt.AUTH_AUDIENCE,
       jwksUri: new URL(jwt.AUTH_JWKS_URI),
       algorithms: ['RS256'],
+      writeRole: 'DefenderGraph.Triage',
     });
+    expect(loadConfig({ ...realDefender, ...jwt, AUTH_WRITE_ROLE: 'Alerts.Triage' }).auth).toMatchObject({
+      writeRole: 'Alerts.Triage',
+    });
+    expect(configError({ ...realDefender, ...jwt, AUTH_WRITE_ROLE: 'two words' }).message).toMatch(
+      /^AUTH_WRITE_ROLE/,
+    );
     expect(loadConfig({}).auth).toEqual({ mode: 'none' });
     // none in front of a real Defender only when asked for explicitly.
     expect(loadConfig({ ...realDefender, AUTH_MODE: 'none' }).auth).toEqual({ mode: 'none' });
