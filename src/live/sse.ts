@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationArgs } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
+import { ErrorCode, httpRefusal } from '../errors.js';
+import { sendRefusal } from '../http/refusals.js';
 import type { LiveEngine, LiveCaller } from './engine.js';
 
 /** The engine keeps what it needs of a subscription under its context object. */
@@ -32,8 +34,23 @@ export function sseHandler(
     subscribe: (args) => engine.subscribe(args),
   });
   return async (request, reply) => {
+    // graphql-sse answers a malformed request with a bare message of its own: refused here in the one shape.
+    const malformed = malformedParams(request.body);
+    if (malformed) return sendRefusal(reply, httpRefusal(400, ErrorCode.BadUserInput, malformed));
     // The stream is written by graphql-sse on the raw response, for as long as the subscription lasts.
     reply.hijack();
     await handle(request, reply);
   };
+}
+
+/** What is wrong with a stream request's parameters, as graphql-sse checks them; undefined when nothing is. */
+function malformedParams(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Expected a JSON object body.';
+  const { query, variables, operationName, extensions } = body as Record<string, unknown>;
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (typeof query !== 'string' || query === '') return 'The request needs a `query` string.';
+  if (variables != null && !isObject(variables)) return '`variables` must be an object.';
+  if (operationName != null && typeof operationName !== 'string') return '`operationName` must be a string.';
+  if (extensions != null && !isObject(extensions)) return '`extensions` must be an object.';
+  return undefined;
 }
