@@ -7,8 +7,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CacheBudget } from './cache/budget.js';
 import { DEFAULT_CACHE_MAX_MB, splitCacheBudget } from './cache/budget.js';
 import type { DefenderClient } from './defender/client.js';
-import type { CallScope } from './defender/client.js';
-import { newStats } from './defender/client.js';
 import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { errorFormatter } from './errors.js';
 import { registerGraphiQL } from './graphiql/route.js';
@@ -16,14 +14,13 @@ import type { GraphQLContext } from './graphql/context.js';
 import { carriesRouterSecret, routerOnly } from './auth/router-secret.js';
 import { subgraphSchema } from './graphql/federation.js';
 import { inlineTracePlugin } from './plugins/inline-trace.js';
-import { createLoaders } from './graphql/loaders.js';
-import { HuntingPlans } from './graphql/hunting-plans.js';
+import { operationContexts } from './graphql/operation-context.js';
 import type { DefenderPlans } from './config/hunting.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { responseCachePlugin } from './plugins/response-cache.js';
 import { upstreamReportPlugin } from './plugins/upstream-report.js';
 import { fanoutLearningPlugin } from './plugins/fanout-learning.js';
-import { FanoutRecorder, FanoutStats } from './planner/fanout.js';
+import { FanoutStats } from './planner/fanout.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { documentStore, persistedQueryCache } from './cache/apollo-caches.js';
 import { QUERY_LIMITS, queryLimits } from './plugins/query-limits.js';
@@ -226,25 +223,29 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
 
   // Subscriptions on the same path: WebSocket upgrades, and POSTs that accept an event stream (src/live/).
   const routerAdmits = deps.routerSecret === undefined ? undefined : carriesRouterSecret(deps.routerSecret);
+  // One factory for every operation's context, HTTP or subscription event (graphql/operation-context.ts).
+  const contexts = operationContexts({
+    ...deps,
+    onCut: () => metrics.cost.onCut(),
+    audit: (entry) => {
+      metrics.onAlertWrite(entry.outcome);
+      deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
+    },
+    afterWrite: (identity) => responseCache?.forgetIdentity(identity),
+  });
   const live = startLive({
+    ...deps,
     app,
     schema,
-    client: deps.client,
-    limiter: deps.limiter,
-    machineBatchSize: deps.machineBatchSize,
-    maxPageSize: deps.maxPageSize,
-    maxOperationCalls: deps.maxOperationCalls,
-    requestDeadlineMs: deps.requestDeadlineMs,
+    contexts,
+    fanout,
     validationRules: [...limits.validationRules, KnownOperationTypesRule],
     maxTokens: QUERY_LIMITS.maxTokens,
     maxPayloadBytes: QUERY_LIMITS.maxBodyBytes,
     hideSuggestions,
     registry: metrics.registry,
-    ...(deps.authenticator && { authenticator: deps.authenticator }),
-    ...(deps.obo && { obo: deps.obo }),
     ...(routerAdmits && { admits: (request: IncomingMessage) => routerAdmits(request.headers) }),
     callerOf: (request) => ({ principal: request.principal, caller: callerOf(request) }),
-    ...(deps.logger && { logger: deps.logger }),
     ...(deps.live && { options: deps.live }),
   });
   const inFlight = inFlightLimit({
@@ -259,40 +260,13 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
       });
-      const scope: CallScope = {
-        stats: newStats(),
-        deadline: Date.now() + deps.requestDeadlineMs,
+      return contexts({
+        principal: request.principal,
+        caller: callerOf(request),
+        requestId: request.id,
         signal: abort.signal,
-        caller: request.principal ? `principal:${request.principal.id}` : callerOf(request),
-        ...(deps.obo && request.principal && { tokens: deps.obo.forPrincipal(request.principal) }),
-        ...(deps.graphObo &&
-          request.principal && { graphTokens: deps.graphObo.forPrincipal(request.principal) }),
         fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
-        maxCalls: deps.maxOperationCalls,
-        seen: new Map(),
-      };
-      const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, () => metrics.cost.onCut());
-      const identity = deps.client.identityOf(scope);
-      return {
-        scope,
-        client: deps.client,
-        limiter: deps.limiter,
-        maxPageSize: deps.maxPageSize,
-        loaders,
-        hunting: new HuntingPlans(deps.client, scope, deps.limiter, deps.plans ?? 'rest', loaders.perParent),
-        fanout: new FanoutRecorder(),
-        writes: {
-          principal: request.principal,
-          writeRole: deps.writeRole,
-          disabled: deps.writesDisabled ?? false,
-          requestId: request.id,
-          audit: (entry) => {
-            metrics.onAlertWrite(entry.outcome);
-            deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
-          },
-          afterWrite: () => responseCache?.forgetIdentity(identity),
-        },
-      };
+      });
     },
   });
   app.route({

@@ -1,5 +1,3 @@
-import { HuntingPlans } from '../graphql/hunting-plans.js';
-import { FanoutRecorder } from '../planner/fanout.js';
 import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
 import type * as GraphQL from 'graphql';
@@ -12,37 +10,34 @@ import type {
   ValidationRule,
 } from 'graphql';
 import type { Principal } from '../auth/jwt.js';
-import type { OboTokenProviders } from '../auth/obo.js';
-import type { CallScope, DefenderClient, UpstreamStats } from '../defender/client.js';
+import type { UpstreamStats } from '../defender/client.js';
 import { newStats } from '../defender/client.js';
 import { ErrorCode, GatewayError, errorFormatter } from '../errors.js';
 import type { GraphQLContext, LiveSubscribe } from '../graphql/context.js';
-import { createLoaders } from '../graphql/loaders.js';
-import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
+import type { FanoutStats } from '../planner/fanout.js';
 import { eventCost } from './cost.js';
 import { alertMatcher } from './filter-match.js';
 import type { LiveAlerts } from './hub.js';
 import type { LiveObserver, LiveTransport } from './metrics.js';
 import type { AlertChangePayload } from './subscriber.js';
 
-export interface LiveEngineOptions {
+export interface LiveEngineOptions extends Pick<
+  OperationContextDeps,
+  'client' | 'obo' | 'machineBatchSize' | 'maxPageSize' | 'maxOperationCalls'
+> {
   readonly schema: GraphQLSchema;
   readonly hub: LiveAlerts;
-  readonly client: DefenderClient;
-  readonly limiter: UpstreamLimiter;
-  readonly machineBatchSize: number;
-  readonly maxPageSize: number;
-  /** Most Defender calls one event may need; more is QUERY_TOO_EXPENSIVE at subscribe time. */
-  readonly maxOperationCalls: number;
-  /** How long one event's calls may wait for the rate limiter (ms). */
-  readonly requestDeadlineMs: number;
+  /** Each event's context, made as a query's is (operation-context.ts). */
+  readonly contexts: (request: OperationRequest) => GraphQLContext;
+  /** Learns the fan-out from what each event's relationships held, as queries teach it. Default: none. */
+  readonly fanout?: FanoutStats;
   /** The query limits' rules (depth, aliases, directives) and the others HTTP operations are validated with. */
   readonly validationRules: readonly ValidationRule[];
   /** Most tokens a document may have (graphql-js `parse`'s `maxTokens`). */
   readonly maxTokens: number;
   /** Hide "Did you mean …?" from error messages, as for queries. */
   readonly hideSuggestions: boolean;
-  readonly obo?: OboTokenProviders;
   readonly observer?: LiveObserver;
 }
 
@@ -178,6 +173,7 @@ export class LiveEngine {
     const resolveEvent = async (payload: AlertChangePayload): Promise<ExecutionResult> => {
       const context = live.contextForEvent();
       const result = await execute({ ...args, rootValue: payload, contextValue: context });
+      this.#options.fanout?.record(context.fanout.seen());
       const lastUpdate = Date.parse(payload.alertChanges.alert.lastUpdateTime ?? '');
       if (!Number.isNaN(lastUpdate)) observer?.onDelivered(live.transport, Date.now() - lastUpdate);
       return this.format({
@@ -242,44 +238,31 @@ export class LiveEngine {
   #operation(who: LiveCaller, transport: LiveTransport): LiveOperation {
     const o = this.#options;
     const tokens = o.obo && who.principal ? o.obo.forPrincipal(who.principal) : undefined;
-    const caller = who.principal ? `principal:${who.principal.id}` : who.caller;
     // Made with the first event: an idle subscriber holds as little as it can (docs: under 20 KiB each).
     let abort: AbortController | undefined;
-    const scopeFor = (): CallScope => ({
-      stats: newStats(),
-      deadline: Date.now() + o.requestDeadlineMs,
+    const request = (): OperationRequest => ({
+      principal: who.principal,
+      caller: who.caller,
+      requestId: 'live',
+      readOnly: true,
       signal: (abort ??= new AbortController()).signal,
-      caller,
-      ...(tokens && { tokens }),
-      maxCalls: o.maxOperationCalls,
-      seen: new Map(),
     });
-    const contextFor = (scope: CallScope, live?: LiveSubscribe): GraphQLContext => {
-      const loaders = createLoaders(o.client, scope, o.machineBatchSize);
-      return {
-        scope,
-        client: o.client,
-        limiter: o.limiter,
-        maxPageSize: o.maxPageSize,
-        loaders,
-        // A change's relationships are per alert, single parents: REST serves them (hunting pays for levels).
-        hunting: new HuntingPlans(o.client, scope, o.limiter, 'rest', loaders.perParent),
-        fanout: new FanoutRecorder(),
-        // Only subscriptions run here (a mutation is refused before execution): no write is ever allowed.
-        writes: { disabled: true, requestId: 'live', audit: () => undefined, afterWrite: () => undefined },
-        ...(live && { live }),
-      };
-    };
     const identity = o.client.identityOf({ stats: newStats(), deadline: 0, ...(tokens && { tokens }) });
     const live: LiveSubscribe = {
       alertChanges: (filter) =>
         o.hub.subscribe({ identity, ...(tokens && { tokens }), matches: alertMatcher(filter) }),
     };
     return {
-      // Subscribing calls nothing upstream: its scope needs no signal.
+      // Subscribing calls nothing upstream: its scope needs no signal and no time.
       sourceContext: () =>
-        contextFor({ stats: newStats(), deadline: Date.now(), caller, ...(tokens && { tokens }) }, live),
-      contextForEvent: () => contextFor(scopeFor()),
+        o.contexts({
+          principal: who.principal,
+          caller: who.caller,
+          requestId: 'live',
+          deadline: Date.now(),
+          live,
+        }),
+      contextForEvent: () => o.contexts(request()),
       end: () => abort?.abort(new Error('the subscription ended')),
       transport,
     };

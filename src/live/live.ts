@@ -3,11 +3,11 @@ import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { IncomingMessage } from 'node:http';
 import type { JwtAuthenticator, Principal } from '../auth/jwt.js';
-import type { OboTokenProviders } from '../auth/obo.js';
 import type { RedisConnection } from '../cache/redis.js';
-import type { DefenderClient } from '../defender/client.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
+import type { FanoutStats } from '../planner/fanout.js';
 import type { Logger } from '../ops/logger.js';
-import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { LiveCaller } from './engine.js';
 import { LiveEngine } from './engine.js';
 import type { StartSource } from './hub.js';
@@ -50,22 +50,22 @@ export interface LiveOptions {
   readonly shared?: { readonly redis: RedisConnection; readonly prefix?: string };
 }
 
-export interface LiveDeps {
+export interface LiveDeps extends Pick<
+  OperationContextDeps,
+  'client' | 'limiter' | 'obo' | 'machineBatchSize' | 'maxPageSize' | 'maxOperationCalls'
+> {
   readonly app: FastifyInstance;
   readonly schema: GraphQLSchema;
-  readonly client: DefenderClient;
-  readonly limiter: UpstreamLimiter;
-  readonly machineBatchSize: number;
-  readonly maxPageSize: number;
-  readonly maxOperationCalls: number;
-  readonly requestDeadlineMs: number;
+  /** Each event's context, made as a query's is. */
+  readonly contexts: (request: OperationRequest) => GraphQLContext;
+  /** Learns the fan-out from each event's relationships. */
+  readonly fanout?: FanoutStats;
   readonly validationRules: readonly ValidationRule[];
   readonly maxTokens: number;
   readonly maxPayloadBytes: number;
   readonly hideSuggestions: boolean;
   readonly registry: Registry;
   readonly authenticator?: JwtAuthenticator;
-  readonly obo?: OboTokenProviders;
   /** Whether an upgrade request carries the router's secret; absent when none is configured. */
   readonly admits?: (request: IncomingMessage) => boolean;
   readonly callerOf: (request: FastifyRequest) => LiveCaller;
@@ -118,11 +118,11 @@ export function startLive(deps: LiveDeps): Live {
     schema: deps.schema,
     hub,
     client: deps.client,
-    limiter: deps.limiter,
+    contexts: deps.contexts,
+    ...(deps.fanout && { fanout: deps.fanout }),
     machineBatchSize: deps.machineBatchSize,
     maxPageSize: deps.maxPageSize,
     maxOperationCalls: deps.maxOperationCalls,
-    requestDeadlineMs: deps.requestDeadlineMs,
     validationRules: deps.validationRules,
     maxTokens: deps.maxTokens,
     hideSuggestions: deps.hideSuggestions,
