@@ -1,3 +1,4 @@
+import type { OperationTrace } from '../ops/tracing.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { AlertFilter } from '../generated/resolvers.js';
 import type { AlertChangeEvent } from '../live/watermark.js';
@@ -49,6 +50,8 @@ export interface GraphQLContext {
   readonly fanout: FanoutRecorder;
   /** The source streams of subscriptions: only on an operation that came over WebSocket or SSE (src/live/). */
   readonly live?: LiveSubscribe;
+  /** This operation's trace (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent when tracing is off. */
+  readonly trace?: OperationTrace;
 }
 
 /** What a subscription's root field subscribes to, as the caller it runs for. */

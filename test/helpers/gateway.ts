@@ -51,6 +51,8 @@ export interface TestGatewayOptions {
   readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
+  /** Traces, to this exporter (an in-memory one). Default: off, as without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly tracing?: DependencyOverrides['tracing'];
 }
 
 /**
@@ -92,6 +94,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.limiterMarginMs !== undefined && { limiterMarginMs: options.limiterMarginMs }),
     client: { ...TEST_BACKOFF, ...(ttlMs !== undefined && { ttlMs: () => ttlMs }), ...options.client },
     ...(options.server && { server: options.server }),
+    ...(options.tracing && { tracing: options.tracing }),
   });
   const { limiter } = deps;
   const server = await createServer(deps.server);
