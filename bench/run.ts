@@ -43,8 +43,8 @@ const UTILISATION = {
   sampleStepMs: 50,
 } as const;
 const OVERHEAD = { query: 'alert-queue', connections: 50, warmupSeconds: 2, durationSeconds: 10 } as const;
-/** Traces on (to a local OTLP sink) vs off, on the overhead's query and load, two rounds each way. */
-const TRACES = { ...OVERHEAD, rounds: 2 } as const;
+/** Traces on (to a local OTLP sink) vs off, on the overhead's query and load, three rounds each way. */
+const TRACES = { ...OVERHEAD, rounds: 3 } as const;
 /** Sustained load: warm (generous limits, response cache on) then cold under a scaled-down limit. */
 const LOAD = {
   seconds: 60,

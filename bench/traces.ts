@@ -52,7 +52,7 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /**
  * What traces cost: the gateway answering the query with its response cache off (every request executes over
- * cached upstream answers, so every one makes an operation span and its cache-hit events), untraced and traced
+ * cached upstream answers, so every one makes an operation span with its counts), untraced and traced
  * to an OTLP/HTTP sink here in the parent that accepts and discards `POST /v1/traces`, as
  * `OTEL_EXPORTER_OTLP_ENDPOINT` configures it (batch processor, JSON). Each gateway in its own child process.
  */
@@ -127,7 +127,7 @@ export function tracesSection(r: TracesResult): { tables: string; notes: string 
     )}\n\nThroughput traced / untraced: **${r.throughputRatio.toFixed(3)}** (p99 ratio ${r.p99Ratio.toFixed(2)})`,
     notes: [
       `Query \`${o.query.name}\`, the gateway's response cache off (every request executes over cached upstream`,
-      `answers: one operation span and its cache-hit events each). autocannon, ${o.connections} connections,`,
+      `answers: one operation span each, its cache hits counted per API). autocannon, ${o.connections} connections,`,
       `${o.warmupSeconds} s warm-up then ${o.durationSeconds} s measured per run, ${o.rounds} rounds alternated off/on then`,
       'on/off, each gateway in its own child process. Traced: `OTEL_EXPORTER_OTLP_ENDPOINT` to a sink in the parent',
       `that discards \`POST /v1/traces\`; it received ${r.exported.spans} spans in ${r.exported.requests} exports`,

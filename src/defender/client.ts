@@ -129,7 +129,7 @@ export class DefenderClient {
       this.options.observer?.onCacheLookup?.(request.api, 'miss');
     }
     const shared = this.#inFlight.get(key);
-    if (shared) this.#shared(request.api, scope);
+    if (shared) scope.stats.sharedCalls++;
     const answer = await (shared ??
       this.#track(key, this.#pipeline.call(request.api, url, scope).then(this.#storing(request.api, key))));
     this.#usedFresh(scope.stats, request.api);
@@ -178,13 +178,12 @@ export class DefenderClient {
         scope.stats.cacheHits++;
         apiStats(scope.stats, api).cacheHits++;
         this.options.observer?.onCacheLookup?.(api, 'hit');
-        scope.trace?.cacheHit(api, false);
         return stored.body;
       }
       this.options.observer?.onCacheLookup?.(api, 'miss');
     }
     const shared = this.#inFlight.get(key);
-    if (shared) this.#shared(api, scope);
+    if (shared) scope.stats.sharedCalls++;
     const url = huntingUrl(this.options.graphUrl ?? this.options.baseUrl);
     const body = { method: 'POST', json: JSON.stringify({ Query: kql }), idempotent: true } as const;
     const answer = await (
@@ -290,7 +289,6 @@ export class DefenderClient {
     stats.freshUntil = Math.min(stats.freshUntil, freshUntil(stored, policy));
     const stale = freshnessOf(stored, policy, this.#clock.now()) === 'stale';
     this.options.observer?.onCacheLookup?.(api, stale ? 'stale' : 'hit');
-    scope.trace?.cacheHit(api, stale);
     if (stale) {
       stats.staleHits++;
       this.#refresh(request, key, scope);
@@ -311,12 +309,6 @@ export class DefenderClient {
     const call = this.#pipeline.background(api, this.urlFor(request), scope);
     const refresh = call && this.#track(key, call.then(this.#storing(api, key)));
     reportRefresh(api, refresh, this.options.observer, this.options.onBackgroundError);
-  }
-
-  /** The operation shares the answer of an identical call already in flight: counted, and told to its trace. */
-  #shared(api: DefenderApi, scope: CallScope): void {
-    scope.stats.sharedCalls++;
-    scope.trace?.sharedCall(api);
   }
 
   /** The operation used an answer of `api` fetched just now: its result is fresh no longer than its TTL. */

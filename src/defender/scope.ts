@@ -66,16 +66,13 @@ export interface CallScope {
 }
 
 /**
- * Told of one operation's upstream work, for its trace: carried by the scope rather than by async context, so
- * a call made inside a DataLoader batch still finds its operation. Hooks must not throw.
+ * Makes the span of each call of one operation: carried by the scope rather than by async context, so a call
+ * made inside a DataLoader batch still finds its operation. Cache hits are not told one by one: the operation's
+ * span reads them per API from its stats when it ends. Hooks must not throw.
  */
 export interface CallTracer {
   /** A call that goes through the pipeline begins (a cache miss, a bypass, a write). */
   startCall(api: DefenderApi, method: 'GET' | 'POST' | 'PATCH'): CallSpan;
-  /** An answer of `api` was served from the cache instead of a call (`stale`: past its TTL, being refreshed). */
-  cacheHit(api: DefenderApi, stale: boolean): void;
-  /** An answer of `api` was shared with an identical call already in flight. */
-  sharedCall(api: DefenderApi): void;
 }
 
 /** One call's record, from the pipeline: its limiter wait, HTTP attempts, retries and outcome. */

@@ -112,6 +112,8 @@ export interface OperationSummary {
   readonly sharedCalls: number;
   readonly staleHits: number;
   readonly limiterWaitMs: number;
+  /** Calls and cache hits per API, as `extensions.upstream.byApi`. */
+  readonly byApi: Partial<Record<DefenderApi, { readonly calls: number; readonly cacheHits: number }>>;
   /** `extensions.upstream.plans`: each relationship level's path (no ids) and the source that answered it. */
   readonly plans: readonly { readonly path: string; readonly source: string; readonly fallback?: string }[];
   /** The codes of the response's errors, once each. */
@@ -123,9 +125,8 @@ export interface OperationSummary {
 
 /**
  * One operation's span and the parent of its calls' spans, carried by the operation's scope (`CallTracer`), so
- * a call made in a DataLoader batch, after the resolver that asked for it has returned, still finds it. Cache
- * hits and shared calls are events on the operation's span (a batch of 50 cached machines is 50 events, not 50
- * spans); every call that goes through the pipeline is a span of its own.
+ * a call made in a DataLoader batch, after the resolver that asked for it has returned, still finds it. Every
+ * call that goes through the pipeline is a span of its own; cache hits are counted per API on the operation's.
  */
 export class OperationTrace implements CallTracer {
   readonly #span: Span;
@@ -166,17 +167,6 @@ export class OperationTrace implements CallTracer {
     return new UpstreamCallSpan(span);
   }
 
-  cacheHit(api: DefenderApi, stale: boolean): void {
-    this.#span.addEvent('defender_graph.cache_hit', {
-      'defender_graph.api': api,
-      'defender_graph.stale': stale,
-    });
-  }
-
-  sharedCall(api: DefenderApi): void {
-    this.#span.addEvent('defender_graph.shared_call', { 'defender_graph.api': api });
-  }
-
   /** Ends the span with what the operation did; only the first call counts (a batch shares one context). */
   end(summary: OperationSummary): void {
     if (this.#ended) return;
@@ -198,6 +188,7 @@ export class OperationTrace implements CallTracer {
           'defender_graph.cost.expected': estimate.expected,
           'defender_graph.cost.max': estimate.max,
         }),
+        ...byApiAttributes(summary.byApi),
         ...(summary.plans.length > 0 && {
           'defender_graph.plans': summary.plans.map(
             (p) => `${p.path}=${p.source}${p.fallback ? ` (${p.fallback})` : ''}`,
@@ -257,6 +248,22 @@ class UpstreamCallSpan implements CallSpan {
     }
     span.end();
   }
+}
+
+/**
+ * Calls and cache hits per API as two string arrays, `api=count`, APIs with none left out: a batch of fifty
+ * cached machines is one entry, not fifty events (which the span's event limit would cut at 128 anyway).
+ */
+function byApiAttributes(byApi: OperationSummary['byApi']): Attributes {
+  const entries = Object.entries(byApi) as [DefenderApi, { calls: number; cacheHits: number }][];
+  const list = (count: (e: { calls: number; cacheHits: number }) => number) =>
+    entries.filter(([, e]) => count(e) > 0).map(([api, e]) => `${api}=${count(e)}`);
+  const calls = list((e) => e.calls);
+  const hits = list((e) => e.cacheHits);
+  return {
+    ...(calls.length > 0 && { 'defender_graph.upstream.calls_by_api': calls }),
+    ...(hits.length > 0 && { 'defender_graph.upstream.cache_hits_by_api': hits }),
+  };
 }
 
 /** The span of a call in a trace sampled out: records nothing. */

@@ -36,6 +36,7 @@ function summaryOf(context: GraphQLContext, response: GraphQLResponse): Operatio
     sharedCalls: stats.sharedCalls,
     staleHits: stats.staleHits,
     limiterWaitMs: stats.limiterWaitMs,
+    byApi: stats.byApi,
     plans: context.hunting?.levels ?? [],
     errorCodes: [...new Set((errors ?? []).map((e) => String(e.extensions?.['code'] ?? 'UNKNOWN')))],
     httpStatus: response.http.status ?? 200,

@@ -46,6 +46,10 @@ function treeOf(spans: readonly ReadableSpan[]): { operation: ReadableSpan; call
 /** The APIs of a list of calls, sorted, to compare multisets. */
 const apisOf = (calls: readonly (string | null)[]): (string | null)[] => [...calls].sort();
 
+/** `api=count` for each API of a list of calls, sorted: the form of the `*_by_api` attributes. */
+const perApi = (apis: readonly (string | null)[]): string[] =>
+  [...new Set(apis)].sort().map((api) => `${api}=${apis.filter((a) => a === api).length}`);
+
 /** Everything a span exports besides its ids and times: name, attributes, events, status. */
 function recordedText(spans: readonly ReadableSpan[]): string {
   return JSON.stringify(
@@ -89,6 +93,9 @@ describe('OpenTelemetry traces', () => {
     expect(operation.spanContext().traceId).toBe(TRACE_ID);
     expect(operation.parentSpanContext?.spanId).toBe(PARENT_SPAN_ID);
     expect(operation.parentSpanContext?.isRemote).toBe(true);
+    expect([...(operation.attributes['defender_graph.upstream.calls_by_api'] as string[])].sort()).toEqual(
+      perApi(seen.map((c) => c.api)),
+    );
     expect(operation.attributes).toMatchObject({
       'graphql.operation.type': 'query',
       'graphql.operation.name': 'Triage',
@@ -128,7 +135,7 @@ describe('OpenTelemetry traces', () => {
       ...machineIds.map((m) => m.id),
     ]);
 
-    // The same operation again: every answer comes from the cache, no call, no call span; each hit is an event.
+    // The same operation again: every answer comes from the cache, no call, no call span; hits counted per API.
     exporter.reset();
     const again = await gw.query(TRIAGE, { id: alert.id });
     expect(again.errors).toBeUndefined();
@@ -137,12 +144,15 @@ describe('OpenTelemetry traces', () => {
     expect(second.calls).toEqual([]);
     // No inbound traceparent: the root of a trace of its own.
     expect(second.operation.parentSpanContext).toBeUndefined();
-    const hits = second.operation.events.filter((e) => e.name === 'defender_graph.cache_hit');
-    expect(hits.length).toBe(again.extensions!.upstream!.cacheHits);
-    expect(apisOf(hits.map((e) => e.attributes!['defender_graph.api'] as string))).toEqual(
-      apisOf(seen.map((c) => c.api)),
-    );
-    expect(second.operation.attributes['defender_graph.upstream.calls']).toBe(0);
+    // Each answer the first run fetched is a hit now: the same APIs, as many times each.
+    expect(
+      [...(second.operation.attributes['defender_graph.upstream.cache_hits_by_api'] as string[])].sort(),
+    ).toEqual(perApi(seen.map((c) => c.api)));
+    expect(second.operation.attributes).toMatchObject({
+      'defender_graph.upstream.calls': 0,
+      'defender_graph.upstream.cache_hits': again.extensions!.upstream!.cacheHits,
+    });
+    expect(second.operation.attributes['defender_graph.upstream.calls_by_api']).toBeUndefined();
   });
 
   it('records retries, the last status and the error code of a call that failed, and the operation’s error codes', async () => {

@@ -10,6 +10,7 @@ import { startTracing } from '../../../src/ops/tracing.js';
 
 const SUMMARY: OperationSummary = {
   ...newStats(),
+  byApi: {},
   plans: [],
   errorCodes: [],
   httpStatus: 200,
