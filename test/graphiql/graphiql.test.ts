@@ -107,7 +107,7 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts(), WAIT)
-      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive', 'Triage']);
+      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive', 'Triage', 'LiveAlerts']);
     // The headers editor is open, with the bearer-token placeholder.
     await expect
       .poll(async () => normalized(await page.locator('.graphiql-editor-tool').innerText()), WAIT)
@@ -226,6 +226,27 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await replaceDocument(page, 'query Budget { rateLimit { api remaining } }');
     await shownEstimate(page, 'Budget', 'estimate');
     expect(dryRuns.slice(sent).map((d) => d.operationName)).toEqual(['Budget']);
+  });
+
+  it('runs the LiveAlerts tab over WebSocket and shows a change as it happens', async () => {
+    await page.locator('.graphiql-tab', { hasText: 'LiveAlerts' }).click();
+    await expect.poll(() => page.locator('.graphiql-tab-active').innerText(), WAIT).toBe('LiveAlerts');
+    gw.sim.resetCalls();
+    // Run at once, while GraphiQL still names the operation of the tab before (`Budget`, from the test above): the
+    // page runs the document's own operation, over WebSocket to the gateway itself.
+    const socket = page.waitForEvent('websocket');
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    expect((await socket).url()).toBe(`${gw.url.replace(/^http/, 'ws')}/graphql`);
+    // The poller has its watermark once its second call went out: a change from now on is found.
+    await expect.poll(() => gw.sim.calls.filter((c) => c.api === 'alerts').length, WAIT).toBeGreaterThan(1);
+
+    const machineId = gw.sim.tenant.machines.find((m) => m.onboardingStatus === 'Onboarded')!.id;
+    const created = gw.sim.createAlert({ machineId, severity: 'High', title: 'Seen live in GraphiQL' });
+
+    await expect
+      .poll(() => page.locator('.graphiql-response').innerText(), WAIT)
+      .toContain(`"${created.id}"`);
+    expect(normalized(await page.locator('.graphiql-response').innerText())).toContain('"kind": "CREATED"');
   });
 
   // Last of the tours: from here on, routing makes every request of the page `Cache-Control: no-cache`.

@@ -156,3 +156,30 @@ mutation Triage {
 
 /** The triage example, a tab after the queries (`main.ts` opens it last). */
 export const TRIAGE_TAB: { query: string; headers: string } = { query: TRIAGE, headers: HEADERS_PLACEHOLDER };
+
+/**
+ * The live alert queue: a subscription, which the page runs over WebSocket. Kept apart from {@link EXAMPLE_TABS}
+ * (the page adds it last).
+ */
+export const LIVE_ALERTS_TAB: { query: string; headers: string } = {
+  query: `# Live alerts: every alert created or updated from now on that passes the filter, as it happens.
+# Run it, then wait: the gateway polls Defender once per ALERT_POLL_SECONDS for every subscriber at once
+# (with the embedded simulator, SIMULATOR_ALERT_CHANGES_PER_MINUTE=6 npm start makes alerts change).
+subscription LiveAlerts {
+  alertChanges(filter: { severity: [HIGH, MEDIUM] }) {
+    kind
+    alert {
+      id
+      title
+      severity
+      status
+      lastUpdateTime
+      machine {
+        computerDnsName
+      }
+    }
+  }
+}
+`,
+  headers: HEADERS_PLACEHOLDER,
+};
