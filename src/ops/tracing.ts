@@ -63,7 +63,7 @@ export function startTracing(config: TelemetryConfig, options: TracingOptions = 
   if (!exporter) return undefined;
   const processor: SpanProcessor = options.exportEachSpan
     ? new SimpleSpanProcessor({ exporter })
-    : new BatchSpanProcessor({ exporter });
+    : new BatchSpanProcessor({ exporter, exportTimeoutMillis: EXPORT_TIMEOUT_MS });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: samplerOf(config),
@@ -78,6 +78,12 @@ export function startTracing(config: TelemetryConfig, options: TracingOptions = 
     shutdown: () => provider.shutdown(),
   };
 }
+
+/**
+ * How long one export may take (ms), the flush at shutdown included: a collector that does not answer must not
+ * hold the process past shutdown's 10 s for closing the rest (`ops/shutdown.ts`); its spans are dropped.
+ */
+const EXPORT_TIMEOUT_MS = 5_000;
 
 /** Reads Node's inbound headers (lower-case names; a repeated header is an array, its first value taken). */
 const HEADERS: TextMapGetter<IncomingHttpHeaders> = {

@@ -51,6 +51,8 @@ export interface TestGatewayOptions {
   readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
+  /** Variables added to the fixed test environment (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`). Default: none. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Traces, to this exporter (an in-memory one). Default: off, as without OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly tracing?: DependencyOverrides['tracing'];
 }
@@ -83,6 +85,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const config = loadConfig({
     ...TEST_ENV,
     ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
+    ...options.env,
   });
   const ttlMs = options.cacheTtlMs;
   const deps = await createDependencies(config, {

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -204,5 +207,57 @@ describe('OpenTelemetry traces', () => {
     expectNothingSecret(exporter.getFinishedSpans(), gw.sim, [
       ...gw.sim.tenant.alerts.slice(0, 10).map((a) => a.machineId),
     ]);
+  });
+
+  it('exports over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT as npm start configures it, flushed when the gateway closes', async () => {
+    const exports: { path: string; headers: Record<string, unknown>; body: string }[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        exports.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    collector.listen(0, '127.0.0.1');
+    await once(collector, 'listening');
+    try {
+      const port = (collector.address() as AddressInfo).port;
+      gw = await startTestGateway({
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k%20123',
+          OTEL_SERVICE_NAME: 'defender-graph-test',
+        },
+      });
+      const id = gw.sim.tenant.machines[0]!.id;
+      const res = await gw.query(`query Exported($id: ID!) { machine(id: $id) { id } }`, { id });
+      expect(res.errors).toBeUndefined();
+      // The batch processor waits up to 5 s: nothing need have left yet. Closing the gateway flushes it.
+      await gw.close();
+      gw = undefined;
+      expect(exports.map((e) => e.path)).toEqual(['/v1/traces']);
+      const [sent] = exports;
+      expect(sent!.headers['x-collector-key']).toBe('k 123');
+      const body = JSON.parse(sent!.body) as {
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: { spans: { name: string }[] }[];
+        }[];
+      };
+      const [resource] = body.resourceSpans;
+      expect(resource!.resource.attributes).toContainEqual({
+        key: 'service.name',
+        value: { stringValue: 'defender-graph-test' },
+      });
+      expect(resource!.scopeSpans.flatMap((s) => s.spans.map((span) => span.name)).sort()).toEqual([
+        'GET machines/{id}',
+        'graphql.query Exported',
+      ]);
+      expect(sent!.body).not.toContain(id);
+    } finally {
+      collector.closeAllConnections();
+      collector.close();
+    }
   });
 });
