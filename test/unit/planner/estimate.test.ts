@@ -136,8 +136,8 @@ describe('the cost planner', () => {
       });
     });
 
-    it('estimates only queries whose variables coerce', async () => {
-      expect(await estimate('mutation { x }')).toBeUndefined();
+    it('estimates only queries and mutations whose variables coerce', async () => {
+      expect(await estimate('subscription { alertChanges { kind } }')).toBeUndefined();
       expect(await estimate('query($id: ID!) { machine(id: $id) { id } }', cache(), {})).toBeUndefined();
     });
   });
