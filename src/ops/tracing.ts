@@ -163,7 +163,8 @@ export class OperationTrace implements CallTracer {
       'defender_graph.api': api,
       [ATTR_URL_TEMPLATE]: templateOf(api),
       [ATTR_HTTP_REQUEST_METHOD]: method,
-      'defender_graph.cache': method === 'PATCH' ? 'none' : this.#fresh ? 'bypass' : 'miss',
+      // A write (PATCH alerts/{id}, POST alerts/batchUpdate) is never cached; hunting's POST is a read.
+      'defender_graph.cache': isWrite(api, method) ? 'none' : this.#fresh ? 'bypass' : 'miss',
     };
     const span = this.#tracer.startSpan(
       `${method} ${api}`,
@@ -279,6 +280,11 @@ const NO_CALL_SPAN: CallSpan = {
   retry: () => {},
   end: () => {},
 };
+
+/** Whether a call writes (never cached): every method but GET, except hunting's POST, which is a query. */
+function isWrite(api: DefenderApi, method: 'GET' | 'POST' | 'PATCH'): boolean {
+  return method !== 'GET' && api !== 'hunting';
+}
 
 /** The path template an API is called on, under the base URL: never an id, never a query string. */
 function templateOf(api: DefenderApi): string {
