@@ -4,6 +4,7 @@ import { FanoutRecorder, FanoutStats } from '../../src/planner/fanout.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
+import { eventually } from '../helpers/live.js';
 
 let gw: TestGateway | undefined;
 afterEach(() => gw?.close());
@@ -54,9 +55,11 @@ describe('the shared rate limiter', () => {
     gw = await startTestGateway();
     const [m1, m2, m3] = gw.sim.tenant.machines;
     gw.sim.injectFault({ api: 'machines/{id}', fault: { kind: 'throttle', retryAfterSeconds: 2 }, times: 1 });
-    const started = Date.now();
     const first = gw.query(`{ machine(id: "${m1!.id}") { id } }`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The 429 has reached the gateway (on a loaded machine that takes longer than any fixed pause).
+    await eventually(() => callsTo(gw!.sim.calls, 'machines/{id}').length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
     const other = gw.query(`{ machine(id: "${m2!.id}") { id } }`);
     const otherApi = await gw.query(`{ machine: alert(id: "${gw.sim.tenant.alerts[0]!.id}") { id } }`);
     expect(Date.now() - started).toBeLessThan(1_500);
