@@ -46,6 +46,8 @@ export interface BenchGatewayOptions {
   readonly fanout?: FanoutStats;
   /** DEFENDER_PLANS: `auto` may answer relationship levels by advanced hunting, `rest` never. Default `auto`. */
   readonly plans?: 'auto' | 'rest';
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces exported there (bench/traces.ts). Default: tracing off. */
+  readonly otlpEndpoint?: string;
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -71,6 +73,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     CACHE_STALE_SECONDS: '0',
     ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
     ...(options.plans && { DEFENDER_PLANS: options.plans }),
+    ...(options.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint }),
   });
   const deps = await createDependencies(config, {
     upstream: {

@@ -26,6 +26,8 @@ import type { Logger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import type { GatewayMetrics, QueueDepthSource } from './ops/metrics.js';
 import type { ServerDeps } from './server.js';
+import { startTracing } from './ops/tracing.js';
+import type { TracingOptions } from './ops/tracing.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
 import { startSimulator } from './simulator/server.js';
 
@@ -67,6 +69,8 @@ export interface DependencyOverrides {
    * process running many gateways (the tests) turns it off, since each collector keeps running until exit.
    */
   readonly processMetrics?: boolean;
+  /** Where spans go besides the configuration's OTLP endpoint (tests: an in-memory exporter). Default: none. */
+  readonly tracing?: TracingOptions;
 }
 
 /** What `npm start` runs on, built once from the configuration. */
@@ -134,6 +138,9 @@ export async function createDependencies(
       ...(redis && { alertGenerations: redisGenerations(redis) }),
       ...overrides.client,
     });
+    // Off without OTEL_EXPORTER_OTLP_ENDPOINT: no SDK is started. On, closing flushes the spans still queued.
+    const tracing = startTracing(config.telemetry, overrides.tracing);
+    if (tracing) closers.push(() => tracing.shutdown());
     const authenticator = inboundAuthenticator(config);
     const obo =
       config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
@@ -171,6 +178,7 @@ export async function createDependencies(
       maxInFlightOperations: config.maxInFlightOperations,
       // With CACHE_URL, one replica polls for each identity and the others receive its changes through Redis.
       live: { ...config.live, ...(redis && { shared: { redis } }) },
+      ...(tracing && { tracing }),
       ...overrides.server,
     };
     return {

@@ -38,6 +38,8 @@ import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { operationsPlugin } from './plugins/operations.js';
+import { tracingPlugin } from './plugins/tracing.js';
+import type { Tracing } from './ops/tracing.js';
 import type { LiveOptions } from './live/live.js';
 import { startLive } from './live/live.js';
 import { SubscriptionsNeedAStreamRule } from './live/http-rule.js';
@@ -99,6 +101,8 @@ export interface ServerDeps {
   readonly maxInFlightOperations?: number;
   /** Live subscriptions (`ALERT_POLL_SECONDS`, their caps, sharing through Redis); see `LiveOptions`' defaults. */
   readonly live?: LiveOptions;
+  /** OpenTelemetry traces: a span per operation and per upstream call. Default: off (no span is made). */
+  readonly tracing?: Tracing;
 }
 
 export interface GatewayServer {
@@ -195,6 +199,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       ApolloServerPluginLandingPageDisabled(),
       inlineTracePlugin(deps.routerSecret),
       operationsPlugin({ metrics, ...(deps.logger && { logger: deps.logger }) }),
+      ...(deps.tracing ? [tracingPlugin()] : []),
     ],
   });
   await apollo.start();
@@ -263,12 +268,14 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
       });
+      const fresh = /\bno-cache\b/i.test(request.headers['cache-control'] ?? '');
       return contexts({
         principal: request.principal,
         caller: callerOf(request),
         requestId: request.id,
         signal: abort.signal,
-        fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
+        fresh,
+        ...(deps.tracing && { trace: deps.tracing.startOperation(request.headers, { fresh }) }),
       });
     },
   });

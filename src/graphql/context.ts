@@ -1,3 +1,4 @@
+import type { OperationTrace } from '../ops/tracing.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { AlertDto } from '../defender/types.js';
 import type { AlertFilter } from '../generated/resolvers.js';
@@ -53,6 +54,8 @@ export interface GraphQLContext {
   readonly fanout: FanoutRecorder;
   /** The source streams of subscriptions: only on an operation that came over WebSocket or SSE (src/live/). */
   readonly live?: LiveSubscribe;
+  /** This operation's trace (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent when tracing is off. */
+  readonly trace?: OperationTrace;
 }
 
 /** What a subscription's root field subscribes to, as the caller it runs for. */

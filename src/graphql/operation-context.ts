@@ -5,6 +5,7 @@ import type { CallScope, DefenderClient } from '../defender/client.js';
 import { newStats } from '../defender/client.js';
 import type { AlertDto } from '../defender/types.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { OperationTrace } from '../ops/tracing.js';
 import { FanoutRecorder } from '../planner/fanout.js';
 import type { GraphQLContext, LiveSubscribe, WriteAudit } from './context.js';
 import { HuntingPlans } from './hunting-plans.js';
@@ -55,6 +56,8 @@ export interface OperationRequest {
   readonly live?: LiveSubscribe;
   /** Every mutation is refused (subscriptions: only a subscription runs there anyway). Default false. */
   readonly readOnly?: boolean;
+  /** The operation's trace, started by the transport from its request's headers. Default: not traced. */
+  readonly trace?: OperationTrace;
 }
 
 /**
@@ -76,6 +79,7 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
       ...(request.fresh && { fresh: true }),
       maxCalls: deps.maxOperationCalls,
       seen: new Map(),
+      ...(request.trace && { trace: request.trace }),
     };
     const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, deps.onCut);
     const identity = deps.client.identityOf(scope);
@@ -96,6 +100,7 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
         afterWrite: (updated) => deps.afterWrite?.(identity, updated),
       },
       ...(request.live && { live: request.live }),
+      ...(request.trace && { trace: request.trace }),
     };
   };
 }
