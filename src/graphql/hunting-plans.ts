@@ -22,10 +22,14 @@ export interface LevelPlan {
   fallback?: string;
 }
 
-/** A machine advanced hunting named: only its id; its other fields come from its record, batched by id. */
+/**
+ * A machine advanced hunting named: its id and `computerDnsName` (the events' `DeviceName`); its other fields
+ * come from its record, batched by id (sources.ts says what this kind carries).
+ */
 export interface HuntedMachineRef {
   readonly [PARTIAL]: 'huntedRef';
   readonly id: string;
+  readonly computerDnsName: string | null;
 }
 
 /**
@@ -128,9 +132,10 @@ export class HuntingPlans {
   async #userMachines(names: readonly string[]): Promise<unknown[]> {
     const machines = await huntUserMachines(this.client, names, this.scope);
     return names.map((name) =>
-      (machines.get(name.toLowerCase()) ?? []).map((id): HuntedMachineRef => ({
+      (machines.get(name.toLowerCase()) ?? []).map((m): HuntedMachineRef => ({
         [PARTIAL]: 'huntedRef',
-        id,
+        id: m.id,
+        computerDnsName: m.computerDnsName,
       })),
     );
   }

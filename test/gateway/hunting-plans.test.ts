@@ -58,22 +58,17 @@ afterAll(async () => {
 });
 
 describe('DEFENDER_PLANS=auto', () => {
-  it('walks alerts → user → machines → logon users in one page, hunting queries and machine lookups, with the REST plan’s answers', async () => {
+  it('walks alerts → user → machines (with their names) → logon users in one page and two hunting queries, with the REST plan’s answers', async () => {
     const viaRest = await rest.query<Walk>(WALK);
     const viaAuto = await auto.query<Walk>(WALK);
     expect(viaRest.errors).toBeUndefined();
     expect(viaAuto.errors).toBeUndefined();
     expect(sorted(viaAuto.data)).toEqual(sorted(viaRest.data));
 
+    // `computerDnsName` is the events' DeviceName: no `machines?$filter=id in (…)` lookup.
     const calls = auto.sim.calls;
-    const apis = calls.map((c) => c.api);
-    expect(apis.filter((a) => a === 'alerts')).toHaveLength(1);
-    expect(apis.filter((a) => a === 'hunting')).toHaveLength(2);
-    expect(apis.filter((a) => a !== 'alerts' && a !== 'hunting' && a !== 'machines')).toEqual([]);
-    const machineIds = new Set(
-      viaAuto.data!.alerts.nodes.flatMap((n) => n.user?.machines.map((m) => m.id) ?? []),
-    );
-    expect(apis.filter((a) => a === 'machines')).toHaveLength(Math.ceil(machineIds.size / 50));
+    expect(calls.map((c) => c.api)).toEqual(['alerts', 'hunting', 'hunting']);
+    expect(calls[1]!.kql).toContain('arg_max(Timestamp, DeviceName)');
     const upstream = viaAuto.extensions!['upstream'] as unknown as {
       calls: number;
       byApi: Record<string, { calls: number }>;
@@ -90,6 +85,22 @@ describe('DEFENDER_PLANS=auto', () => {
     // The REST plan pays one call per user and one per machine for the same answers.
     expect(rest.sim.calls.length).toBeGreaterThan(4 * calls.length);
     expect(rest.sim.calls.filter((c) => c.api === 'hunting')).toEqual([]);
+  });
+
+  it('reads a machine field hunting does not give (osPlatform) from batched lookups by id, equal to REST’s', async () => {
+    const query = WALK.replace('computerDnsName', 'computerDnsName osPlatform');
+    const viaRest = await rest.query(query);
+    const viaAuto = await auto.query<Walk>(query);
+    expect(viaAuto.errors).toBeUndefined();
+    expect(sorted(viaAuto.data)).toEqual(sorted(viaRest.data));
+    const machineIds = new Set(
+      viaAuto.data!.alerts.nodes.flatMap((n) => n.user?.machines.map((m) => m.id) ?? []),
+    );
+    expect(machineIds.size).toBeGreaterThan(50);
+    const apis = auto.sim.calls.map((c) => c.api);
+    expect(apis.filter((a) => a === 'hunting')).toHaveLength(2);
+    expect(apis.filter((a) => a === 'machines')).toHaveLength(Math.ceil(machineIds.size / 50));
+    expect(apis.filter((a) => a !== 'alerts' && a !== 'hunting' && a !== 'machines')).toEqual([]);
   });
 
   it('derives the logon users’ statistics with a second query, equal to REST’s records', async () => {
