@@ -7,6 +7,7 @@
  * {@link MIN_HUNTED_PARENTS} parents' REST answers are not cached, or REST's budget cannot serve the uncached
  * ones before the deadline. Otherwise REST: with every answer cached REST costs nothing, and for one or two
  * parents two REST reads (tens of ms each) beat one hunting query (hundreds of ms) while both budgets are free.
+ * When hunting's budget has no slot in time, REST, unless REST's has none either (then hunting, fewer calls).
  */
 
 /** Fewest uncached parents for which a level is hunted while REST's budget could serve them in time. */
@@ -28,6 +29,8 @@ export interface LevelFacts {
 }
 
 export function choosePlan(facts: LevelFacts): PlanSource {
-  if (!facts.huntable || !facts.huntingInTime || facts.uncached === 0) return 'rest';
+  if (!facts.huntable || facts.uncached === 0) return 'rest';
+  // Neither budget serves the level in time: hunting, the fewer calls, has the better chance.
+  if (!facts.huntingInTime) return facts.restInTime ? 'rest' : 'hunting';
   return facts.uncached >= MIN_HUNTED_PARENTS || !facts.restInTime ? 'hunting' : 'rest';
 }

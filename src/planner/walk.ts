@@ -170,7 +170,10 @@ export class Planner {
         restInTime: inTime(source.api, Math.ceil(uncached)),
       });
       if (plan === 'hunting') {
-        const expected = huntingQueries(uncached, perChunk);
+        const expected =
+          set.entities.kind === 'known'
+            ? huntingQueries(uncached, perChunk)
+            : expectedHuntingQueries(uncached, perChunk);
         this.tally.plan({ path: path.join('.'), source: 'hunting', calls: expected });
         return this.#hunted(field, set.entities, relationship, source, hunting, fan, charge, origin, path, {
           uncached,
@@ -247,7 +250,7 @@ export class Planner {
     const range = {
       min: lo >= MIN_HUNTED_PARENTS ? queries(lo) : 0,
       max: queries(known ? level.uncached : hi),
-      expected: queries(level.uncached),
+      expected: known ? queries(level.uncached) : expectedHuntingQueries(level.uncached, level.perChunk),
     };
     this.tally.addRange(
       { hunting: range, [source.api]: { min: 0, max: hi, expected: 0 } },
@@ -368,6 +371,15 @@ const exactly = (calls: number) => ({ min: calls, max: calls, expected: calls })
 /** Hunting queries for `parents` parents: one per chunk (at least one when there are any), times `perChunk`. */
 function huntingQueries(parents: number, perChunk: number): number {
   return parents > 0 ? Math.ceil(parents / HUNTING_CHUNK_SIZE) * perChunk : 0;
+}
+
+/**
+ * The queries expected for an expected number of parents: `⌈n / chunk⌉` is a step, and `n` is uncertain by
+ * more than a chunk's worth near a step, where the mean of `⌈x / chunk⌉` over the `x` it may be is about
+ * `n / chunk + ½`; never less than one query for parents there are.
+ */
+function expectedHuntingQueries(parents: number, perChunk: number): number {
+  return parents > 0 ? Math.max(1, parents / HUNTING_CHUNK_SIZE + 0.5) * perChunk : 0;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
