@@ -7,14 +7,16 @@ import type { RedisConnection } from './cache/redis.js';
 import { redisFanoutStore } from './planner/redis-fanout.js';
 import { FanoutStats } from './planner/fanout.js';
 import { createRedisCache } from './cache/redis-cache.js';
+import { redisGenerations } from './cache/alert-generation.js';
 import { DefenderClient } from './defender/client.js';
 import type { DefenderClientOptions } from './defender/client.js';
 import { LocalRateLimiter } from './rate-limit/limiter.js';
 import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-limiter.js';
 import { RoutedLimiter } from './rate-limit/routed.js';
-import { HUNTING_API } from './defender/apis.js';
+import { BATCH_UPDATE_API, BATCH_UPDATE_RATE_LIMITS, HUNTING_API } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limit/windows.js';
+import { parseRateLimits } from './rate-limit/windows.js';
 import type { TokenProvider } from './auth/tokens.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './auth/tokens.js';
 import { JwtAuthenticator } from './auth/jwt.js';
@@ -128,6 +130,8 @@ export async function createDependencies(
       timeoutMs: config.upstreamTimeoutMs,
       maxRetries: config.upstreamRetries,
       maxThrottleRetries: 2,
+      // With CACHE_URL, a write on any replica moves every replica's cached alert answers on.
+      ...(redis && { alertGenerations: redisGenerations(redis) }),
       ...overrides.client,
     });
     const authenticator = inboundAuthenticator(config);
@@ -290,11 +294,14 @@ function limiterAndCache(
   const margin = overrides.limiterMarginMs;
   const marginOption = margin === undefined ? {} : { marginMs: () => margin };
   const huntingOnly = { apis: [HUNTING_API] as const };
+  const batchWindows = parseRateLimits(BATCH_UPDATE_RATE_LIMITS);
+  const batchOnly = { apis: [BATCH_UPDATE_API] as const };
   if (!config.cacheUrl) {
     return {
       limiter: new RoutedLimiter(
         new LocalRateLimiter(windows, marginOption),
         new LocalRateLimiter(huntingWindows, { ...marginOption, ...huntingOnly }),
+        new LocalRateLimiter(batchWindows, { ...marginOption, ...batchOnly }),
       ),
       cache: overrides.cache ?? createMemoryCache({ maxBytes: entityBytes }),
     };
@@ -329,7 +336,15 @@ function limiterAndCache(
     ...marginOption,
     ...huntingOnly,
   });
-  const limiter = new RoutedLimiter(restLimiter, huntingLimiter);
+  // batchUpdate's documented windows, also under their own prefix.
+  const batchLimiter = new RedisRateLimiter(batchWindows, {
+    client: redis,
+    replicas: config.replicas,
+    prefix: 'defender-graph:limiter:batch-update',
+    ...marginOption,
+    ...batchOnly,
+  });
+  const limiter = new RoutedLimiter(restLimiter, huntingLimiter, batchLimiter);
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
   return { limiter, cache: overrides.cache ?? createRedisCache(redis), redis };
 }

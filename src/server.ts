@@ -239,7 +239,10 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       metrics.onAlertWrite(entry.outcome);
       deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
     },
-    afterWrite: (identity) => responseCache?.forgetIdentity(identity),
+    afterWrite: (identity, updated) => {
+      responseCache?.forgetIdentity(identity);
+      live.announce(identity, updated);
+    },
   });
   const live = startLive({
     ...deps,

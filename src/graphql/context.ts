@@ -1,4 +1,5 @@
 import type { CallScope, DefenderClient } from '../defender/client.js';
+import type { AlertDto } from '../defender/types.js';
 import type { AlertFilter } from '../generated/resolvers.js';
 import type { AlertChangeEvent } from '../live/watermark.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
@@ -29,8 +30,11 @@ export interface WriteContext {
   readonly requestId: string;
   /** Records one write: a log line and a metric. */
   readonly audit: (entry: WriteAudit) => void;
-  /** Called after a write was (or may have been) applied: drops stored results that may show the old alert. */
-  readonly afterWrite: () => void;
+  /**
+   * Called after a write was (or may have been) applied, with the alerts as Defender answered them: drops this
+   * process's stored results of the identity and tells its live subscribers at once.
+   */
+  readonly afterWrite: (updated: readonly AlertDto[]) => void;
 }
 
 /** What every resolver gets for one operation. */

@@ -3,6 +3,7 @@ import type { OboTokenProviders } from '../auth/obo.js';
 import type { DefenderPlans } from '../config/hunting.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import { newStats } from '../defender/client.js';
+import type { AlertDto } from '../defender/types.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import { FanoutRecorder } from '../planner/fanout.js';
 import type { GraphQLContext, LiveSubscribe, WriteAudit } from './context.js';
@@ -36,8 +37,8 @@ export interface OperationContextDeps {
   readonly onPlanFallback?: PlanFallbackObserver;
   /** Records one write (a log line and a metric). */
   readonly audit?: (entry: WriteAudit) => void;
-  /** After a write by `identity`: drop stored results that may show the old alert. */
-  readonly afterWrite?: (identity: string) => void;
+  /** After a write by `identity`: drop stored results that may show the old alerts, tell live subscribers. */
+  readonly afterWrite?: (identity: string, updated: readonly AlertDto[]) => void;
 }
 
 /** One operation as its transport received it. */
@@ -102,7 +103,7 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
         disabled: (deps.writesDisabled ?? false) || (request.readOnly ?? false),
         requestId: request.requestId,
         audit: (entry) => deps.audit?.(entry),
-        afterWrite: () => deps.afterWrite?.(identity),
+        afterWrite: (updated) => deps.afterWrite?.(identity, updated),
       },
       ...(request.live && { live: request.live }),
     };

@@ -137,9 +137,15 @@ describe('the shared rate limiter', () => {
       rateLimit: { api: string; limit: number; remaining: number; windowSeconds: number; resetAt: string }[];
     }>('{ rateLimit { api limit remaining windowSeconds resetAt } }');
     const budget = res.data!.rateLimit;
-    // The 12 read routes, the alert write `alerts/{id}:patch` and advanced hunting, two windows each (hunting's
-    // own: 45/60 s, 1,500/3,600 s).
-    expect(budget).toHaveLength(14 * 2);
+    // The 12 read routes, the alert writes `alerts/{id}:patch` and `alerts/batchUpdate` and advanced hunting, two
+    // windows each (hunting's own: 45/60 s, 1,500/3,600 s; batchUpdate's: 10/60 s, 500/3,600 s).
+    expect(budget).toHaveLength(15 * 2);
+    expect(
+      budget.filter((b) => b.api === 'alerts/batchUpdate').map((b) => [b.limit, b.windowSeconds]),
+    ).toEqual([
+      [10, 60],
+      [500, 3600],
+    ]);
     expect(
       budget.filter((b) => b.api === 'alerts/{id}:patch').map((b) => [b.limit, b.windowSeconds]),
     ).toEqual([
