@@ -89,8 +89,18 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     },
   });
   const { limiter } = deps;
-  const server = await createServer(deps.server);
-  const url = await server.listen(0, '127.0.0.1');
+  let server: GatewayServer | undefined;
+  let url: string;
+  try {
+    server = await createServer(deps.server);
+    url = await server.listen(0, '127.0.0.1');
+  } catch (error) {
+    // A gateway that does not start leaves nothing open behind it (its limiter's timers, Redis, the server).
+    limiter.close();
+    await server?.close();
+    await deps.close();
+    throw error;
+  }
   return {
     url,
     limiter,
@@ -116,7 +126,14 @@ export async function startBenchStack(
   gateway: Omit<BenchGatewayOptions, 'simulatorUrl'>,
 ): Promise<BenchStack> {
   const sim = await startSimulator(simulator);
-  const gw = await startBenchGateway({ ...gateway, simulatorUrl: sim.url });
+  let gw: BenchGateway;
+  try {
+    gw = await startBenchGateway({ ...gateway, simulatorUrl: sim.url });
+  } catch (error) {
+    // Else the simulator keeps the process alive and the bench hangs instead of reporting the failure.
+    await sim.close();
+    throw error;
+  }
   return {
     sim,
     gateway: gw,

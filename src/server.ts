@@ -232,6 +232,14 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const contexts = operationContexts({
     ...deps,
     onCut: () => metrics.cost.onCut(),
+    onPlanFallback: ({ api, reason }) => {
+      metrics.onPlanFallback(api, reason);
+      // The code alone: never the query, an id or an upstream URL.
+      deps.logger?.warn(
+        { api, reason },
+        'defender-graph: a level planned for advanced hunting fell back to REST',
+      );
+    },
     audit: (entry) => {
       metrics.onAlertWrite(entry.outcome);
       deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');

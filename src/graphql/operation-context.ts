@@ -8,6 +8,7 @@ import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { OperationTrace } from '../ops/tracing.js';
 import { FanoutRecorder } from '../planner/fanout.js';
 import type { GraphQLContext, LiveSubscribe, WriteAudit } from './context.js';
+import type { PlanFallbackObserver } from './hunting-plans.js';
 import { HuntingPlans } from './hunting-plans.js';
 import { createLoaders } from './loaders.js';
 
@@ -33,6 +34,8 @@ export interface OperationContextDeps {
   readonly writesDisabled?: boolean;
   /** A field was cut at execution because the operation reached its call cap (a metric). */
   readonly onCut?: () => void;
+  /** A level planned for hunting fell back to REST (a metric and a warn line). */
+  readonly onPlanFallback?: PlanFallbackObserver;
   /** Records one write (a log line and a metric). */
   readonly audit?: (entry: WriteAudit) => void;
   /** After a write by `identity`: drop stored results that may show the old alerts, tell live subscribers. */
@@ -89,7 +92,14 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
       limiter: deps.limiter,
       maxPageSize: deps.maxPageSize,
       loaders,
-      hunting: new HuntingPlans(deps.client, scope, deps.limiter, deps.plans ?? 'rest', loaders.perParent),
+      hunting: new HuntingPlans(
+        deps.client,
+        scope,
+        deps.limiter,
+        deps.plans ?? 'rest',
+        loaders.perParent,
+        deps.onPlanFallback,
+      ),
       fanout: new FanoutRecorder(),
       writes: {
         principal,
