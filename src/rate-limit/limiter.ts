@@ -183,12 +183,12 @@ export class LocalRateLimiter implements UpstreamLimiter {
     return this.#pausedUntil.get(api) ?? 0;
   }
 
-  /** How many callers wait for each API now (metrics). */
   /** The APIs these windows apply to. */
   get apis(): readonly DefenderApi[] {
     return this.#apis;
   }
 
+  /** How many callers wait for each API now (metrics). */
   queueDepths(): Record<DefenderApi, number> {
     return this.#queues.depths();
   }
