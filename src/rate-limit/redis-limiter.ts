@@ -198,12 +198,12 @@ export class RedisRateLimiter implements UpstreamLimiter {
     });
   }
 
-  /** Callers waiting for each API in this process (metrics). */
   /** The APIs these windows apply to. */
   get apis(): readonly DefenderApi[] {
     return this.#apis;
   }
 
+  /** Callers waiting for each API in this process (metrics). */
   queueDepths(): Record<DefenderApi, number> {
     return this.#queues.depths();
   }
