@@ -38,6 +38,7 @@ import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { operationsPlugin } from './plugins/operations.js';
+import { noStorePlugins } from './plugins/no-store.js';
 import type { LiveOptions } from './live/live.js';
 import { startLive } from './live/live.js';
 import { SubscriptionsNeedAStreamRule } from './live/http-rule.js';
@@ -193,6 +194,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       fanoutLearningPlugin(fanout),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
+      ...noStorePlugins(),
       inlineTracePlugin(deps.routerSecret),
       operationsPlugin({ metrics, ...(deps.logger && { logger: deps.logger }) }),
     ],
