@@ -31,6 +31,9 @@ export interface MemoryPoint {
   readonly tMs: number;
   readonly rss: number;
   readonly heapUsed: number;
+  /** Event-loop delay over the reading's interval (ms), when the child measured it. */
+  readonly lagMeanMs?: number;
+  readonly lagMaxMs?: number;
 }
 
 export interface ServerLoad {

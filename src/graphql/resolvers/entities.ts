@@ -174,11 +174,11 @@ function related<R extends object[]>(
 
 /** The response path of a field without list indices: every parent of one level shares it. */
 function levelPath(info: GraphQLResolveInfo): string {
-  const keys: string[] = [];
+  let path = '';
   for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) {
-    if (typeof p.key === 'string') keys.unshift(p.key);
+    if (typeof p.key === 'string') path = path === '' ? p.key : `${p.key}.${path}`;
   }
-  return keys.join('.');
+  return path;
 }
 
 /**
