@@ -36,6 +36,8 @@ export interface SubscriptionRequest {
 /** One identity's subscribers and the source feeding them. */
 interface Group {
   readonly subscribers: Set<Subscriber>;
+  /** Each on-behalf-of subscriber's tokens, oldest subscriber first (empty for the gateway's own identity). */
+  readonly tokens: Map<Subscriber, TokenProvider>;
   readonly source: ChangeSource;
 }
 
@@ -78,11 +80,18 @@ export class LiveAlerts {
     const subscriber = new Subscriber(request.matches, (ended) => this.#leave(request.identity, ended));
     if (!group) {
       const subscribers = new Set<Subscriber>();
+      const tokens = new Map<Subscriber, TokenProvider>();
       const deliver = (changes: readonly AlertChangeEvent[]) => fanOut(subscribers, changes);
-      group = { subscribers, source: this.#startSource(request.identity, request.tokens, deliver) };
+      const source = this.#startSource(
+        request.identity,
+        request.tokens && subscribersTokens(request.tokens, tokens),
+        deliver,
+      );
+      group = { subscribers, tokens, source };
       this.#groups.set(request.identity, group);
     }
     group.subscribers.add(subscriber);
+    if (request.tokens) group.tokens.set(subscriber, request.tokens);
     this.#count++;
     return subscriber;
   }
@@ -101,6 +110,7 @@ export class LiveAlerts {
   #leave(identity: string, subscriber: Subscriber): void {
     const group = this.#groups.get(identity);
     if (!group?.subscribers.delete(subscriber)) return;
+    group.tokens.delete(subscriber);
     this.#count--;
     if (group.subscribers.size > 0) return;
     this.#groups.delete(identity);
@@ -111,6 +121,27 @@ export class LiveAlerts {
       .finally(() => this.#stopping.delete(stopped));
     this.#stopping.add(stopped);
   }
+}
+
+/**
+ * The tokens an identity's source polls with: those of its newest subscriber still subscribed, read at every
+ * call. On-behalf-of tokens are exchanged from the caller's own token, which expires and goes with its
+ * connection; holding the first subscriber's for the source's life would poll with a token its caller no longer
+ * presents (and fail once it expired) while other subscribers of the identity hold current ones. The newest holds
+ * the token that lasts longest. Once none is left (the source is stopping), the last one read.
+ */
+function subscribersTokens(
+  first: TokenProvider,
+  bySubscriber: ReadonlyMap<Subscriber, TokenProvider>,
+): TokenProvider {
+  let latest = first;
+  return {
+    identity: first.identity,
+    getToken: (signal) => {
+      for (const tokens of bySubscriber.values()) latest = tokens;
+      return latest.getToken(signal);
+    },
+  };
 }
 
 /** Each change, in order, to every subscriber whose filter it passes. */

@@ -37,6 +37,11 @@ const TABS = EXAMPLE_TABS.map(({ query }) => ({
     ? Number.NaN
     : Number(/about (\d+) Defender calls/.exec(query)?.[1] ?? Number.NaN),
 }));
+/** The tab whose walk advanced hunting answers, and the relationship levels it serves. */
+const HUNTED = {
+  name: 'AlertWalk',
+  levels: ['alerts.nodes.user.machines', 'alerts.nodes.user.machines.logonUsers'],
+};
 /** The one tab meant to be refused, and what its comment says the refusal names. */
 const REFUSED = {
   code: 'QUERY_TOO_EXPENSIVE',
@@ -66,9 +71,9 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
       );
     }
-    // The defaults of `npm start` (Defender's limits, MAX_OPERATION_CALLS), with short polls so that the live
-    // tab's subscription sees a change within the test.
-    gw = await startTestGateway({ server: { live: { pollIntervalMs: 500 } } });
+    // The defaults of `npm start` (Defender's limits, MAX_OPERATION_CALLS, DEFENDER_PLANS=auto), with short polls
+    // so that the live tab's subscription sees a change within the test.
+    gw = await startTestGateway({ server: { plans: 'auto', live: { pollIntervalMs: 500 } } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     // Watched, not routed: routing would make Chromium send `Cache-Control: no-cache`, which the gateway honours
@@ -107,7 +112,16 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
     await expect
       .poll(() => page.locator('.graphiql-tab').allInnerTexts(), WAIT)
-      .toEqual(['AlertQueue', 'Machine', 'User', 'RateLimit', 'TooExpensive', 'Triage']);
+      .toEqual([
+        'AlertQueue',
+        'Machine',
+        'User',
+        'RateLimit',
+        'AlertWalk',
+        'TooExpensive',
+        'Triage',
+        'LiveAlerts',
+      ]);
     // The headers editor is open, with the bearer-token placeholder.
     await expect
       .poll(async () => normalized(await page.locator('.graphiql-editor-tool').innerText()), WAIT)
@@ -163,6 +177,28 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
           Math.abs(calls - tab.statedCalls),
           `${tab.name}: the calls its comment states`,
         ).toBeLessThanOrEqual(tab.statedCalls * 0.2);
+      }
+      if (tab.name === HUNTED.name) {
+        // Hunting was in the estimate before Run, and after Run the pane says which source served each level.
+        expect(estimate['by API'], tab.name).toMatch(/\bhunting \d/);
+        const upstream = result.extensions?.upstream as unknown as {
+          plans: { path: string; source: string; calls: number }[];
+          byApi: Record<string, { calls: number }>;
+        };
+        expect(upstream.plans.map((p) => [p.path, p.source])).toEqual(
+          HUNTED.levels.map((level) => [level, 'hunting']),
+        );
+        expect(upstream.byApi['hunting']?.calls).toBeGreaterThanOrEqual(HUNTED.levels.length);
+        expect(upstream.byApi['users/{id}/machines']?.calls ?? 0).toBe(0);
+        expect(upstream.byApi['machines/{id}/logonusers']?.calls ?? 0).toBe(0);
+        expect(await runFigure(page, 'by API')).toContain(`hunting ${upstream.byApi['hunting']!.calls}`);
+        for (const plan of upstream.plans) {
+          expect(await runFigure(page, `plan ${plan.path}`)).toBe(
+            `hunting, ${plan.calls} ${plan.calls === 1 ? 'call' : 'calls'}`,
+          );
+        }
+        // Fewer calls than the REST plan's one per user and one per device would take.
+        expect(calls).toBeLessThan(20);
       }
       firstRuns.set(tab.name, calls);
       await page.screenshot({ path: `${ARTIFACTS}/graphiql-${tab.name}.png` });
@@ -226,6 +262,27 @@ describe.skipIf(chromiumMissing && !inCi)('GraphiQL in a browser, offline', () =
     await replaceDocument(page, 'query Budget { rateLimit { api remaining } }');
     await shownEstimate(page, 'Budget', 'estimate');
     expect(dryRuns.slice(sent).map((d) => d.operationName)).toEqual(['Budget']);
+  });
+
+  it('runs the LiveAlerts tab over WebSocket and shows a change as it happens', async () => {
+    await page.locator('.graphiql-tab', { hasText: 'LiveAlerts' }).click();
+    await expect.poll(() => page.locator('.graphiql-tab-active').innerText(), WAIT).toBe('LiveAlerts');
+    gw.sim.resetCalls();
+    // Run at once, while GraphiQL still names the operation of the tab before (`Budget`, from the test above): the
+    // page runs the document's own operation, over WebSocket to the gateway itself.
+    const socket = page.waitForEvent('websocket');
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    expect((await socket).url()).toBe(`${gw.url.replace(/^http/, 'ws')}/graphql`);
+    // The poller has its watermark once its second call went out: a change from now on is found.
+    await expect.poll(() => gw.sim.calls.filter((c) => c.api === 'alerts').length, WAIT).toBeGreaterThan(1);
+
+    const machineId = gw.sim.tenant.machines.find((m) => m.onboardingStatus === 'Onboarded')!.id;
+    const created = gw.sim.createAlert({ machineId, severity: 'High', title: 'Seen live in GraphiQL' });
+
+    await expect
+      .poll(() => page.locator('.graphiql-response').innerText(), WAIT)
+      .toContain(`"${created.id}"`);
+    expect(normalized(await page.locator('.graphiql-response').innerText())).toContain('"kind": "CREATED"');
   });
 
   // Last of the tours: from here on, routing makes every request of the page `Cache-Control: no-cache`.
@@ -321,6 +378,11 @@ async function runCalls(page: Page): Promise<number> {
   const calls = page.locator('[data-testid="run-cost"] [data-figure="calls"] dd');
   await calls.waitFor();
   return Number(await calls.innerText());
+}
+
+/** A figure of the pane's "Last Run" part, by name. */
+async function runFigure(page: Page, name: string): Promise<string> {
+  return page.locator(`[data-testid="run-cost"] [data-figure="${name}"] dd`).innerText();
 }
 
 /** Replaces the active tab's document with `text`, as typed. */

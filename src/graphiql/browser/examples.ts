@@ -96,14 +96,43 @@ query RateLimit {
 }
 `;
 
+const ALERT_WALK = `# The whole walk in a handful of calls: each alert's user, every device
+# that user logs on to, and who else logs on to each of them. By REST
+# this is one call per user and one per device (hundreds); advanced
+# hunting answers each level for all of them at once (one query per
+# level over DeviceLogonEvents), and the devices' names come from
+# batched lookups. Every field asked is one hunting gives (firstSeen or
+# mostPrevalentMachineId would need REST: see TooExpensive). After Run,
+# the pane lists the calls per API (hunting among them) and which source
+# served each level (its plan). DEFENDER_PLANS=rest switches hunting off.
+query AlertWalk {
+  alerts(first: 20) {
+    nodes {
+      id
+      title
+      user {
+        accountName
+        machines {
+          computerDnsName
+          logonUsers {
+            accountName
+          }
+        }
+      }
+    }
+  }
+}
+`;
+
 const TOO_EXPENSIVE = `# Meant to be refused: what the gateway does with an operation it
-# cannot afford. Every device of each alert's user, and who logs on to
-# each of them: about 235 Defender calls for these 20 alerts, more than
-# one operation may spend (MAX_OPERATION_CALLS, 100) and more than two
-# minutes of the logon-users budget. The gateway refuses it before any
-# call (QUERY_TOO_EXPENSIVE, 0 calls), and the pane names its costliest
-# path, alerts.nodes.user.machines.logonUsers. Bound it as AlertQueue
-# does: machines(first: 3).
+# cannot afford. AlertWalk's walk, asking each logon user's firstSeen,
+# which only Defender's per-device REST route gives (advanced hunting
+# does not), so that level cannot be served by hunting: one call per
+# device of each alert's user, thousands of Defender calls, more than one
+# operation may spend (MAX_OPERATION_CALLS, 100). The gateway refuses it
+# before any call (QUERY_TOO_EXPENSIVE, 0 calls), and the pane names its
+# costliest path, alerts.nodes.user.machines.logonUsers. Bound it as
+# AlertQueue does (machines(first: 3)), or drop firstSeen (AlertWalk).
 query TooExpensive {
   alerts(first: 20, filter: { status: [NEW, IN_PROGRESS] }) {
     nodes {
@@ -114,6 +143,7 @@ query TooExpensive {
           computerDnsName
           logonUsers {
             id
+            firstSeen
           }
         }
       }
@@ -128,6 +158,7 @@ export const EXAMPLE_TABS: readonly { query: string; headers: string }[] = [
   MACHINE,
   USER,
   RATE_LIMIT,
+  ALERT_WALK,
   TOO_EXPENSIVE,
 ].map((query) => ({ query, headers: HEADERS_PLACEHOLDER }));
 
@@ -154,5 +185,32 @@ mutation Triage {
 }
 `;
 
-/** The triage example, a tab after the queries (`main.ts` opens it last). */
+/** The triage example, a tab after the queries (`main.ts` opens it after them, before the live alerts). */
 export const TRIAGE_TAB: { query: string; headers: string } = { query: TRIAGE, headers: HEADERS_PLACEHOLDER };
+
+/**
+ * The live alert queue: a subscription, which the page runs over WebSocket. Kept apart from {@link EXAMPLE_TABS}
+ * (the page adds it last).
+ */
+export const LIVE_ALERTS_TAB: { query: string; headers: string } = {
+  query: `# Live alerts: every alert created or updated from now on that passes the filter, as it happens.
+# Run it, then wait: the gateway polls Defender once per ALERT_POLL_SECONDS for every subscriber at once
+# (with the embedded simulator, SIMULATOR_ALERT_CHANGES_PER_MINUTE=6 npm start makes alerts change).
+subscription LiveAlerts {
+  alertChanges(filter: { severity: [HIGH, MEDIUM] }) {
+    kind
+    alert {
+      id
+      title
+      severity
+      status
+      lastUpdateTime
+      machine {
+        computerDnsName
+      }
+    }
+  }
+}
+`,
+  headers: HEADERS_PLACEHOLDER,
+};

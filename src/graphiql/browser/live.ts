@@ -1,8 +1,9 @@
 import type { GraphiQLProps } from 'graphiql';
-import { getOperationAST, parse } from 'graphql';
+import { OperationTypeNode } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
+import { operationToRun } from './operation.js';
 
 type Fetcher = GraphiQLProps['fetcher'];
 type FetcherResult = ExecutionResult;
@@ -12,6 +13,10 @@ type FetcherResult = ExecutionResult;
  * `graphql-ws` client, to the page's own host and path, so nothing leaves the gateway), with the headers
  * editor's `Authorization` in `connection_init`; everything else goes to `http`. One connection per set of
  * headers, opened with the first subscription and closed by the client when idle.
+ *
+ * Both ways carry the name of the operation the document holds ({@link operationToRun}), not the stale one
+ * GraphiQL may pass right after a tab switch: with the previous tab's name, a subscription tab was sent as a
+ * POST (and refused), and a query tab was refused as naming an unknown operation.
  */
 export function withSubscriptions(http: Fetcher, url: string): Fetcher {
   const clients = new Map<string, Client>();
@@ -25,24 +30,17 @@ export function withSubscriptions(http: Fetcher, url: string): Fetcher {
     return client;
   };
   return (params, options) => {
-    if (!isSubscription(params.query, params.operationName)) return http(params, options);
+    const operation = operationToRun(params.query, params.operationName);
+    const request = operation ? { ...params, operationName: operation.operationName } : params;
+    if (operation?.type !== OperationTypeNode.SUBSCRIPTION) return http(request, options);
     const results = clientFor({ ...(options?.headers ?? {}) }).iterate({
-      query: params.query,
-      ...(params.operationName && { operationName: params.operationName }),
-      ...(params.variables && { variables: params.variables }),
+      query: request.query,
+      ...(request.operationName && { operationName: request.operationName }),
+      ...(request.variables && { variables: request.variables }),
     });
     // Results as JSON (errors already formatted by the gateway), which is what GraphiQL shows.
     return results as unknown as AsyncIterableIterator<FetcherResult>;
   };
-}
-
-/** Whether the operation GraphiQL runs is a subscription (a document that does not parse is not). */
-function isSubscription(query: string, operationName: string | null | undefined): boolean {
-  try {
-    return getOperationAST(parse(query), operationName ?? undefined)?.operation === 'subscription';
-  } catch {
-    return false;
-  }
 }
 
 /** `ws://host/path` for `http://host/path` (and wss for https). */

@@ -10,7 +10,7 @@ import { StrictMode, createElement as h, useEffect, useMemo, useRef, useState } 
 import { createRoot } from 'react-dom/client';
 import type { DryRunState, EditorRequest } from './dry-run.js';
 import { DryRuns } from './dry-run.js';
-import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, TRIAGE_TAB } from './examples.js';
+import { EXAMPLE_TABS, HEADERS_PLACEHOLDER, LIVE_ALERTS_TAB, TRIAGE_TAB } from './examples.js';
 import { webSocketUrl, withSubscriptions } from './live.js';
 import type { UpstreamCost } from './upstream-cost.js';
 import { UpstreamCostPanel, costReportingFetcher, dryRunSender } from './upstream-cost.js';
@@ -62,7 +62,7 @@ function App() {
     GraphiQL,
     {
       fetcher,
-      defaultTabs: [...EXAMPLE_TABS, TRIAGE_TAB],
+      defaultTabs: [...EXAMPLE_TABS, TRIAGE_TAB, LIVE_ALERTS_TAB],
       defaultHeaders: HEADERS_PLACEHOLDER,
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,

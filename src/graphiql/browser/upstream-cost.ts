@@ -20,6 +20,21 @@ export interface UpstreamCost {
   readonly estimate: CallEstimate | null;
   /** Time the operation's calls waited for the rate limiter (ms). */
   readonly limiterWaitMs: number | null;
+  /** Calls per upstream API (Defender's REST routes, `hunting` for advanced hunting), in the gateway's order. */
+  readonly byApi: readonly { readonly api: string; readonly calls: number }[];
+  /** Which source served each relationship level the planner chose for (`extensions.upstream.plans`). */
+  readonly plans: readonly LevelPlan[];
+}
+
+/** One relationship level of a run: which source served it, for how many calls, and why not hunting if it fell back. */
+export interface LevelPlan {
+  /** The response path without list indices, e.g. `alerts.nodes.user.machines`. */
+  readonly path: string;
+  /** `hunting` or `rest`. */
+  readonly source: string;
+  readonly calls: number;
+  /** The error code hunting failed with, when the level fell back to REST. */
+  readonly fallback: string | undefined;
 }
 
 /**
@@ -73,12 +88,30 @@ export function upstreamCostOf(result: unknown, operationName: string | null): U
   const cacheHits = field(upstream, 'cacheHits');
   if (typeof calls !== 'number' || typeof cacheHits !== 'number') return null;
   const limiterWaitMs = field(upstream, 'limiterWaitMs');
+  const byApi = field(upstream, 'byApi');
+  const plans = field(upstream, 'plans');
   return {
     operationName,
     calls,
     cacheHits,
     estimate: callEstimateOf(field(upstream, 'estimate')) ?? null,
     limiterWaitMs: typeof limiterWaitMs === 'number' ? limiterWaitMs : null,
+    byApi: Object.entries(typeof byApi === 'object' && byApi !== null ? byApi : {}).flatMap(
+      ([api, value]) => {
+        const apiCalls = field(value, 'calls');
+        return typeof apiCalls === 'number' ? [{ api, calls: apiCalls }] : [];
+      },
+    ),
+    plans: (Array.isArray(plans) ? (plans as unknown[]) : []).flatMap((plan) => {
+      const path = field(plan, 'path');
+      const source = field(plan, 'source');
+      const planCalls = field(plan, 'calls');
+      const fallback = field(plan, 'fallback');
+      if (typeof path !== 'string' || typeof source !== 'string' || typeof planCalls !== 'number') return [];
+      return [
+        { path, source, calls: planCalls, fallback: typeof fallback === 'string' ? fallback : undefined },
+      ];
+    }),
   };
 }
 
@@ -129,6 +162,18 @@ export function UpstreamCostPanel({
                 ...(cost.limiterWaitMs !== null
                   ? [['limiter wait', `${cost.limiterWaitMs} ms`] as const]
                   : []),
+                ...(cost.byApi.some((api) => api.calls > 0)
+                  ? [
+                      [
+                        'by API',
+                        cost.byApi
+                          .filter((api) => api.calls > 0)
+                          .map((api) => `${api.api} ${api.calls}`)
+                          .join(' · '),
+                      ] as const,
+                    ]
+                  : []),
+                ...cost.plans.map((plan) => [`plan ${plan.path}`, planText(plan)] as const),
               ]),
       ),
     ),
@@ -197,6 +242,12 @@ function rangeText(estimate: CallEstimate, unit = ' calls'): string {
   const expected = Math.round(estimate.expected);
   if (estimate.min === estimate.max && expected === estimate.max) return `${expected}${unit}`;
   return unit ? `expected ${expected}${unit} (${range})` : `${expected} (${range})`;
+}
+
+/** "hunting, 1 call", or "rest, 20 calls (hunting failed: RATE_LIMITED)". */
+function planText(plan: LevelPlan): string {
+  const calls = `${plan.source}, ${plan.calls} ${plan.calls === 1 ? 'call' : 'calls'}`;
+  return plan.fallback ? `${calls} (hunting failed: ${plan.fallback})` : calls;
 }
 
 /** (name, value) pairs as a definition list, each marked with its name for tests and styles. */

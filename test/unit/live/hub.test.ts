@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TokenProvider } from '../../../src/auth/tokens.js';
 import type { AlertDto } from '../../../src/defender/types.js';
 import { LiveAlerts } from '../../../src/live/hub.js';
 import type { AlertChangeEvent } from '../../../src/live/watermark.js';
@@ -9,15 +10,17 @@ function hub(maxSubscriptions?: number) {
   const started: string[] = [];
   const stopped: string[] = [];
   const deliver = new Map<string, (changes: readonly AlertChangeEvent[]) => void>();
+  const tokens = new Map<string, TokenProvider | undefined>();
   const live = new LiveAlerts({
-    startSource: (identity, _tokens, push) => {
+    startSource: (identity, sourceTokens, push) => {
       started.push(identity);
+      tokens.set(identity, sourceTokens);
       deliver.set(identity, push);
       return { stop: async () => void stopped.push(identity) };
     },
     ...(maxSubscriptions !== undefined && { maxSubscriptions }),
   });
-  return { live, started, stopped, deliver };
+  return { live, started, stopped, deliver, tokens };
 }
 
 const change = (id: string, severity: string): AlertChangeEvent => ({
@@ -71,5 +74,32 @@ describe('LiveAlerts', () => {
     expect(() => live.subscribe({ identity: 'app', matches: all })).toThrow(
       expect.objectContaining({ code: 'RATE_LIMITED' }) as Error,
     );
+  });
+
+  it('polls on behalf of a caller with the tokens of a subscriber still subscribed, the newest, read at each call', async () => {
+    const { live, tokens } = hub();
+    // One caller (one identity) on three connections, each with its own token, as it was when it subscribed.
+    const caller = (token: string): TokenProvider => ({ identity: 'obo:alice', getToken: async () => token });
+    const first = live.subscribe({ identity: 'obo:alice', tokens: caller('first'), matches: all });
+    const source = tokens.get('obo:alice')!;
+    expect(source.identity).toBe('obo:alice');
+    expect(await source.getToken()).toBe('first');
+
+    const second = live.subscribe({ identity: 'obo:alice', tokens: caller('second'), matches: all });
+    const third = live.subscribe({ identity: 'obo:alice', tokens: caller('third'), matches: all });
+    expect(await source.getToken()).toBe('third');
+    // The first subscriber leaves (its token may be expired, or revoked): never used again.
+    await first.return();
+    expect(await source.getToken()).toBe('third');
+    await third.return();
+    expect(await source.getToken()).toBe('second');
+    await second.return();
+  });
+
+  it("gives the gateway's own identity's source no tokens (it polls with the gateway's)", () => {
+    const { live, tokens } = hub();
+    live.subscribe({ identity: 'app', matches: all });
+    expect(tokens.has('app')).toBe(true);
+    expect(tokens.get('app')).toBeUndefined();
   });
 });
