@@ -166,6 +166,8 @@ export async function runPhase(
           tMs: s.at - loadStart,
           rss: s.rss,
           heapUsed: s.heapUsed,
+          heapTotal: s.heapTotal,
+          external: s.external,
           ...(s.lagMeanMs !== undefined && { lagMeanMs: s.lagMeanMs }),
           ...(s.lagMaxMs !== undefined && { lagMaxMs: s.lagMaxMs }),
         })),
