@@ -46,6 +46,8 @@ export interface BenchGatewayOptions {
   readonly fanout?: FanoutStats;
   /** DEFENDER_PLANS: `auto` may answer relationship levels by advanced hunting, `rest` never. Default `auto`. */
   readonly plans?: 'auto' | 'rest';
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces exported there (bench/traces.ts). Default: tracing off. */
+  readonly otlpEndpoint?: string;
 }
 
 /** The bench measures what operations cost, so the per-operation cap is set far above any of them. */
@@ -71,6 +73,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     CACHE_STALE_SECONDS: '0',
     ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
     ...(options.plans && { DEFENDER_PLANS: options.plans }),
+    ...(options.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint }),
   });
   const deps = await createDependencies(config, {
     upstream: {
@@ -86,8 +89,18 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     },
   });
   const { limiter } = deps;
-  const server = await createServer(deps.server);
-  const url = await server.listen(0, '127.0.0.1');
+  let server: GatewayServer | undefined;
+  let url: string;
+  try {
+    server = await createServer(deps.server);
+    url = await server.listen(0, '127.0.0.1');
+  } catch (error) {
+    // A gateway that does not start leaves nothing open behind it (its limiter's timers, Redis, the server).
+    limiter.close();
+    await server?.close();
+    await deps.close();
+    throw error;
+  }
   return {
     url,
     limiter,
@@ -113,7 +126,14 @@ export async function startBenchStack(
   gateway: Omit<BenchGatewayOptions, 'simulatorUrl'>,
 ): Promise<BenchStack> {
   const sim = await startSimulator(simulator);
-  const gw = await startBenchGateway({ ...gateway, simulatorUrl: sim.url });
+  let gw: BenchGateway;
+  try {
+    gw = await startBenchGateway({ ...gateway, simulatorUrl: sim.url });
+  } catch (error) {
+    // Else the simulator keeps the process alive and the bench hangs instead of reporting the failure.
+    await sim.close();
+    throw error;
+  }
   return {
     sim,
     gateway: gw,

@@ -250,6 +250,11 @@ export class ServerChild<Start = unknown> {
     return this.#url;
   }
 
+  /** The child's process id (bench/traces.ts reads its CPU time). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   rest(): Promise<{ sample: MemorySample; gcExposed: boolean }> {
     return new Promise((resolve) => {
       this.#rest.push(resolve);

@@ -1,3 +1,4 @@
+import { encodeCursor } from '../src/graphql/resolvers/connection.js';
 import { DEFENDER_DEFAULT_RATE_LIMITS, HUNTING_DEFAULT_RATE_LIMITS } from '../src/defender/apis.js';
 import type { RateLimitWindow } from '../src/rate-limit/windows.js';
 import { parseRateLimits } from '../src/rate-limit/windows.js';
@@ -21,8 +22,13 @@ export interface PlanRun {
   /** Calls in the simulator's log, and per API (`hunting` for advanced hunting). */
   readonly calls: number;
   readonly byApi: Readonly<Record<string, number>>;
-  /** `extensions.upstream.estimate.expected`. */
+  /** `extensions.upstream.estimate.expected` on the fresh gateway: the source table's priors alone. */
   readonly expected: number;
+  /**
+   * The same walk again with `Cache-Control: no-cache` after the gateway served {@link TRAINING_PAGES} walks
+   * over later pages of alerts under the same plan: its expected calls, and the calls it made.
+   */
+  readonly trained: { readonly expected: number; readonly calls: number };
   /** Queries per hour Defender's default limits serve at these per-API calls (each query cold). */
   readonly queriesPerHour: number;
   /** `extensions.upstream.plans`, as the gateway reported it. */
@@ -44,8 +50,11 @@ export interface PlansResult {
 }
 
 /** The issue's walk: every alert's user, its machines, and who logs on to each of them. */
-export const walkQuery = (first: number) =>
-  `{ alerts(first: ${first}) { nodes { user { machines { computerDnsName logonUsers { id } } } } } }`;
+export const walkQuery = (first: number, offset = 0) =>
+  `{ alerts(first: ${first}${offset > 0 ? `, after: ${JSON.stringify(encodeCursor(offset))}` : ''}) { nodes { user { machines { computerDnsName logonUsers { id } } } } } }`;
+
+/** Walks over later pages of alerts each gateway serves before the trained measurement. */
+const TRAINING_PAGES = 3;
 
 const WALK_SIZES = [20, 100] as const;
 
@@ -118,13 +127,22 @@ export async function measurePlans(options: PlansOptions): Promise<PlansResult> 
         const byApi: Record<string, number> = {};
         for (const call of stack.sim.calls)
           byApi[call.api ?? 'unknown'] = (byApi[call.api ?? 'unknown'] ?? 0) + 1;
+        const calls = stack.sim.calls.length;
+        // What the gateway learns from serving walks like it (other alerts), then the same walk cold.
+        for (let page = 1; page <= TRAINING_PAGES; page++) await stack.query(walkQuery(first, page * first));
+        stack.sim.resetCalls();
+        const trained = await stack.query(walkQuery(first), { 'cache-control': 'no-cache' });
         runs[plan] = {
           data: answer.data,
           run: {
             plan,
-            calls: stack.sim.calls.length,
+            calls,
             byApi,
             expected: answer.extensions?.upstream?.estimate?.expected ?? 0,
+            trained: {
+              expected: trained.extensions?.upstream?.estimate?.expected ?? 0,
+              calls: stack.sim.calls.length,
+            },
             queriesPerHour: queriesPerHour(byApi),
             plans: plansOf(answer),
             errors: answer.errors?.length ?? 0,
@@ -157,8 +175,12 @@ const CALL_GOALS: Readonly<Record<number, number>> = { 20: 8, 100: 12 };
 const QPH_RATIO_GOAL = 50;
 const ESTIMATE_TOLERANCE = 0.25;
 
-const estimateError = (r: PlanRun) =>
-  r.calls === 0 ? (r.expected === 0 ? 0 : Infinity) : r.expected / r.calls - 1;
+const errorOf = (expected: number, calls: number) =>
+  calls === 0 ? (expected === 0 ? 0 : Infinity) : expected / calls - 1;
+/** The untrained estimate's error (priors alone). */
+const estimateError = (r: PlanRun) => errorOf(r.expected, r.calls);
+/** The trained estimate's error, the one the goal holds to ±25 %. */
+const trainedError = (r: PlanRun) => errorOf(r.trained.expected, r.trained.calls);
 const signedPct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %` : '∞');
 const qph = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '∞');
 const ratioOf = (w: WalkPlans) => w.auto.queriesPerHour / w.rest.queriesPerHour;
@@ -171,6 +193,7 @@ export function plansSection(r: PlansResult): Section {
       String(run.calls),
       apiCounts(run.byApi),
       `${run.expected} (${signedPct(estimateError(run))})`,
+      `${run.trained.expected} / ${run.trained.calls} (${signedPct(trainedError(run))})`,
       qph(run.queriesPerHour),
       run.plans
         .map((p) => `${p.path} → ${p.source} (${p.calls})${p.fallback ? ` ${p.fallback}` : ''}`)
@@ -198,7 +221,8 @@ export function plansSection(r: PlansResult): Section {
           'plan',
           'calls',
           'per API',
-          'expected (error)',
+          'expected untrained (error)',
+          'trained: expected / calls (error)',
           'queries/hour',
           'extensions.upstream.plans',
           'errors',
@@ -216,7 +240,10 @@ export function plansSection(r: PlansResult): Section {
       'allow 6,000/h), hunting 1,500/h (its 45/min would allow 2,700/h). The REST APIs’ windows are generous while',
       'counting, so that no call waits; hunting keeps its default windows (45/60 s, 1,500/3,600 s); the cap is',
       `${r.options.maxOperationCalls} calls so that the REST walk runs whole. Answers are compared after sorting`,
-      'relationship lists (the page of alerts keeps its order).',
+      'relationship lists (the page of alerts keeps its order). Expected: `extensions.upstream.estimate.expected`;',
+      'untrained on the fresh gateway (the source table’s priors), trained after the gateway served the walk over',
+      `the next ${TRAINING_PAGES} pages of alerts under the same plan (the fan-out it learnt, from REST or hunting`,
+      'answers alike), then asked again with `Cache-Control: no-cache` (cold: nothing cached counts).',
     ].join('\n'),
   };
 }
@@ -240,14 +267,13 @@ export function plansGoals(r: PlansResult): string[][] {
   ]);
   const runs = r.walks.flatMap((w) => [w.rest, w.auto]);
   rows.push([
-    'plans: expected within ±25 % of actual, either plan',
+    'plans: expected within ±25 % of actual, either plan (trained, cold)',
     r.walks
       .map(
-        (w) =>
-          `${w.first}: rest ${signedPct(estimateError(w.rest))}, auto ${signedPct(estimateError(w.auto))}`,
+        (w) => `${w.first}: rest ${signedPct(trainedError(w.rest))}, auto ${signedPct(trainedError(w.auto))}`,
       )
       .join('; '),
-    met(runs.every((x) => Math.abs(estimateError(x)) <= ESTIMATE_TOLERANCE)),
+    met(runs.every((x) => Math.abs(trainedError(x)) <= ESTIMATE_TOLERANCE)),
   ]);
   rows.push([
     'plans: same answers under rest and auto',

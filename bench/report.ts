@@ -18,6 +18,8 @@ import { liveSection } from './live.js';
 import type { LoadResult } from './load.js';
 import { met, mib, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
+import type { TracesResult } from './traces.js';
+import { tracesGoal, tracesSection } from './traces.js';
 import type { PlansResult } from './plans.js';
 import { plansGoals, plansSection } from './plans.js';
 import type { SoakResult } from './soak.js';
@@ -57,6 +59,7 @@ export interface BenchResults {
   readonly plans?: PlansResult;
   readonly utilisation?: UtilisationResult;
   readonly overhead?: OverheadResult;
+  readonly traces?: TracesResult;
   readonly load?: LoadResult;
   readonly soak?: SoakResult;
   readonly adversarial?: AdversarialResult;
@@ -107,6 +110,7 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
       charts: [await chart('memory.svg', memoryChart(results.overhead), 'memory over time')],
     });
   }
+  if (results.traces) sections.push({ ...tracesSection(results.traces), charts: [] });
   if (results.load) {
     sections.push({
       ...loadSection(results.load),
@@ -205,6 +209,7 @@ function goalsTable(r: BenchResults): string {
       met(gatewayExecuting.latencyP99Ms <= baseline.latencyP99Ms),
     ]);
   }
+  if (r.traces) rows.push(tracesGoal(r.traces));
   if (r.load) {
     const { cold } = r.load;
     const over = cold.peaks.filter((p) => p.peak > p.limit);

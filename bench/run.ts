@@ -12,6 +12,7 @@ import { measureLive } from './live.js';
 import { measureLoad } from './load.js';
 import { measureOverhead } from './overhead.js';
 import { measurePlans } from './plans.js';
+import { measureTraces } from './traces.js';
 import { benchQueries } from './queries.js';
 import type { BenchResults } from './report.js';
 import { writeReport } from './report.js';
@@ -44,6 +45,8 @@ const UTILISATION = {
   sampleStepMs: 50,
 } as const;
 const OVERHEAD = { query: 'alert-queue', connections: 50, warmupSeconds: 2, durationSeconds: 10 } as const;
+/** Traces on (to a local OTLP sink) vs off, on the overhead's query and load, three rounds each way. */
+const TRACES = { ...OVERHEAD, rounds: 3 } as const;
 /** Sustained load: warm (generous limits, response cache on) then cold under a scaled-down limit. */
 const LOAD = {
   seconds: 60,
@@ -95,6 +98,7 @@ const SECTIONS = [
   'plans',
   'utilisation',
   'overhead',
+  'traces',
   'load',
   'adversarial',
   'live',
@@ -188,6 +192,16 @@ const overhead = only.has('overhead')
       return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS });
     })
   : undefined;
+const traces = only.has('traces')
+  ? await section('traces overhead', () => {
+      const query = queries.find((q) => q.name === values['overhead-query']);
+      if (!query) throw new Error(`no query named "${values['overhead-query']}" in bench/queries.ts`);
+      log(
+        `traces: "${query.name}" at ${TRACES.connections} connections, off and on (OTLP), ${TRACES.rounds} rounds…`,
+      );
+      return measureTraces({ ...TRACES, seed: SEED, query, rateLimits: COUNTING_LIMITS });
+    })
+  : undefined;
 const load = only.has('load')
   ? await section('sustained load', () => {
       const { cold, warm } = LOAD;
@@ -248,6 +262,7 @@ const results: Omit<BenchResults, 'setup'> = {
   ...(plans ? { plans } : {}),
   ...(utilisation ? { utilisation } : {}),
   ...(overhead ? { overhead } : {}),
+  ...(traces ? { traces } : {}),
   ...(load ? { load } : {}),
   ...(adversarial ? { adversarial } : {}),
   ...(live ? { live } : {}),

@@ -8,6 +8,8 @@ export interface GatewayChildConfig {
   readonly rateLimits: string;
   readonly cacheTtlMs: number;
   readonly responseCache: boolean;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT. Default: tracing off. */
+  readonly otlpEndpoint?: string;
 }
 
 /** The real gateway (`createServer`, fastify, Apollo, DataLoaders, cache, limiter) in its own process. */
@@ -18,6 +20,7 @@ serveInChild<GatewayChildConfig>(async (config) => {
     requestDeadlineMs: 15_000,
     cacheTtlMs: config.cacheTtlMs,
     responseCache: config.responseCache,
+    ...(config.otlpEndpoint && { otlpEndpoint: config.otlpEndpoint }),
   });
   return gateway.url;
 });

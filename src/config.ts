@@ -21,12 +21,15 @@ import type { HuntingConfig } from './config/hunting.js';
 import { parseHunting } from './config/hunting.js';
 import type { LiveConfig } from './config/live.js';
 import { parseLiveConfig } from './config/live.js';
+import type { TelemetryConfig } from './config/telemetry.js';
+import { parseTelemetry } from './config/telemetry.js';
 
 export { ConfigError } from './config/env.js';
 export type { DefenderCredentials } from './config/defender.js';
 export type { InboundAuth } from './config/inbound-auth.js';
 export type { DefenderPlans, HuntingConfig } from './config/hunting.js';
 export type { LiveConfig } from './config/live.js';
+export type { TelemetryConfig } from './config/telemetry.js';
 
 export interface Config {
   /** HTTP port. Default 4000. */
@@ -124,6 +127,11 @@ export interface Config {
    * `LIVE_MAX_SUBSCRIPTIONS` (10,000), `LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION` (20); see `LiveConfig`.
    */
   readonly live: LiveConfig;
+  /**
+   * OpenTelemetry traces (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`…): off, at
+   * no cost, unless an endpoint is set; see `TelemetryConfig`.
+   */
+  readonly telemetry: TelemetryConfig;
 }
 
 /**
@@ -202,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replicas: int('GATEWAY_REPLICAS', 1, 1),
     cacheMaxMb: int('CACHE_MAX_MB', DEFAULT_CACHE_MAX_MB, 1),
     live: parseLiveConfig(reader),
+    telemetry: parseTelemetry(reader),
     ...(cacheUrl && { cacheUrl }),
     ...parseRouterSecret(reader),
   });

@@ -7,14 +7,16 @@ import type { RedisConnection } from './cache/redis.js';
 import { redisFanoutStore } from './planner/redis-fanout.js';
 import { FanoutStats } from './planner/fanout.js';
 import { createRedisCache } from './cache/redis-cache.js';
+import { redisGenerations } from './cache/alert-generation.js';
 import { DefenderClient } from './defender/client.js';
 import type { DefenderClientOptions } from './defender/client.js';
 import { LocalRateLimiter } from './rate-limit/limiter.js';
 import type { UpstreamLimiter } from './rate-limit/limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-limiter.js';
 import { RoutedLimiter } from './rate-limit/routed.js';
-import { HUNTING_API } from './defender/apis.js';
+import { BATCH_UPDATE_API, BATCH_UPDATE_RATE_LIMITS, HUNTING_API } from './defender/apis.js';
 import type { RateLimitWindow } from './rate-limit/windows.js';
+import { parseRateLimits } from './rate-limit/windows.js';
 import type { TokenProvider } from './auth/tokens.js';
 import { MsalTokenProvider, RefusingTokenProvider, StaticTokenProvider } from './auth/tokens.js';
 import { JwtAuthenticator } from './auth/jwt.js';
@@ -24,6 +26,8 @@ import type { Logger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import type { GatewayMetrics, QueueDepthSource } from './ops/metrics.js';
 import type { ServerDeps } from './server.js';
+import { startTracing } from './ops/tracing.js';
+import type { TracingOptions } from './ops/tracing.js';
 import { DEFAULT_SIMULATOR_TOKEN } from './simulator/config.js';
 import { startSimulator } from './simulator/server.js';
 
@@ -65,6 +69,8 @@ export interface DependencyOverrides {
    * process running many gateways (the tests) turns it off, since each collector keeps running until exit.
    */
   readonly processMetrics?: boolean;
+  /** Where spans go besides the configuration's OTLP endpoint (tests: an in-memory exporter). Default: none. */
+  readonly tracing?: TracingOptions;
 }
 
 /** What `npm start` runs on, built once from the configuration. */
@@ -128,8 +134,13 @@ export async function createDependencies(
       timeoutMs: config.upstreamTimeoutMs,
       maxRetries: config.upstreamRetries,
       maxThrottleRetries: 2,
+      // With CACHE_URL, a write on any replica moves every replica's cached alert answers on.
+      ...(redis && { alertGenerations: redisGenerations(redis) }),
       ...overrides.client,
     });
+    // Off without OTEL_EXPORTER_OTLP_ENDPOINT: no SDK is started. On, closing flushes the spans still queued.
+    const tracing = startTracing(config.telemetry, overrides.tracing);
+    if (tracing) closers.push(() => tracing.shutdown());
     const authenticator = inboundAuthenticator(config);
     const obo =
       config.defenderAuthMode === 'obo' && config.credentials.kind === 'msal'
@@ -167,6 +178,7 @@ export async function createDependencies(
       maxInFlightOperations: config.maxInFlightOperations,
       // With CACHE_URL, one replica polls for each identity and the others receive its changes through Redis.
       live: { ...config.live, ...(redis && { shared: { redis } }) },
+      ...(tracing && { tracing }),
       ...overrides.server,
     };
     return {
@@ -290,11 +302,14 @@ function limiterAndCache(
   const margin = overrides.limiterMarginMs;
   const marginOption = margin === undefined ? {} : { marginMs: () => margin };
   const huntingOnly = { apis: [HUNTING_API] as const };
+  const batchWindows = parseRateLimits(BATCH_UPDATE_RATE_LIMITS);
+  const batchOnly = { apis: [BATCH_UPDATE_API] as const };
   if (!config.cacheUrl) {
     return {
       limiter: new RoutedLimiter(
         new LocalRateLimiter(windows, marginOption),
         new LocalRateLimiter(huntingWindows, { ...marginOption, ...huntingOnly }),
+        new LocalRateLimiter(batchWindows, { ...marginOption, ...batchOnly }),
       ),
       cache: overrides.cache ?? createMemoryCache({ maxBytes: entityBytes }),
     };
@@ -329,7 +344,15 @@ function limiterAndCache(
     ...marginOption,
     ...huntingOnly,
   });
-  const limiter = new RoutedLimiter(restLimiter, huntingLimiter);
+  // batchUpdate's documented windows, also under their own prefix.
+  const batchLimiter = new RedisRateLimiter(batchWindows, {
+    client: redis,
+    replicas: config.replicas,
+    prefix: 'defender-graph:limiter:batch-update',
+    ...marginOption,
+    ...batchOnly,
+  });
+  const limiter = new RoutedLimiter(restLimiter, huntingLimiter, batchLimiter);
   logger.info({ replicas: config.replicas }, 'defender-graph: shared cache and rate-limit budget in Redis');
   return { limiter, cache: overrides.cache ?? createRedisCache(redis), redis };
 }

@@ -39,6 +39,8 @@ import type { GatewayMetrics } from './ops/metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { operationsPlugin } from './plugins/operations.js';
 import { noStorePlugins } from './plugins/no-store.js';
+import { tracingPlugin } from './plugins/tracing.js';
+import type { Tracing } from './ops/tracing.js';
 import type { LiveOptions } from './live/live.js';
 import { startLive } from './live/live.js';
 import { SubscriptionsNeedAStreamRule } from './live/http-rule.js';
@@ -100,6 +102,8 @@ export interface ServerDeps {
   readonly maxInFlightOperations?: number;
   /** Live subscriptions (`ALERT_POLL_SECONDS`, their caps, sharing through Redis); see `LiveOptions`' defaults. */
   readonly live?: LiveOptions;
+  /** OpenTelemetry traces: a span per operation and per upstream call. Default: off (no span is made). */
+  readonly tracing?: Tracing;
 }
 
 export interface GatewayServer {
@@ -197,6 +201,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       ...noStorePlugins(),
       inlineTracePlugin(deps.routerSecret),
       operationsPlugin({ metrics, ...(deps.logger && { logger: deps.logger }) }),
+      ...(deps.tracing ? [tracingPlugin()] : []),
     ],
   });
   await apollo.start();
@@ -229,11 +234,22 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const contexts = operationContexts({
     ...deps,
     onCut: () => metrics.cost.onCut(),
+    onPlanFallback: ({ api, reason }) => {
+      metrics.onPlanFallback(api, reason);
+      // The code alone: never the query, an id or an upstream URL.
+      deps.logger?.warn(
+        { api, reason },
+        'defender-graph: a level planned for advanced hunting fell back to REST',
+      );
+    },
     audit: (entry) => {
       metrics.onAlertWrite(entry.outcome);
       deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
     },
-    afterWrite: (identity) => responseCache?.forgetIdentity(identity),
+    afterWrite: (identity, updated) => {
+      responseCache?.forgetIdentity(identity);
+      live.announce(identity, updated);
+    },
   });
   const live = startLive({
     ...deps,
@@ -262,12 +278,14 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
       });
+      const fresh = /\bno-cache\b/i.test(request.headers['cache-control'] ?? '');
       return contexts({
         principal: request.principal,
         caller: callerOf(request),
         requestId: request.id,
         signal: abort.signal,
-        fresh: /\bno-cache\b/i.test(request.headers['cache-control'] ?? ''),
+        fresh,
+        ...(deps.tracing && { trace: deps.tracing.startOperation(request.headers, { fresh }) }),
       });
     },
   });

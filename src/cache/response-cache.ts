@@ -53,13 +53,18 @@ export class ResponseCache {
     });
   }
 
+  /**
+   * Per upstream identity, alerts' generation (a result may show alerts: a write anywhere moves it on, see
+   * cache/alert-generation.ts), exact document, operation and variables.
+   */
   static keyFor(
     identity: string,
+    alertGeneration: string,
     queryHash: string,
     operationName: string | undefined,
     variables: unknown,
   ): string {
-    return JSON.stringify([identity, queryHash, operationName ?? null, variables ?? null]);
+    return JSON.stringify([identity, alertGeneration, queryHash, operationName ?? null, variables ?? null]);
   }
 
   /** Estimated heap bytes held. */

@@ -20,10 +20,17 @@ export const DEFENDER_READ_APIS = [
 export type DefenderReadApi = (typeof DEFENDER_READ_APIS)[number];
 
 /**
- * Every Defender REST API the gateway calls: the reads, and `PATCH alerts/{id}` (§9), which Defender throttles as an
- * API of its own (100/min, 1,500/h, the reads' limits), so writes never wait behind reads or their refreshes.
+ * The Defender REST APIs on `DEFENDER_RATE_LIMITS` (100/min, 1,500/h each): the reads, and `PATCH alerts/{id}`
+ * (§9), which Defender throttles as an API of its own with the reads' limits, so writes never wait behind reads
+ * or their refreshes.
  */
-export const DEFENDER_APIS = [...DEFENDER_READ_APIS, 'alerts/{id}:patch'] as const;
+export const DEFENDER_RATE_LIMITED_APIS = [...DEFENDER_READ_APIS, 'alerts/{id}:patch'] as const;
+
+/** `POST alerts/batchUpdate` (§9): many alerts in one write, on a budget of its own (10/min, 500/h). */
+export const BATCH_UPDATE_API = 'alerts/batchUpdate' as const;
+
+/** Every Defender REST API the gateway calls: the reads and both alert writes. */
+export const DEFENDER_APIS = [...DEFENDER_RATE_LIMITED_APIS, BATCH_UPDATE_API] as const;
 
 /** Advanced hunting through Microsoft Graph (`docs/defender-api.md` §8): not a REST route, but throttled, broken
  * and counted as an API of its own. */
@@ -39,6 +46,9 @@ export type DefenderApi = (typeof UPSTREAM_APIS)[number];
 
 /** Every documented read API allows this many calls per window, per application and tenant. */
 export const DEFENDER_DEFAULT_RATE_LIMITS = '100/60s,1500/3600s';
+
+/** `POST alerts/batchUpdate`'s documented budget (`docs/defender-api.md` §9), shared like every other. */
+export const BATCH_UPDATE_RATE_LIMITS = '10/60s,500/3600s';
 
 /** Advanced hunting's documented budget (`docs/defender-api.md` §8, "Quotas"). */
 export const HUNTING_DEFAULT_RATE_LIMITS = '45/60s,1500/3600s';

@@ -10,6 +10,8 @@ import type { DefenderRequest } from './routes.js';
 import { urlFor } from './routes.js';
 import type { CallScope, UpstreamStats } from './scope.js';
 import { apiStats } from './scope.js';
+import type { AlertGenerations } from '../cache/alert-generation.js';
+import { memoryGenerations } from '../cache/alert-generation.js';
 import type { CachedAnswer, StoredAnswer, UpstreamCache } from '../cache/entity-cache.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
@@ -73,7 +75,20 @@ export interface DefenderClientOptions {
   readonly fetch?: typeof fetch;
   /** The retries' jitter, uniform in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * The generation of stored answers that show alerts, moved on by every write (cache/alert-generation.ts);
+   * shared through Redis with `CACHE_URL`. Default: this process's own.
+   */
+  readonly alertGenerations?: AlertGenerations;
 }
+
+/** The routes whose answers show alerts: their cache keys carry the alerts' generation. */
+const SHOWS_ALERTS: ReadonlySet<DefenderApi> = new Set([
+  'alerts',
+  'alerts/{id}',
+  'machines/{id}/alerts',
+  'users/{id}/alerts',
+]);
 
 /**
  * The one way to Defender. Every call goes: URL (validated id, path-encoded, checked to stay on its route)
@@ -87,9 +102,13 @@ export class DefenderClient {
   readonly #breaker: CircuitBreaker;
   readonly #pipeline: CallPipeline;
   readonly #clock: Clock;
+  readonly #generations: AlertGenerations;
+  /** The alerts' generation each operation read first (see cache/alert-generation.ts). */
+  readonly #generationOf = new WeakMap<CallScope, Promise<string>>();
 
   constructor(private readonly options: DefenderClientOptions) {
     this.#clock = options.clock ?? systemClock;
+    this.#generations = options.alertGenerations ?? memoryGenerations();
     this.#breaker = new CircuitBreaker({
       ...(options.breakerThreshold !== undefined && { threshold: options.breakerThreshold }),
       ...(options.breakerHalfOpenAfterMs !== undefined && {
@@ -119,7 +138,7 @@ export class DefenderClient {
   /** One call's answer; `fromCache` says it came from the cache (so what it holds is cached already). */
   async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer & { fromCache?: true }> {
     const url = this.urlFor(request);
-    const key = this.cacheKeyFor(request, scope);
+    const key = await this.cacheKeyFor(request, scope);
     if (!scope.fresh) {
       const stored = this.#unexpired(
         request.api,
@@ -151,13 +170,37 @@ export class DefenderClient {
 
   /** Drops the cached answers of these requests for the scope's identity (a write made them stale). */
   async forget(requests: readonly DefenderRequest[], scope: CallScope): Promise<void> {
+    const keys = await this.#keysFor(requests, scope);
     await Promise.all(
-      requests.map((r) => {
-        const key = this.cacheKeyFor(r, scope);
+      keys.map((key) => {
         scope.seen?.delete(key);
         return this.options.cache.delete(key);
       }),
     );
+  }
+
+  /**
+   * The alerts' generation of this operation: read once, at its first use, and kept for the rest of it, so
+   * that everything it reads and stores belongs to one generation.
+   */
+  alertGeneration(scope: CallScope): Promise<string> {
+    let generation = this.#generationOf.get(scope);
+    if (!generation) {
+      generation = this.#generations.current();
+      this.#generationOf.set(scope, generation);
+    }
+    return generation;
+  }
+
+  /**
+   * An alert changed (or may have: a write whose outcome is unknown): every answer that shows alerts, stored by
+   * anyone before now, is read no more, here and on every replica. The writing operation moves on to the new
+   * generation, so what it stores next (the alert Defender answered) is what later readers find.
+   */
+  async alertsChanged(scope: CallScope): Promise<void> {
+    const next = this.#generations.advance();
+    this.#generationOf.set(scope, next);
+    await next;
   }
 
   /**
@@ -207,18 +250,18 @@ export class DefenderClient {
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */
   async prime(request: DefenderRequest, body: unknown, scope: CallScope): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(request, scope), { status: 200, body });
+    await this.#store(request.api, await this.cacheKeyFor(request, scope), { status: 200, body });
   }
 
   /** Stores that Defender does not have an entity, learnt from a batch answer that did not include it. */
   async primeNotFound(request: DefenderRequest, scope: CallScope): Promise<void> {
-    await this.#store(request.api, this.cacheKeyFor(request, scope), { status: 404 });
+    await this.#store(request.api, await this.cacheKeyFor(request, scope), { status: 404 });
   }
 
   /** Reads cached answers without calling Defender (counted as cache hits); undefined where there are none. */
   async peek(requests: readonly DefenderRequest[], scope: CallScope): Promise<(CachedAnswer | undefined)[]> {
     if (scope.fresh) return requests.map(() => undefined);
-    const keys = requests.map((r) => this.cacheKeyFor(r, scope));
+    const keys = await this.#keysFor(requests, scope);
     const stored = await this.#read(requests, keys, scope);
     return stored.map((answer, i) => {
       if (answer) return this.#served(requests[i]!, keys[i]!, answer, scope);
@@ -232,7 +275,7 @@ export class DefenderClient {
     requests: readonly DefenderRequest[],
     scope: CallScope,
   ): Promise<(CachedAnswer | undefined)[]> {
-    const keys = requests.map((r) => this.cacheKeyFor(r, scope));
+    const keys = await this.#keysFor(requests, scope);
     const stored = await this.#read(requests, keys, scope);
     return stored.map((answer) => answer && withoutTime(answer));
   }
@@ -245,10 +288,28 @@ export class DefenderClient {
     return urlFor(this.options.baseUrl, request);
   }
 
-  /** One cache entry per upstream identity and exact request: answers depend on who asks. */
-  cacheKeyFor({ api, id, query }: DefenderRequest, scope: CallScope): string {
+  /**
+   * One cache entry per upstream identity and exact request (answers depend on who asks), and for a route that
+   * shows alerts, per generation of the alerts (a write moves it on).
+   */
+  async cacheKeyFor(request: DefenderRequest, scope: CallScope): Promise<string> {
+    const [key] = await this.#keysFor([request], scope);
+    return key!;
+  }
+
+  async #keysFor(requests: readonly DefenderRequest[], scope: CallScope): Promise<string[]> {
+    const generation = requests.some((r) => SHOWS_ALERTS.has(r.api))
+      ? await this.alertGeneration(scope)
+      : undefined;
+    const identity = this.identityOf(scope);
     // JSON of a tuple is injective whatever the parts contain, and cheap enough for every field of every query.
-    return JSON.stringify([this.identityOf(scope), api, id ?? null, query ?? null]);
+    return requests.map(({ api, id, query }) =>
+      JSON.stringify(
+        SHOWS_ALERTS.has(api)
+          ? [identity, api, id ?? null, query ?? null, generation]
+          : [identity, api, id ?? null, query ?? null],
+      ),
+    );
   }
 
   /** The identity calls of this scope go out as (cache partitions follow it). */

@@ -1,6 +1,6 @@
 import type { DefenderApi } from './apis.js';
 import type { UpstreamObserver } from './observer.js';
-import { hasDocumentedShape } from './routes.js';
+import { answersNothing, hasDocumentedShape } from './routes.js';
 import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { Clock } from '../clock.js';
 import { GatewayError, defenderBadBody, defenderStatusRule } from '../errors.js';
@@ -9,7 +9,7 @@ import { GatewayError, defenderBadBody, defenderStatusRule } from '../errors.js'
 export class RetryableFailure extends Error {
   /**
    * True when the request may have reached Defender and been acted on (a timeout, a reset connection, a body
-   * cut short): a write that is not idempotent must not be sent again after it.
+   * cut short, a 5xx to a write): a write that is not idempotent must not be sent again after it.
    */
   outcomeUnknown = false;
 }
@@ -93,7 +93,10 @@ export async function fetchOnce(
       return { kind: 'throttle', retryAfterMs: retryAfterMs(header, options.clock.now()) };
     }
     case 'retry':
-      throw new RetryableFailure(`status ${status}`);
+      // A 5xx to a write says nothing of whether Defender applied it before failing (an error after the
+      // change was stored, a proxy's 502/504 in front of a backend that carried on): the outcome is unknown,
+      // and a write that must not be repeated is not sent again (docs/clients.md, "Writes").
+      throw body ? unknownOutcome(`status ${status}`, undefined) : new RetryableFailure(`status ${status}`);
     case 'refusal':
       return { kind: 'refusal', error: new GatewayError(rule.code, rule.message), answered: rule.answered };
   }
@@ -107,6 +110,8 @@ async function bodyOf(api: DefenderApi, response: Response): Promise<unknown> {
   const text = await response.text().catch((error: unknown) => {
     throw unknownOutcome('body interrupted', error);
   });
+  // batchUpdate documents "200 OK" with an empty body.
+  if (text.trim() === '' && answersNothing(api)) return null;
   let body: unknown;
   try {
     body = JSON.parse(text) as unknown;

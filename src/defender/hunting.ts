@@ -64,15 +64,25 @@ export async function huntLogonUsers(
   return byMachine;
 }
 
-/** `users/{name}/machines` for every name: machine ids per lower-cased name (each name present, maybe empty). */
+/** A machine an account logged on to, as hunting names it: its id and latest `DeviceName`. */
+export interface HuntedMachine {
+  readonly id: string;
+  /** `DeviceName`, Defender's `computerDnsName`; null when the events carry none. */
+  readonly computerDnsName: string | null;
+}
+
+/** `users/{name}/machines` for every name: the machines per lower-cased name (each name present, maybe empty). */
 export async function huntUserMachines(
   client: DefenderClient,
   accountNames: readonly string[],
   scope: CallScope,
-): Promise<Map<string, string[]>> {
-  const byName = new Map<string, string[]>(accountNames.map((n) => [n.toLowerCase(), []]));
+): Promise<Map<string, HuntedMachine[]>> {
+  const byName = new Map<string, HuntedMachine[]>(accountNames.map((n) => [n.toLowerCase(), []]));
   for (const row of await chunkedRows(client, accountNames, userMachinesQuery, scope)) {
-    byName.get(text(row, 'AccountName').toLowerCase())?.push(text(row, 'DeviceId'));
+    byName.get(text(row, 'AccountName').toLowerCase())?.push({
+      id: text(row, 'DeviceId'),
+      computerDnsName: optionalText(row, 'DeviceName'),
+    });
   }
   return byName;
 }

@@ -51,7 +51,8 @@ export function logonUsersQuery(machineIds: readonly string[]): string {
 
 /**
  * The machines each account name logged on to successfully, names matched case-insensitively across domains:
- * `users/{name}/machines` for many names at once. Rows carry the name lower-cased.
+ * `users/{name}/machines` for many names at once. Rows carry the name lower-cased, and the machine's latest
+ * `DeviceName` (its `computerDnsName`, `docs/defender-api.md` §8.2), so a walk asking only that needs no lookup.
  */
 export function userMachinesQuery(accountNames: readonly string[]): string {
   const names = checked(accountNames, isAccountName, 'account name');
@@ -59,7 +60,8 @@ export function userMachinesQuery(accountNames: readonly string[]): string {
     `let names = ${kqlList(names)};`,
     'DeviceLogonEvents',
     '| where ActionType == "LogonSuccess" and AccountName in~ (names)',
-    '| summarize by AccountName = tolower(AccountName), DeviceId',
+    '| summarize arg_max(Timestamp, DeviceName) by AccountName = tolower(AccountName), DeviceId',
+    '| project AccountName, DeviceId, DeviceName',
   ].join('\n');
 }
 

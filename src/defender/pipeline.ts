@@ -2,7 +2,7 @@ import type { DefenderApi } from './apis.js';
 import type { CallOutcome, CircuitBreaker } from './breaker.js';
 import type { FetchOptions, RequestBody } from './fetch.js';
 import { RetryableFailure, fetchOnce } from './fetch.js';
-import type { CallScope } from './scope.js';
+import type { CallScope, CallSpan } from './scope.js';
 import { apiStats } from './scope.js';
 import type { CachedAnswer } from '../cache/entity-cache.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
@@ -133,7 +133,13 @@ export class CallPipeline {
     body?: RequestBody,
   ): Promise<CachedAnswer> {
     const { breaker } = this.options;
-    breaker.admit(api);
+    const span = scope.trace?.startCall(api, body?.method ?? 'GET');
+    try {
+      breaker.admit(api);
+    } catch (error) {
+      span?.end({ error });
+      throw error;
+    }
     let settled = false;
     const settle = (outcome: CallOutcome) => {
       if (settled) return;
@@ -141,11 +147,13 @@ export class CallPipeline {
       breaker.settle(api, outcome);
     };
     try {
-      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), body);
+      const answer = await this.#withRetries(api, url, scope, policy, () => settle('success'), body, span);
       settle('success');
+      span?.end({ status: answer.status });
       return answer;
     } catch (error) {
       settle(outcomeOf(error));
+      span?.end({ error });
       throw error;
     }
   }
@@ -156,8 +164,10 @@ export class CallPipeline {
     scope: CallScope,
     policy: Policy,
     onAnswered: () => void,
-    body?: RequestBody,
+    body: RequestBody | undefined,
+    span: CallSpan | undefined,
   ): Promise<CachedAnswer> {
+    const fetchOptions = span ? tracedFetchOptions(this.options, span) : this.options;
     const deadline = policy.bounded ? this.#deadlineSignal(scope) : undefined;
     const signal = !deadline
       ? scope.signal
@@ -172,9 +182,9 @@ export class CallPipeline {
       for (;;) {
         try {
           if (deadline && clock.now() >= scope.deadline) throw new DeadlineReached();
-          const token = await this.#admit(api, scope, policy, signal);
+          const token = await this.#admit(api, scope, policy, signal, span);
           // The deadline's abort cuts the attempt short when it comes before `timeoutMs` (fetchOnce's own).
-          const attempt = await fetchOnce(this.options, api, url, token, signal, body);
+          const attempt = await fetchOnce(fetchOptions, api, url, token, signal, body);
           if (attempt.kind === 'answer') return attempt.answer;
           if (attempt.kind === 'refusal') {
             if (attempt.answered) onAnswered();
@@ -183,6 +193,7 @@ export class CallPipeline {
           onAnswered();
           this.options.limiter.pause(api, attempt.retryAfterMs);
           if (++throttles > policy.maxThrottleRetries) throw defenderThrottling(api, attempt.retryAfterMs);
+          span?.retry();
         } catch (error) {
           // Sending again could apply it twice (a comment posted twice): say so instead of guessing, even when
           // the deadline is what cut the attempt short.
@@ -207,6 +218,7 @@ export class CallPipeline {
           const backoffMs = this.#backoffMs(failures);
           // A retry that would start at or past the deadline could not be answered in time: fail now.
           if (deadline && clock.now() + backoffMs >= scope.deadline) throw defenderPastDeadline(api, last);
+          span?.retry();
           await delay(backoffMs, signal);
         }
       }
@@ -244,6 +256,7 @@ export class CallPipeline {
     scope: CallScope,
     policy: Policy,
     signal: AbortSignal | undefined,
+    span: CallSpan | undefined,
   ): Promise<string> {
     const { stats, maxCalls } = scope;
     if (maxCalls !== undefined && stats.calls >= maxCalls) {
@@ -257,7 +270,9 @@ export class CallPipeline {
     apiStats(stats, api).calls++;
     try {
       const token = await this.#token(scope, api, signal);
-      stats.limiterWaitMs += await policy.slot(api, scope);
+      const waitedMs = await policy.slot(api, scope);
+      stats.limiterWaitMs += waitedMs;
+      span?.limiterWait(waitedMs);
       // The limiter may give a slot right at the deadline: a request sent then could not be answered in time.
       if (policy.bounded && this.options.clock.now() >= scope.deadline) throw rateLimited(1, api);
       return token;
@@ -302,6 +317,20 @@ function outcomeOf(error: unknown): CallOutcome {
   return last instanceof RetryableFailure && !(last.cause instanceof TokenAcquisitionError)
     ? 'failure'
     : 'neutral';
+}
+
+/** A traced call's fetch options: each attempt's status is told to its span as well as to the metrics. */
+function tracedFetchOptions(options: FetchOptions, span: CallSpan): FetchOptions {
+  const { observer } = options;
+  return {
+    ...options,
+    observer: {
+      onCall(api, status, durationMs) {
+        observer?.onCall?.(api, status, durationMs);
+        span.attempt(status, durationMs);
+      },
+    },
+  };
 }
 
 /** Waits `ms` on the timers (which tests may fake), or rejects with the signal's reason once it aborts. */

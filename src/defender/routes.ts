@@ -1,4 +1,5 @@
 import type { DefenderApi } from './apis.js';
+import { BATCH_UPDATE_API } from './apis.js';
 
 /** One call: the API, its `{id}` (validated by the caller, encoded here) and its OData options. */
 export interface DefenderRequest {
@@ -34,9 +35,18 @@ const ENTITY_APIS: ReadonlySet<DefenderApi> = new Set([
   'alerts/{id}/machine',
 ]);
 
-/** Whether `body` has the shape `api` documents: an entity with a string `id`, or a collection of them. */
+/** Whether `api` documents an answer with no body (`alerts/batchUpdate`: "200 OK", nothing else). */
+export function answersNothing(api: DefenderApi): boolean {
+  return api === BATCH_UPDATE_API;
+}
+
+/**
+ * Whether `body` has the shape `api` documents: an entity with a string `id`, or a collection of them; for
+ * batchUpdate, whose answer is empty, anything (the alerts are read back).
+ */
 export function hasDocumentedShape(api: DefenderApi, body: unknown): boolean {
   if (api === 'hunting') return isHuntingResult(body);
+  if (answersNothing(api)) return true;
   const isEntity = (v: unknown) =>
     typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
   if (ENTITY_APIS.has(api)) return isEntity(body);

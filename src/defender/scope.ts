@@ -61,4 +61,27 @@ export interface CallScope {
    * them twice. Only hits are kept: an absent entry is read again, since the operation may have stored it since.
    */
   readonly seen?: Map<string, StoredAnswer>;
+  /** Records the operation's calls and cache hits as trace spans (`ops/tracing.ts`). Absent: nothing is. */
+  readonly trace?: CallTracer;
+}
+
+/**
+ * Makes the span of each call of one operation: carried by the scope rather than by async context, so a call
+ * made inside a DataLoader batch still finds its operation. Cache hits are not told one by one: the operation's
+ * span reads them per API from its stats when it ends. Hooks must not throw.
+ */
+export interface CallTracer {
+  /** A call that goes through the pipeline begins (a cache miss, a bypass, a write). */
+  startCall(api: DefenderApi, method: 'GET' | 'POST' | 'PATCH'): CallSpan;
+}
+
+/** One call's record, from the pipeline: its limiter wait, HTTP attempts, retries and outcome. */
+export interface CallSpan {
+  limiterWait(waitedMs: number): void;
+  /** One HTTP request ended: its status, or `error` (network, timeout, interrupted body). */
+  attempt(status: number | 'error', durationMs: number): void;
+  /** Another attempt follows (after a 5xx, a timeout, a network error or a 429). */
+  retry(): void;
+  /** The call ended: its answer's status (200 or 404), or the error it failed with. */
+  end(outcome: { readonly status: number } | { readonly error: unknown }): void;
 }

@@ -785,12 +785,30 @@ export type Mutation = {
    * never sent twice: when Defender's answer is lost (timeout, reset), the error says `extensions.outcome: "unknown"`.
    */
   updateAlert?: Maybe<Alert>;
+  /**
+   * The same change on several alerts (at most 200 distinct ids), by what costs least: up to 10 ids, one
+   * `PATCH /api/alerts/{id}` each (100/min); more, `POST /api/alerts/batchUpdate` (10/min) per 100 ids, the alerts
+   * read before (to leave out those Defender does not have) and after (a batch answers no alert). Everything is
+   * checked before any call (BAD_USER_INPUT: an id malformed or listed twice, too many ids, the input as for
+   * `updateAlert`), and the caller's right to write (FORBIDDEN). Answers one entry per id, in order: the alert as
+   * Defender shows it after the change; null when Defender does not have it; null with an error whose `path` ends
+   * with the entry's index when that alert's change failed (`extensions.outcome: "unknown"` when it may or may not
+   * have been applied: check the alert before trying again).
+   */
+  updateAlerts?: Maybe<Array<Maybe<Alert>>>;
 };
 
 
 /** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
 export type MutationUpdateAlertArgs = {
   id: Scalars['ID']['input'];
+  input: UpdateAlertInput;
+};
+
+
+/** Changes to Defender data. Each costs Defender calls from its own budget and is recorded in the audit log. */
+export type MutationUpdateAlertsArgs = {
+  ids: Array<Scalars['ID']['input']>;
   input: UpdateAlertInput;
 };
 
@@ -1472,6 +1490,7 @@ export type MachineEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   updateAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationUpdateAlertArgs, 'id' | 'input'>>;
+  updateAlerts?: Resolver<Maybe<Array<Maybe<ResolversTypes['Alert']>>>, ParentType, ContextType, RequireFields<MutationUpdateAlertsArgs, 'ids' | 'input'>>;
 }>;
 
 export type OnboardingStatusResolvers = { CAN_BE_ONBOARDED: 'CanBeOnboarded', INSUFFICIENT_INFO: 'InsufficientInfo', ONBOARDED: 'Onboarded', UNSUPPORTED: 'Unsupported' };

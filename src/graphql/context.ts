@@ -1,4 +1,6 @@
+import type { OperationTrace } from '../ops/tracing.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
+import type { AlertDto } from '../defender/types.js';
 import type { AlertFilter } from '../generated/resolvers.js';
 import type { AlertChangeEvent } from '../live/watermark.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
@@ -29,8 +31,11 @@ export interface WriteContext {
   readonly requestId: string;
   /** Records one write: a log line and a metric. */
   readonly audit: (entry: WriteAudit) => void;
-  /** Called after a write was (or may have been) applied: drops stored results that may show the old alert. */
-  readonly afterWrite: () => void;
+  /**
+   * Called after a write was (or may have been) applied, with the alerts as Defender answered them: drops this
+   * process's stored results of the identity and tells its live subscribers at once.
+   */
+  readonly afterWrite: (updated: readonly AlertDto[]) => void;
 }
 
 /** What every resolver gets for one operation. */
@@ -49,6 +54,8 @@ export interface GraphQLContext {
   readonly fanout: FanoutRecorder;
   /** The source streams of subscriptions: only on an operation that came over WebSocket or SSE (src/live/). */
   readonly live?: LiveSubscribe;
+  /** This operation's trace (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent when tracing is off. */
+  readonly trace?: OperationTrace;
 }
 
 /** What a subscription's root field subscribes to, as the caller it runs for. */

@@ -7,6 +7,7 @@ import { isAccountName, isMachineId } from '../defender/ids.js';
 import { chunks } from '../defender/kql.js';
 import type { DefenderPlans } from '../config/hunting.js';
 import { GatewayError } from '../errors.js';
+import { choosePlan } from '../planner/plan-choice.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import { PARTIAL } from './parents.js';
 import type { HuntingSource } from './sources.js';
@@ -22,19 +23,27 @@ export interface LevelPlan {
   fallback?: string;
 }
 
-/** A machine advanced hunting named: only its id; its other fields come from its record, batched by id. */
+/**
+ * A machine advanced hunting named: its id and `computerDnsName` (the events' `DeviceName`); its other fields
+ * come from its record, batched by id (sources.ts says what this kind carries).
+ */
 export interface HuntedMachineRef {
   readonly [PARTIAL]: 'huntedRef';
   readonly id: string;
+  readonly computerDnsName: string | null;
 }
+
+/** Told of each level that hunting was chosen for but could not serve (a metric and a log line). */
+export type PlanFallbackObserver = (fallback: { readonly api: 'hunting'; readonly reason: string }) => void;
 
 /**
  * One operation's plans for the relationship levels hunting can answer (`DEFENDER_PLANS`). Every parent of a
- * level is gathered by one DataLoader per (path, selection); when its batch runs, the level uses one hunting
- * query per chunk of parents if there are at least 2 of them, every key is one hunting may be sent, and the
- * hunting budget has a slot for each chunk before the operation's deadline; otherwise, and whenever hunting
- * fails (throttled past the retries, 5xx, timeout, breaker open, Graph unreachable, 403), the level is answered
- * by the relationship's REST route, one call per parent, with the same answers.
+ * level is gathered by one DataLoader per (path, selection); when its batch runs, the level's plan is chosen by
+ * the one rule the estimate follows too (planner/plan-choice.ts), from the parents whose REST answers are not
+ * cached and both budgets. Hunted, one query per chunk of those parents answers them, and the cached ones come
+ * from the cache; whenever hunting fails (throttled past the retries, 5xx, timeout, breaker open, Graph
+ * unreachable, 403), or REST is chosen, the relationship's REST route answers, one call per parent, with the
+ * same answers.
  */
 export class HuntingPlans {
   readonly levels: LevelPlan[] = [];
@@ -46,6 +55,7 @@ export class HuntingPlans {
     private readonly limiter: UpstreamLimiter,
     private readonly plans: DefenderPlans,
     private readonly rest: ReadonlyMap<DefenderApi, DataLoader<string, unknown, string>>,
+    private readonly onFallback?: PlanFallbackObserver,
   ) {}
 
   get enabled(): boolean {
@@ -76,26 +86,57 @@ export class HuntingPlans {
     statistics: boolean,
   ): Promise<unknown[]> {
     const valid = source.for === 'users/{id}/machines' ? isAccountName : isMachineId;
-    const queries = chunks(keys).length * (statistics ? 2 : 1);
-    const affordable = this.limiter.whenAvailable('hunting', queries) <= this.scope.deadline;
-    if (keys.length < 2 || !keys.every(valid) || !affordable) return this.#byRest(source, path, keys);
+    const cached = await this.#cached(source, keys);
+    const uncached = keys.filter((_, i) => !cached[i]);
+    const queries = chunks(uncached).length * (statistics ? 2 : 1);
+    const plan = choosePlan({
+      huntable: keys.every(valid),
+      uncached: uncached.length,
+      huntingInTime: this.limiter.whenAvailable('hunting', queries) <= this.scope.deadline,
+      restInTime: this.limiter.whenAvailable(source.for, uncached.length) <= this.scope.deadline,
+    });
+    if (plan === 'rest') return this.#byRest(source, path, keys);
     const before = this.scope.stats.byApi.hunting?.calls ?? 0;
+    let hunted: unknown[];
     try {
-      const answers =
+      hunted =
         source.for === 'users/{id}/machines'
-          ? await this.#userMachines(keys)
-          : await this.#logonUsers(keys, statistics);
-      this.levels.push({
-        path,
-        source: 'hunting',
-        calls: (this.scope.stats.byApi.hunting?.calls ?? 0) - before,
-      });
-      return answers;
+          ? await this.#userMachines(uncached)
+          : await this.#logonUsers(uncached, statistics);
     } catch (error) {
       if (this.scope.signal?.aborted) throw error;
       const fallback = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
+      this.onFallback?.({ api: 'hunting', reason: fallback });
       return this.#byRest(source, path, keys, fallback);
     }
+    this.levels.push({
+      path,
+      source: 'hunting',
+      calls: (this.scope.stats.byApi.hunting?.calls ?? 0) - before,
+    });
+    // The parents whose REST answers are cached are read from the cache, at no call.
+    const byKey = new Map(uncached.map((key, i) => [key, hunted[i]]));
+    const fromCache = keys.filter((_, i) => cached[i]);
+    const loader = this.#restLoader(source);
+    const cachedAnswers = fromCache.length > 0 ? await loader.loadMany(fromCache) : [];
+    fromCache.forEach((key, i) => byKey.set(key, cachedAnswers[i]));
+    return keys.map((key) => byKey.get(key));
+  }
+
+  /** Which keys' REST relationship answers the cache holds (none for `Cache-Control: no-cache`). */
+  async #cached(source: HuntingSource, keys: readonly string[]): Promise<boolean[]> {
+    if (this.scope.fresh) return keys.map(() => false);
+    const answers = await this.client.lookup(
+      keys.map((id) => ({ api: source.for, id })),
+      this.scope,
+    );
+    return answers.map((answer) => answer !== undefined);
+  }
+
+  #restLoader(source: HuntingSource): DataLoader<string, unknown, string> {
+    const loader = this.rest.get(source.for);
+    if (!loader) throw new Error(`no loader for ${source.for}`);
+    return loader;
   }
 
   async #logonUsers(machineIds: readonly string[], statistics: boolean): Promise<unknown[]> {
@@ -128,9 +169,10 @@ export class HuntingPlans {
   async #userMachines(names: readonly string[]): Promise<unknown[]> {
     const machines = await huntUserMachines(this.client, names, this.scope);
     return names.map((name) =>
-      (machines.get(name.toLowerCase()) ?? []).map((id): HuntedMachineRef => ({
+      (machines.get(name.toLowerCase()) ?? []).map((m): HuntedMachineRef => ({
         [PARTIAL]: 'huntedRef',
-        id,
+        id: m.id,
+        computerDnsName: m.computerDnsName,
       })),
     );
   }
@@ -142,8 +184,7 @@ export class HuntingPlans {
     keys: readonly string[],
     fallback?: string,
   ): Promise<unknown[]> {
-    const loader = this.rest.get(source.for);
-    if (!loader) throw new Error(`no loader for ${source.for}`);
+    const loader = this.#restLoader(source);
     const before = this.scope.stats.byApi[source.for]?.calls ?? 0;
     const answers = await loader.loadMany(keys);
     this.levels.push({

@@ -3,9 +3,12 @@ import type { OboTokenProviders } from '../auth/obo.js';
 import type { DefenderPlans } from '../config/hunting.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import { newStats } from '../defender/client.js';
+import type { AlertDto } from '../defender/types.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { OperationTrace } from '../ops/tracing.js';
 import { FanoutRecorder } from '../planner/fanout.js';
 import type { GraphQLContext, LiveSubscribe, WriteAudit } from './context.js';
+import type { PlanFallbackObserver } from './hunting-plans.js';
 import { HuntingPlans } from './hunting-plans.js';
 import { createLoaders } from './loaders.js';
 
@@ -31,10 +34,12 @@ export interface OperationContextDeps {
   readonly writesDisabled?: boolean;
   /** A field was cut at execution because the operation reached its call cap (a metric). */
   readonly onCut?: () => void;
+  /** A level planned for hunting fell back to REST (a metric and a warn line). */
+  readonly onPlanFallback?: PlanFallbackObserver;
   /** Records one write (a log line and a metric). */
   readonly audit?: (entry: WriteAudit) => void;
-  /** After a write by `identity`: drop stored results that may show the old alert. */
-  readonly afterWrite?: (identity: string) => void;
+  /** After a write by `identity`: drop stored results that may show the old alerts, tell live subscribers. */
+  readonly afterWrite?: (identity: string, updated: readonly AlertDto[]) => void;
 }
 
 /** One operation as its transport received it. */
@@ -54,6 +59,8 @@ export interface OperationRequest {
   readonly live?: LiveSubscribe;
   /** Every mutation is refused (subscriptions: only a subscription runs there anyway). Default false. */
   readonly readOnly?: boolean;
+  /** The operation's trace, started by the transport from its request's headers. Default: not traced. */
+  readonly trace?: OperationTrace;
 }
 
 /**
@@ -75,6 +82,7 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
       ...(request.fresh && { fresh: true }),
       maxCalls: deps.maxOperationCalls,
       seen: new Map(),
+      ...(request.trace && { trace: request.trace }),
     };
     const loaders = createLoaders(deps.client, scope, deps.machineBatchSize, deps.onCut);
     const identity = deps.client.identityOf(scope);
@@ -84,7 +92,14 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
       limiter: deps.limiter,
       maxPageSize: deps.maxPageSize,
       loaders,
-      hunting: new HuntingPlans(deps.client, scope, deps.limiter, deps.plans ?? 'rest', loaders.perParent),
+      hunting: new HuntingPlans(
+        deps.client,
+        scope,
+        deps.limiter,
+        deps.plans ?? 'rest',
+        loaders.perParent,
+        deps.onPlanFallback,
+      ),
       fanout: new FanoutRecorder(),
       writes: {
         principal,
@@ -92,9 +107,10 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
         disabled: (deps.writesDisabled ?? false) || (request.readOnly ?? false),
         requestId: request.requestId,
         audit: (entry) => deps.audit?.(entry),
-        afterWrite: () => deps.afterWrite?.(identity),
+        afterWrite: (updated) => deps.afterWrite?.(identity, updated),
       },
       ...(request.live && { live: request.live }),
+      ...(request.trace && { trace: request.trace }),
     };
   };
 }

@@ -12,7 +12,7 @@ import type { DefenderApi } from '../defender/apis.js';
  * What a resolver of a type can receive: `record` is a full Defender record; `alertRef` is what an alert says
  * of its machine or user; `nameRef` a user known by name only; `listed` an alert from a route that leaves
  * `evidence` empty (`machines/{id}/alerts`, `users/{id}/alerts`); `huntedRef` a machine advanced hunting named
- * by id only.
+ * (its id and name).
  */
 export type ParentKind = 'record' | 'alertRef' | 'nameRef' | 'listed' | 'huntedRef';
 
@@ -158,6 +158,9 @@ const alertsById = {
   yields: 'record',
 } as const satisfies ByIdSource;
 
+/** What advanced hunting says of a machine an account logged on to: `DeviceId` and `DeviceName` (§8.2). */
+const HUNTED_MACHINE_FIELDS = ['id', 'computerDnsName'] as const;
+
 /** What an alert says of its machine or user, and what a caller's name says of a user. */
 const REF_FIELDS = {
   Machine: ['id', 'computerDnsName', 'rbacGroupName'],
@@ -196,7 +199,7 @@ export const SOURCES = {
     },
   },
   Machine: {
-    carried: { alertRef: { only: REF_FIELDS.Machine }, huntedRef: { only: ['id'] } },
+    carried: { alertRef: { only: REF_FIELDS.Machine }, huntedRef: { only: HUNTED_MACHINE_FIELDS } },
     records: { alertRef: machinesById, huntedRef: machinesById },
     relationships: {
       // A machine's logon users are a handful.
@@ -266,7 +269,7 @@ export const SOURCES = {
             yields: 'record',
             primes: 'machines/{id}',
           },
-          // Only machine ids: every other field is read from the machines' records, batched by id.
+          // Machine ids and names: every other field is read from the machines' records, batched by id.
           { kind: 'hunting', for: 'users/{id}/machines', gives: { allBut: [] }, yields: 'huntedRef' },
         ],
       },

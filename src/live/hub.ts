@@ -1,6 +1,8 @@
 import type { TokenProvider } from '../auth/tokens.js';
 import { GatewayError, ErrorCode } from '../errors.js';
+import type { AlertDto } from '../defender/types.js';
 import type { AlertMatcher } from './filter-match.js';
+import { compareInstants, instantOf } from './filter-match.js';
 import type { AlertChangePayload } from './subscriber.js';
 import { Subscriber } from './subscriber.js';
 import type { AlertChangeEvent } from './watermark.js';
@@ -20,6 +22,11 @@ export type StartSource = (
 
 export interface LiveAlertsOptions {
   readonly startSource: StartSource;
+  /**
+   * Hands changes this replica learnt of itself (its own writes) to the other replicas' subscribers of the
+   * identity (through Redis). Default: none (one replica, or each polls for its own).
+   */
+  readonly publish?: (identity: string, changes: readonly AlertChangeEvent[]) => void;
   /** Most subscriptions at once in this process; one more is RATE_LIMITED. Default 10,000. */
   readonly maxSubscriptions?: number;
 }
@@ -39,7 +46,12 @@ interface Group {
   /** Each on-behalf-of subscriber's tokens, oldest subscriber first (empty for the gateway's own identity). */
   readonly tokens: Map<Subscriber, TokenProvider>;
   readonly source: ChangeSource;
+  /** Hands changes to the subscribers, each alert's version once. */
+  readonly deliver: (changes: readonly AlertChangeEvent[]) => void;
 }
+
+/** How many alerts' last told versions a group remembers, to tell each version once. */
+const REMEMBERED_VERSIONS = 1_000;
 
 /**
  * The fan-out of alert changes: one source per upstream identity, started by its first subscriber and stopped
@@ -50,6 +62,7 @@ interface Group {
 export class LiveAlerts {
   readonly #groups = new Map<string, Group>();
   readonly #startSource: StartSource;
+  readonly #publish: LiveAlertsOptions['publish'];
   readonly #max: number;
   readonly #stopping = new Set<Promise<void>>();
   #count = 0;
@@ -57,6 +70,7 @@ export class LiveAlerts {
 
   constructor(options: LiveAlertsOptions) {
     this.#startSource = options.startSource;
+    this.#publish = options.publish;
     this.#max = options.maxSubscriptions ?? 10_000;
   }
 
@@ -81,19 +95,31 @@ export class LiveAlerts {
     if (!group) {
       const subscribers = new Set<Subscriber>();
       const tokens = new Map<Subscriber, TokenProvider>();
-      const deliver = (changes: readonly AlertChangeEvent[]) => fanOut(subscribers, changes);
+      const deliver = onceEach((changes) => fanOut(subscribers, changes));
       const source = this.#startSource(
         request.identity,
         request.tokens && subscribersTokens(request.tokens, tokens),
         deliver,
       );
-      group = { subscribers, tokens, source };
+      group = { subscribers, tokens, source, deliver };
       this.#groups.set(request.identity, group);
     }
     group.subscribers.add(subscriber);
     if (request.tokens) group.tokens.set(subscriber, request.tokens);
     this.#count++;
     return subscriber;
+  }
+
+  /**
+   * Alerts this gateway just changed (a write as `identity`): its subscribers are told at once, as UPDATED,
+   * without waiting for the next poll, and so are the other replicas' (`publish`). The poll that later finds
+   * the same version of an alert does not tell it again.
+   */
+  announce(identity: string, alerts: readonly AlertDto[]): void {
+    if (alerts.length === 0) return;
+    const changes = alerts.map((alert): AlertChangeEvent => ({ kind: 'UPDATED', alert }));
+    this.#groups.get(identity)?.deliver(changes);
+    this.#publish?.(identity, changes);
   }
 
   /**
@@ -121,6 +147,29 @@ export class LiveAlerts {
       .finally(() => this.#stopping.delete(stopped));
     this.#stopping.add(stopped);
   }
+}
+
+/**
+ * `deliver`, told each version of an alert (its id and `lastUpdateTime`) once, and never an older one after a
+ * newer: a write's announcement and the poll that finds the same change come in either order, from this replica
+ * or another. The last {@link REMEMBERED_VERSIONS} alerts told are remembered.
+ */
+function onceEach(
+  deliver: (changes: readonly AlertChangeEvent[]) => void,
+): (changes: readonly AlertChangeEvent[]) => void {
+  const told = new Map<string, ReturnType<typeof instantOf>>();
+  return (changes) => {
+    const fresh = changes.filter(({ alert }) => {
+      const at = alert.lastUpdateTime ? instantOf(alert.lastUpdateTime) : undefined;
+      const last = told.get(alert.id);
+      if (at && last && compareInstants(at, last) <= 0) return false;
+      told.delete(alert.id);
+      if (at) told.set(alert.id, at);
+      if (told.size > REMEMBERED_VERSIONS) told.delete(told.keys().next().value!);
+      return true;
+    });
+    if (fresh.length > 0) deliver(fresh);
+  };
 }
 
 /**

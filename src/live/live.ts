@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { IncomingMessage } from 'node:http';
 import type { JwtAuthenticator, Principal } from '../auth/jwt.js';
 import type { RedisConnection } from '../cache/redis.js';
+import type { AlertDto } from '../defender/types.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
 import type { FanoutStats } from '../planner/fanout.js';
@@ -77,6 +78,8 @@ export interface LiveDeps extends Pick<
 export interface Live {
   /** Serves a `POST /graphql` with `Accept: text/event-stream`. */
   readonly sse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Alerts a write as `identity` just changed: its subscribers here and on every replica are told at once. */
+  announce(identity: string, alerts: readonly AlertDto[]): void;
   /** Graceful shutdown: completes every stream, closes the WebSocket connections, stops the pollers. */
   close(): Promise<void>;
 }
@@ -110,10 +113,13 @@ export function startLive(deps: LiveDeps): Live {
     pollers: () => running.value,
   });
   const local = { client: deps.client, budget, intervalMs: options.pollIntervalMs, observer, onError };
-  const startSource: StartSource = deps.options?.shared
-    ? sharedSource({ ...local, ...deps.options.shared }, running)
-    : localSource(local, running);
-  const hub = new LiveAlerts({ startSource, maxSubscriptions: options.maxSubscriptions });
+  const shared = deps.options?.shared && sharedSource({ ...local, ...deps.options.shared }, running);
+  const startSource: StartSource = shared ?? localSource(local, running);
+  const hub = new LiveAlerts({
+    startSource,
+    maxSubscriptions: options.maxSubscriptions,
+    ...(shared && { publish: shared.publish }),
+  });
   const engine = new LiveEngine({
     schema: deps.schema,
     hub,
@@ -147,6 +153,7 @@ export function startLive(deps: LiveDeps): Live {
   });
   return {
     sse: sseHandler(engine, deps.callerOf),
+    announce: (identity, alerts) => hub.announce(identity, alerts),
     async close() {
       await hub.close();
       await websocket.close();

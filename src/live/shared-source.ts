@@ -40,7 +40,10 @@ interface Published {
  * While Redis does not answer, a replica polls for its own subscribers, as without Redis, and goes back to the
  * lease when Redis answers again. Keys and channels are named by a hash of the identity, never the identity.
  */
-export function sharedSource(options: SharedSourceOptions, running: PollerCount): StartSource {
+export function sharedSource(
+  options: SharedSourceOptions,
+  running: PollerCount,
+): StartSource & { publish: (identity: string, changes: readonly AlertChangeEvent[]) => void } {
   const replica = randomUUID();
   const prefix = options.prefix ?? 'defender-graph:live';
   const renewEveryMs = Math.max(20, Math.floor(options.intervalMs / 3));
@@ -48,10 +51,17 @@ export function sharedSource(options: SharedSourceOptions, running: PollerCount)
   const listener = sharedListener(options.redis);
   const redis = (command: string[]) => withTimeout(options.redis.sendCommand(command), REDIS_TIMEOUT_MS);
 
-  return (identity, tokens, deliver) => {
-    const key = createHash('sha256').update(identity).digest('hex').slice(0, 32);
+  const channelOf = (identity: string) => `${prefix}:changes:${keyOf(identity)}`;
+  /** Changes this replica learnt of itself (a write), for the other replicas' subscribers of the identity. */
+  const publish = (identity: string, changes: readonly AlertChangeEvent[]) => {
+    const message = JSON.stringify({ from: replica, changes } satisfies Published);
+    redis(['PUBLISH', channelOf(identity), message]).catch(() => {});
+  };
+
+  const start: StartSource = (identity, tokens, deliver) => {
+    const key = keyOf(identity);
     const lease = `${prefix}:lease:${key}`;
-    const channel = `${prefix}:changes:${key}`;
+    const channel = channelOf(identity);
     const watermarks = redisWatermarks(
       redis,
       `${prefix}:watermark:${key}`,
@@ -67,8 +77,7 @@ export function sharedSource(options: SharedSourceOptions, running: PollerCount)
     };
     const publishing = (changes: readonly AlertChangeEvent[]) => {
       deliver(changes);
-      const message = JSON.stringify({ from: replica, changes } satisfies Published);
-      redis(['PUBLISH', channel, message]).catch(() => {});
+      publish(identity, changes);
     };
     const startPolling = (store: WatermarkStore) => {
       poller = new AlertPoller({
@@ -136,6 +145,12 @@ export function sharedSource(options: SharedSourceOptions, running: PollerCount)
       },
     };
   };
+  return Object.assign(start, { publish });
+}
+
+/** Keys and channels are named by a hash of the identity, never the identity. */
+function keyOf(identity: string): string {
+  return createHash('sha256').update(identity).digest('hex').slice(0, 32);
 }
 
 /** The watermark in Redis, for the replica that takes the lease over; it expires when nobody polls for long. */

@@ -29,6 +29,11 @@ export interface GatewayMetrics {
   observeOperation(operationName: string | null | undefined, seconds: number): void;
   /** `gateway_cache_bytes{cache}` reads `bytes()` at every scrape (the last source given for a name wins). */
   trackCacheBytes(cache: CacheName, bytes: () => number): void;
+  /**
+   * A relationship level chosen for a bulk plan was answered by REST because the bulk source failed with
+   * `reason` (an error code): `defender_plan_fallbacks_total{api,reason}`.
+   */
+  onPlanFallback(api: 'hunting', reason: string): void;
   /** One alert write (mutation) ended with `outcome`: `defender_alert_writes_total{outcome}`. */
   onAlertWrite(outcome: 'updated' | 'not_found' | 'refused' | 'unknown' | 'failed'): void;
   /** Feeds the load metrics: operations running, operations and connections refused at their caps. */
@@ -155,6 +160,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const fallbacks = new Counter({
+    name: 'defender_plan_fallbacks_total',
+    help: 'Relationship levels planned for advanced hunting that were answered by REST because hunting failed, by API and reason (the error code: RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, FORBIDDEN, …).',
+    labelNames: ['api', 'reason'] as const,
+    registers: [registry],
+  });
   const refused = new Counter({
     name: 'defender_operations_refused_total',
     help: 'Operations refused before any Defender call, by code: QUERY_TOO_EXPENSIVE (expected cost over MAX_OPERATION_CALLS) or RATE_LIMITED (the budget cannot serve it before the deadline).',
@@ -210,6 +221,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       onInFlight: (operations) => inFlight.set(operations),
       onOperationShed: () => shed.inc(),
       onConnectionDropped: () => dropped.inc(),
+    },
+    onPlanFallback(api, reason) {
+      fallbacks.inc({ api, reason });
     },
     onAlertWrite(outcome) {
       alertWrites.inc({ outcome });

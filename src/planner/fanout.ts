@@ -67,9 +67,12 @@ export function addCounts(into: EdgeCounts, from: EdgeCounts): EdgeCounts {
 export const sumOf = (...counts: (EdgeCounts | undefined)[]): EdgeCounts =>
   counts.reduce<EdgeCounts>((total, c) => (c ? addCounts(total, c) : total), emptyCounts());
 
-/** The name an edge is learned under. */
+/**
+ * The name an edge is learned under. A machine hunting named stands for the record `users/{id}/machines` would
+ * have listed (the same parents, reached the same way), so both plans learn, and read, one edge.
+ */
 export function edgeOf(type: EntityType, kind: ParentKind, field: string): string {
-  return `${type}(${kind}).${field}`;
+  return `${type}(${kind === 'huntedRef' ? 'record' : kind}).${field}`;
 }
 
 /**

@@ -50,7 +50,7 @@ function schema(): GraphQLSchema {
 }
 
 /**
- * The root fields of a query operation; undefined for a mutation or subscription, an operation the document
+ * The root fields of a query or mutation operation; undefined for a subscription, an operation the document
  * does not name unambiguously, or variables that do not coerce (execution reports those, with no call made).
  */
 export function plannedQuery(
@@ -82,7 +82,7 @@ function planQuery(
   rawVariables: Readonly<Record<string, unknown>> | undefined,
 ): readonly PlannedField[] | undefined {
   const operation = getOperationAST(document, operationName);
-  if (!operation || operation.operation !== 'query') return undefined;
+  if (!operation || operation.operation === 'subscription') return undefined;
   const coerced = getVariableValues(schema(), operation.variableDefinitions ?? [], rawVariables ?? {});
   if (coerced.errors) return undefined;
   const fragments = Object.fromEntries(
@@ -90,7 +90,8 @@ function planQuery(
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
       .map((d) => [d.name.value, d]),
   );
-  return plannedFields(schema().getQueryType() ?? undefined, operation.selectionSet, {
+  const root = operation.operation === 'query' ? schema().getQueryType() : schema().getMutationType();
+  return plannedFields(root ?? undefined, operation.selectionSet, {
     fragments,
     variables: coerced.coerced,
   });

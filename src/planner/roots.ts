@@ -1,10 +1,13 @@
 import { parseAlertId, parseMachineKey, parseUserKey } from '../defender/ids.js';
+import { BATCH_UPDATE_API } from '../defender/apis.js';
 import { alertListRequest, machineListRequest } from '../defender/resources.js';
+import { BATCH_UPDATE_MAX_IDS } from '../defender/writes.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import type { AlertFilter, MachineFilter } from '../generated/resolvers.js';
+import type { AlertFilter, MachineFilter, UpdateAlertInput } from '../generated/resolvers.js';
 import { alertFilter, machineFilter } from '../graphql/filters.js';
 import { userRefByName } from '../graphql/parents.js';
 import { pageWindow } from '../graphql/resolvers/connection.js';
+import { PATCH_MAX_IDS, alertIdsOf, alertPatchOf } from '../graphql/resolvers/mutation.js';
 import type { ByIdSource, ByNameSource, PageSource, Relationship, Source } from '../graphql/sources.js';
 import { SOURCES, relationshipOf } from '../graphql/sources.js';
 import { known, oneOf, unknown } from './entities.js';
@@ -45,6 +48,11 @@ interface Lookup {
 export async function planRoots(planner: Planner, fields: readonly PlannedField[]): Promise<void> {
   const pending = new Map<Source, Lookup[]>();
   for (const field of fields) {
+    const write = WRITES[field.name];
+    if (write) {
+      await write(planner, field).catch(refusedInput);
+      continue;
+    }
     const relationship = relationshipOf('Query', field.name);
     if (!relationship) continue;
     try {
@@ -142,6 +150,49 @@ async function planUser(planner: Planner, field: PlannedField, relationship: Rel
 }
 
 /** Calls made for a root field. */
-function rootCharge(field: PlannedField): Charge {
-  return { path: [field.name], parentType: 'Query', relationship: true };
+function rootCharge(field: PlannedField, parentType = 'Query'): Charge {
+  return { path: [field.name], parentType, relationship: true };
 }
+
+/** A field that fails on bad input costs nothing (its resolver refuses it before any call). */
+function refusedInput(error: unknown): void {
+  if (!(error instanceof GatewayError && error.code === ErrorCode.BadUserInput)) throw error;
+}
+
+/**
+ * The mutations, as their resolvers spend (graphql/resolvers/mutation.ts): the input checked as they check it,
+ * then the writes on their own APIs, the reads around a batch, and the selection on the alerts they answer,
+ * which are records (Defender's answer, or read back).
+ */
+const WRITES: Readonly<Record<string, (planner: Planner, field: PlannedField) => Promise<void>>> = {
+  updateAlert: async (planner, field) => {
+    parseAlertId(field.args['id'] as string);
+    alertPatchOf(field.args['input'] as UpdateAlertInput);
+    const charge = rootCharge(field, 'Mutation');
+    planner.tally.add('alerts/{id}:patch', { min: 1, max: 1, expected: 1 }, charge);
+    await planner.entities(field, { type: 'Alert', kind: 'record', entities: unknown(0, 1, false) }, [
+      field.name,
+    ]);
+  },
+  updateAlerts: async (planner, field) => {
+    const ids = alertIdsOf(field.args['ids'] as string[]);
+    alertPatchOf(field.args['input'] as UpdateAlertInput);
+    const charge = rootCharge(field, 'Mutation');
+    const n = ids.length;
+    if (n <= PATCH_MAX_IDS) {
+      planner.tally.add('alerts/{id}:patch', { min: n, max: n, expected: n }, charge);
+    } else {
+      const batches = Math.ceil(n / BATCH_UPDATE_MAX_IDS);
+      planner.tally.add(BATCH_UPDATE_API, { min: batches, max: batches, expected: batches }, charge);
+      // Read before (what the cache lacks) and read back (all of them, anew after the write).
+      const cached = await planner.options.lookup(ids.map((id) => ({ api: 'alerts/{id}', id })));
+      const reads = (count: number) => Math.ceil(count / planner.options.batchSize);
+      const before = reads(cached.filter((answer) => !answer).length);
+      const after = reads(n);
+      planner.tally.add('alerts', { min: after, max: before + after, expected: before + after }, charge);
+    }
+    await planner.entities(field, { type: 'Alert', kind: 'record', entities: unknown(0, n, false) }, [
+      field.name,
+    ]);
+  },
+};

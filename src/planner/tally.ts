@@ -1,4 +1,5 @@
 import type { DefenderApi } from '../defender/apis.js';
+import type { PlanSource } from './plan-choice.js';
 
 /** Fewest, most and expected upstream calls. */
 export interface CallRange {
@@ -31,6 +32,15 @@ export interface FieldCost {
   readonly origin?: ListOrigin;
 }
 
+/** The plan a relationship level is expected to run with, as `extensions.upstream.plans` reports it after. */
+export interface PlannedLevel {
+  /** The level's response path, without list indices, e.g. `alerts.nodes.user.machines`. */
+  readonly path: string;
+  readonly source: PlanSource;
+  /** The calls the level is expected to send for the relationship itself. */
+  readonly calls: number;
+}
+
 /** What an operation can cost Defender, computed before any call. */
 export interface CostEstimate {
   readonly min: number;
@@ -39,6 +49,8 @@ export interface CostEstimate {
   readonly byApi: Partial<Record<DefenderApi, CallRange>>;
   /** The field whose fan-out is expected to cost most; undefined when nothing costs a call. */
   readonly costliest?: FieldCost;
+  /** The plan of every level hunting could serve (`DEFENDER_PLANS=auto`); none otherwise. */
+  readonly plans?: readonly PlannedLevel[];
 }
 
 /** Where a call is charged: the field it is made for. */
@@ -66,6 +78,12 @@ export class Tally {
   readonly #counted = new Set<string>();
   readonly #fields = new Map<string, FieldCost>();
   readonly #pools = new Map<DefenderApi, Pool>();
+  readonly #plans: PlannedLevel[] = [];
+
+  /** The plan chosen for one relationship level. */
+  plan(level: PlannedLevel): void {
+    this.#plans.push(level);
+  }
 
   /** Whether this request is counted for the first time (and now is). */
   first(key: string): boolean {
@@ -128,6 +146,7 @@ export class Tally {
       expected: within(this.#total),
       byApi,
       ...(costliest && { costliest }),
+      ...(this.#plans.length > 0 && { plans: [...this.#plans] }),
     };
   }
 

@@ -21,7 +21,9 @@ import {
   relationshipOf,
   sourceOf,
 } from '../graphql/sources.js';
+import type { DefenderApi } from '../defender/apis.js';
 import { HUNTING_CHUNK_SIZE } from '../defender/kql.js';
+import { MIN_HUNTED_PARENTS, choosePlan } from './plan-choice.js';
 import type { Entities, EntitySet } from './entities.js';
 import { embeddedIn, known, unknown } from './entities.js';
 import type { FanoutView } from './fanout.js';
@@ -40,6 +42,11 @@ export interface EstimateOptions {
   readonly fanout?: FanoutView;
   /** `DEFENDER_PLANS=auto`: levels hunting can serve are counted as hunting queries. Default false. */
   readonly hunting?: boolean;
+  /**
+   * Whether an API's budget serves `calls` more before the operation's deadline, for the plan choice
+   * (plan-choice.ts). Default: always.
+   */
+  readonly inTime?: (api: DefenderApi, calls: number) => boolean;
 }
 
 /** The `first` a relationship field keeps, or undefined for the whole list (`bad` when a resolver refuses it). */
@@ -152,8 +159,28 @@ export class Planner {
     };
     const hunting =
       this.options.hunting && first === undefined ? huntingSourceOf(set.type, field.name) : undefined;
-    if (source?.kind === 'perParent' && hunting && this.#huntable(field, set.entities, hunting)) {
-      return this.#hunted(field, set.entities, relationship, source, hunting, fan, charge, origin, path);
+    if (source?.kind === 'perParent' && hunting) {
+      const uncached = await this.#uncached(source, set.entities);
+      const perChunk = field.selections.some((f) => hunting.secondQuery?.includes(f.name)) ? 2 : 1;
+      const inTime = this.options.inTime ?? (() => true);
+      const plan = choosePlan({
+        huntable: field.selections.every((f) => huntingGives(hunting, f.name)),
+        uncached,
+        huntingInTime: inTime('hunting', huntingQueries(uncached, perChunk)),
+        restInTime: inTime(source.api, Math.ceil(uncached)),
+      });
+      if (plan === 'hunting') {
+        const expected =
+          set.entities.kind === 'known'
+            ? huntingQueries(uncached, perChunk)
+            : expectedHuntingQueries(uncached, perChunk);
+        this.tally.plan({ path: path.join('.'), source: 'hunting', calls: expected });
+        return this.#hunted(field, set.entities, relationship, source, hunting, fan, charge, origin, path, {
+          uncached,
+          perChunk,
+        });
+      }
+      this.tally.plan({ path: path.join('.'), source: 'rest', calls: round(uncached) });
     }
     if (source?.kind === 'perParent') {
       return this.#perEntity(set.entities, source, fan, charge, (children) =>
@@ -184,16 +211,24 @@ export class Planner {
     }
   }
 
-  /** Whether the resolvers may answer this level by hunting: it asks only what hunting gives, of 2+ parents. */
-  #huntable(field: PlannedField, entities: Entities, hunting: HuntingSource): boolean {
-    const parents = entities.kind === 'known' ? entities.items.length : entities.hi;
-    return parents >= 2 && field.selections.every((f) => huntingGives(hunting, f.name));
+  /**
+   * The distinct parents whose REST relationship answers the cache does not hold: counted when the parents are
+   * known, else the expected distinct ones (whether any of those is cached is not known before they are).
+   */
+  async #uncached(source: PerParentSource, entities: Entities): Promise<number> {
+    if (entities.kind === 'unknown') return entities.distinct;
+    const keys = [
+      ...new Set(entities.items.map((item) => distinctKeyOf(source, item)).filter((k) => k !== undefined)),
+    ];
+    const answers = await this.options.lookup(keys.map((id) => ({ api: source.api, id })));
+    return answers.filter((answer) => !answer).length;
   }
 
   /**
-   * A level hunting may serve: at least one query per chunk of parents that must be there (two when the
-   * selection needs the accounts' statistics), at most one per chunk of all of them plus, should hunting
-   * fail, the per-parent route's calls. The children are what hunting names (machines by id only).
+   * A level the plan choice gives hunting: one query per chunk of uncached parents (two when the selection
+   * needs the accounts' statistics), at least for the parents that must be there, at most for all of them
+   * plus, should hunting fail, the per-parent route's calls (the fallback is never expected). The children
+   * are what hunting names (machines by id and name).
    */
   async #hunted(
     field: PlannedField,
@@ -205,13 +240,18 @@ export class Planner {
     charge: Charge,
     origin: NonNullable<EntitySet['origin']>,
     path: readonly string[],
+    level: { uncached: number; perChunk: number },
   ): Promise<void> {
-    const hi = entities.kind === 'known' ? entities.items.length : entities.hi;
-    const lo = entities.kind === 'known' ? hi : entities.lo;
-    const parents = entities.kind === 'known' ? hi : entities.distinct;
-    const perChunk = field.selections.some((f) => hunting.secondQuery?.includes(f.name)) ? 2 : 1;
-    const queries = (n: number) => Math.ceil(n / HUNTING_CHUNK_SIZE) * perChunk;
-    const range = { min: lo >= 2 ? queries(lo) : 0, max: queries(hi), expected: queries(parents) };
+    const known = entities.kind === 'known';
+    const hi = known ? entities.items.length : entities.hi;
+    const parents = known ? hi : entities.distinct;
+    const queries = (n: number) => huntingQueries(n, level.perChunk);
+    const lo = known ? level.uncached : entities.lo;
+    const range = {
+      min: lo >= MIN_HUNTED_PARENTS ? queries(lo) : 0,
+      max: queries(known ? level.uncached : hi),
+      expected: known ? queries(level.uncached) : expectedHuntingQueries(level.uncached, level.perChunk),
+    };
     this.tally.addRange(
       { hunting: range, [source.api]: { min: 0, max: hi, expected: 0 } },
       { ...range, max: range.max + hi },
@@ -327,6 +367,22 @@ export class Planner {
 }
 
 const exactly = (calls: number) => ({ min: calls, max: calls, expected: calls });
+
+/** Hunting queries for `parents` parents: one per chunk (at least one when there are any), times `perChunk`. */
+function huntingQueries(parents: number, perChunk: number): number {
+  return parents > 0 ? Math.ceil(parents / HUNTING_CHUNK_SIZE) * perChunk : 0;
+}
+
+/**
+ * The queries expected for an expected number of parents: `⌈n / chunk⌉` is a step, and `n` is uncertain by
+ * more than a chunk's worth near a step, where the mean of `⌈x / chunk⌉` over the `x` it may be is about
+ * `n / chunk + ½`; never less than one query for parents there are.
+ */
+function expectedHuntingQueries(parents: number, perChunk: number): number {
+  return parents > 0 ? Math.max(1, parents / HUNTING_CHUNK_SIZE + 0.5) * perChunk : 0;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
 
 /** What a cached answer of a per-parent route holds: its collection, or its one entity (none for a 404). */
 function itemsOf(source: PerParentSource, answer: CachedAnswer): object[] {

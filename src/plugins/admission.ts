@@ -73,6 +73,7 @@ export function admissionPlugin(options: AdmissionPluginOptions): ApolloServerPl
             maxPageSize: options.maxPageSize,
             ...(options.fanout && { fanout: options.fanout }),
             hunting: contextValue.hunting.enabled,
+            inTime: (api, calls) => limiter.whenAvailable(api, calls) <= scope.deadline,
           });
           if (!estimate) return;
           estimates.set(contextValue, estimate);
@@ -155,6 +156,7 @@ export function costOf(estimate: CostEstimate, cap: number): Record<string, unkn
     max: cap,
     ...(estimate.costliest && { costliestPath: estimate.costliest.path }),
     byApi: estimate.byApi,
+    ...(estimate.plans && { plans: estimate.plans }),
   };
 }
 

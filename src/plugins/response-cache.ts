@@ -42,7 +42,10 @@ export function storedResultOf(context: GraphQLContext | undefined): CachedRespo
 export function responseCachePlugin(options: ResponseCachePluginOptions): ApolloServerPlugin<GraphQLContext> {
   const { responseCache } = options;
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
+      // Read before the operation is resolved, so that the decision below stays synchronous; the operation
+      // keeps this generation for every answer it reads (defender/client.ts).
+      const alertGeneration = await contextValue.client.alertGeneration(contextValue.scope);
       return {
         async didResolveOperation({ request, contextValue, queryHash, operationName, operation }) {
           // A dry run is answered with an estimate: no stored result serves it, and it stores none.
@@ -50,6 +53,7 @@ export function responseCachePlugin(options: ResponseCachePluginOptions): Apollo
           const { client, scope } = contextValue;
           const key = ResponseCache.keyFor(
             client.identityOf(scope),
+            alertGeneration,
             queryHash,
             operationName ?? undefined,
             request.variables,

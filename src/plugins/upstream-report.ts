@@ -70,6 +70,6 @@ function report(context: GraphQLContext): Record<string, unknown> {
 
 /** The estimate as reported: fewest, most and expected calls, in all and per API. */
 function reported(estimate: CostEstimate): Record<string, unknown> {
-  const { min, max, expected, byApi } = estimate;
-  return { min, max, expected, byApi };
+  const { min, max, expected, byApi, plans } = estimate;
+  return { min, max, expected, byApi, ...(plans && { plans }) };
 }

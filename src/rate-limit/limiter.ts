@@ -1,5 +1,5 @@
 import type { DefenderApi } from '../defender/apis.js';
-import { DEFENDER_APIS } from '../defender/apis.js';
+import { DEFENDER_RATE_LIMITED_APIS } from '../defender/apis.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { RateLimitWindow } from './windows.js';
@@ -73,7 +73,7 @@ export interface LimiterOptions {
    * the window, at least 250 ms and at most 1 s (1 s for Defender's 60 s and 3,600 s windows).
    */
   readonly marginMs?: (windowMs: number) => number;
-  /** The APIs these windows apply to, as `budget()` lists them. Default: the REST routes (`DEFENDER_APIS`). */
+  /** The APIs these windows apply to, as `budget()` lists them. Default: the REST routes on `DEFENDER_RATE_LIMITS` (`DEFENDER_RATE_LIMITED_APIS`). */
   readonly apis?: readonly DefenderApi[];
 }
 
@@ -112,7 +112,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
   ) {
     this.#log = new SlidingWindowLog(windowSpecs(windows, options.marginMs));
     this.#clock = options.clock ?? systemClock;
-    this.#apis = options.apis ?? DEFENDER_APIS;
+    this.#apis = options.apis ?? DEFENDER_RATE_LIMITED_APIS;
   }
 
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
@@ -184,6 +184,11 @@ export class LocalRateLimiter implements UpstreamLimiter {
   }
 
   /** How many callers wait for each API now (metrics). */
+  /** The APIs these windows apply to. */
+  get apis(): readonly DefenderApi[] {
+    return this.#apis;
+  }
+
   queueDepths(): Record<DefenderApi, number> {
     return this.#queues.depths();
   }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { DefenderApi } from '../defender/apis.js';
-import { DEFENDER_APIS } from '../defender/apis.js';
+import { DEFENDER_RATE_LIMITED_APIS } from '../defender/apis.js';
 import type { AcquireOptions, ApiBudget, LimiterOptions, Permit, UpstreamLimiter } from './limiter.js';
 import { LocalRateLimiter, windowBudget, windowSpecs } from './limiter.js';
 import type { RedisConnection } from '../cache/redis.js';
@@ -81,7 +81,7 @@ export class RedisRateLimiter implements UpstreamLimiter {
     readonly windows: readonly RateLimitWindow[],
     options: RedisLimiterOptions,
   ) {
-    this.#apis = options.apis ?? DEFENDER_APIS;
+    this.#apis = options.apis ?? DEFENDER_RATE_LIMITED_APIS;
     this.#clock = options.clock ?? systemClock;
     this.#specs = windowSpecs(windows, options.marginMs);
     this.#redis = new RedisWindows({
@@ -199,6 +199,11 @@ export class RedisRateLimiter implements UpstreamLimiter {
   }
 
   /** Callers waiting for each API in this process (metrics). */
+  /** The APIs these windows apply to. */
+  get apis(): readonly DefenderApi[] {
+    return this.#apis;
+  }
+
   queueDepths(): Record<DefenderApi, number> {
     return this.#queues.depths();
   }

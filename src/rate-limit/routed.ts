@@ -1,24 +1,32 @@
 import type { DefenderApi } from '../defender/apis.js';
-import { HUNTING_API } from '../defender/apis.js';
 import type { QueueDepthSource } from '../ops/metrics.js';
 import type { AcquireOptions, ApiBudget, Permit, UpstreamLimiter } from './limiter.js';
 
+/** A whole limiter (local, or shared through Redis under its own key) with the APIs it alone serves. */
+export type OwnBudget = UpstreamLimiter & QueueDepthSource & { readonly apis: readonly DefenderApi[] };
+
 /**
- * Two budgets behind one limiter: Defender's REST routes share one set of windows per route
- * (`DEFENDER_RATE_LIMITS`), advanced hunting has its own (`HUNTING_RATE_LIMITS`). Each part is a whole limiter
- * (local, or shared through Redis under its own key), so hunting's queue, pauses and windows never touch a REST
- * route's.
+ * Several budgets behind one limiter: Defender's REST routes share one set of windows per route
+ * (`DEFENDER_RATE_LIMITS`); advanced hunting (`HUNTING_RATE_LIMITS`) and `alerts/batchUpdate` (10/min, 500/h)
+ * have their own. Each part is a whole limiter (local, or shared through Redis under its own key), so one API's
+ * queue, pauses and windows never touch another part's.
  */
 export class RoutedLimiter implements UpstreamLimiter, QueueDepthSource {
+  readonly #own: ReadonlyMap<DefenderApi, UpstreamLimiter & QueueDepthSource>;
+  readonly #parts: readonly (UpstreamLimiter & QueueDepthSource)[];
+
   constructor(
     private readonly rest: UpstreamLimiter & QueueDepthSource,
-    private readonly hunting: UpstreamLimiter & QueueDepthSource,
-  ) {}
+    ...others: readonly OwnBudget[]
+  ) {
+    this.#own = new Map(others.flatMap((part) => part.apis.map((api) => [api, part] as const)));
+    this.#parts = [rest, ...others];
+  }
 
-  /** With Redis: whether both budgets are shared now. */
+  /** With Redis: whether every budget is shared now. */
   get shared(): boolean | undefined {
     const { shared } = this.rest;
-    return shared === undefined ? undefined : shared && this.hunting.shared !== false;
+    return shared === undefined ? undefined : this.#parts.every((part) => part.shared !== false);
   }
 
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit> {
@@ -38,19 +46,20 @@ export class RoutedLimiter implements UpstreamLimiter, QueueDepthSource {
   }
 
   budget(): ApiBudget[] {
-    return [...this.rest.budget(), ...this.hunting.budget()];
+    return this.#parts.flatMap((part) => part.budget());
   }
 
   queueDepths(): Partial<Record<DefenderApi, number>> {
-    return { ...this.rest.queueDepths(), hunting: this.hunting.queueDepths().hunting ?? 0 };
+    const depths = this.rest.queueDepths();
+    for (const [api, part] of this.#own) depths[api] = part.queueDepths()[api] ?? 0;
+    return depths;
   }
 
   close(): void {
-    this.rest.close();
-    this.hunting.close();
+    for (const part of this.#parts) part.close();
   }
 
   #of(api: DefenderApi): UpstreamLimiter {
-    return api === HUNTING_API ? this.hunting : this.rest;
+    return this.#own.get(api) ?? this.rest;
   }
 }

@@ -100,7 +100,7 @@ export async function answerWriteRequest(
     call.at,
   );
   if (refusal) return quotaExceeded(refusal);
-  const fault = context.faults.next(api);
+  const fault = context.faults.next(api, call.id);
   if (fault) call.fault = fault.kind;
   if (fault && (fault.kind === 'status' || fault.kind === 'throttle' || fault.kind === 'redirect')) {
     return faultAnswer(fault, restError);

@@ -41,6 +41,21 @@ describe('hunting through the client, against the simulator', () => {
     expect(sim.calls[0]!.kql).toContain(`dynamic(["k.o'neil", "first last", "Ünïcødé ☃"])`);
   });
 
+  it('names each machine of an account with its computerDnsName, as REST lists them', async () => {
+    const user = sim.tenant.users.find(
+      (u) =>
+        sim.tenant.usersByAccountName(u.accountName).length === 1 && sim.tenant.machinesOfUser(u).length > 1,
+    )!;
+    const machines = await huntUserMachines(client, [user.accountName], scope());
+    const byId = (list: readonly { id: string; computerDnsName: string | null }[]) =>
+      [...list]
+        .map((m) => ({ id: m.id, computerDnsName: m.computerDnsName }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(machines.get(user.accountName.toLowerCase())!)).toEqual(
+      byId(sim.tenant.machinesOfUser(user)),
+    );
+  });
+
   it('maps rows to machines by id: every id asked is answered, the ones without logons with none', async () => {
     const [withLogons] = sim.tenant.machines.filter((m) => sim.tenant.logonUsers(m.id).length > 0);
     const unknown = 'f'.repeat(40);

@@ -1,4 +1,8 @@
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/graphql/resolvers/connection.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { FanoutStats } from '../../src/planner/fanout.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callKeys, startTestGateway } from '../helpers/gateway.js';
 
@@ -58,22 +62,17 @@ afterAll(async () => {
 });
 
 describe('DEFENDER_PLANS=auto', () => {
-  it('walks alerts → user → machines → logon users in one page, hunting queries and machine lookups, with the REST plan’s answers', async () => {
+  it('walks alerts → user → machines (with their names) → logon users in one page and two hunting queries, with the REST plan’s answers', async () => {
     const viaRest = await rest.query<Walk>(WALK);
     const viaAuto = await auto.query<Walk>(WALK);
     expect(viaRest.errors).toBeUndefined();
     expect(viaAuto.errors).toBeUndefined();
     expect(sorted(viaAuto.data)).toEqual(sorted(viaRest.data));
 
+    // `computerDnsName` is the events' DeviceName: no `machines?$filter=id in (…)` lookup.
     const calls = auto.sim.calls;
-    const apis = calls.map((c) => c.api);
-    expect(apis.filter((a) => a === 'alerts')).toHaveLength(1);
-    expect(apis.filter((a) => a === 'hunting')).toHaveLength(2);
-    expect(apis.filter((a) => a !== 'alerts' && a !== 'hunting' && a !== 'machines')).toEqual([]);
-    const machineIds = new Set(
-      viaAuto.data!.alerts.nodes.flatMap((n) => n.user?.machines.map((m) => m.id) ?? []),
-    );
-    expect(apis.filter((a) => a === 'machines')).toHaveLength(Math.ceil(machineIds.size / 50));
+    expect(calls.map((c) => c.api)).toEqual(['alerts', 'hunting', 'hunting']);
+    expect(calls[1]!.kql).toContain('arg_max(Timestamp, DeviceName)');
     const upstream = viaAuto.extensions!['upstream'] as unknown as {
       calls: number;
       byApi: Record<string, { calls: number }>;
@@ -90,6 +89,22 @@ describe('DEFENDER_PLANS=auto', () => {
     // The REST plan pays one call per user and one per machine for the same answers.
     expect(rest.sim.calls.length).toBeGreaterThan(4 * calls.length);
     expect(rest.sim.calls.filter((c) => c.api === 'hunting')).toEqual([]);
+  });
+
+  it('reads a machine field hunting does not give (osPlatform) from batched lookups by id, equal to REST’s', async () => {
+    const query = WALK.replace('computerDnsName', 'computerDnsName osPlatform');
+    const viaRest = await rest.query(query);
+    const viaAuto = await auto.query<Walk>(query);
+    expect(viaAuto.errors).toBeUndefined();
+    expect(sorted(viaAuto.data)).toEqual(sorted(viaRest.data));
+    const machineIds = new Set(
+      viaAuto.data!.alerts.nodes.flatMap((n) => n.user?.machines.map((m) => m.id) ?? []),
+    );
+    expect(machineIds.size).toBeGreaterThan(50);
+    const apis = auto.sim.calls.map((c) => c.api);
+    expect(apis.filter((a) => a === 'hunting')).toHaveLength(2);
+    expect(apis.filter((a) => a === 'machines')).toHaveLength(Math.ceil(machineIds.size / 50));
+    expect(apis.filter((a) => a !== 'alerts' && a !== 'hunting' && a !== 'machines')).toEqual([]);
   });
 
   it('derives the logon users’ statistics with a second query, equal to REST’s records', async () => {
@@ -269,5 +284,155 @@ describe('DEFENDER_PLANS=rest', () => {
     expect(
       (res.extensions!['upstream'] as unknown as { byApi: Record<string, unknown> }).byApi['hunting'],
     ).toBeUndefined();
+  });
+});
+
+interface Plan {
+  path: string;
+  source: string;
+  calls: number;
+  fallback?: string;
+}
+const upstreamOf = (res: { extensions?: Record<string, unknown> }) =>
+  res.extensions!['upstream'] as unknown as { plans?: Plan[]; estimate: { expected: number } };
+const DRY_RUN = { 'x-dry-run': 'true' };
+const roomy = [{ limit: 100_000, windowSeconds: 60 }];
+
+describe('the plan choice (planner/plan-choice.ts), before and during execution', () => {
+  it('is reported per level by the dry run, and the execution then follows it', async () => {
+    const dry = await auto.query(WALK, undefined, DRY_RUN);
+    expect(auto.sim.calls).toEqual([]);
+    const planned = ((dry.extensions as Record<string, unknown>)['cost'] as { plans: Plan[] }).plans;
+    const run = await auto.query(WALK);
+    const executed = upstreamOf(run).plans!;
+    expect(planned.map((p) => [p.path, p.source])).toEqual(executed.map((p) => [p.path, p.source]));
+    expect(planned.map((p) => p.source)).toEqual(['hunting', 'hunting']);
+    expect(upstreamOf(run).estimate).toMatchObject({ plans: planned });
+  });
+
+  it('uses REST for a level of two uncached parents, and hunting from three', async () => {
+    const two = await auto.query('{ machines(first: 2) { nodes { id logonUsers { id } } } }');
+    expect(two.errors).toBeUndefined();
+    expect(auto.sim.calls.map((c) => c.api)).toEqual([
+      'machines',
+      'machines/{id}/logonusers',
+      'machines/{id}/logonusers',
+    ]);
+    expect(upstreamOf(two).plans).toEqual([{ path: 'machines.nodes.logonUsers', source: 'rest', calls: 2 }]);
+    auto.sim.resetCalls();
+    const three = await auto.query('{ machines(first: 3) { nodes { id logonUsers { id } } } }');
+    expect(auto.sim.calls.map((c) => c.api)).toEqual(['machines', 'hunting']);
+    expect(upstreamOf(three).plans).toEqual([
+      { path: 'machines.nodes.logonUsers', source: 'hunting', calls: 1 },
+    ]);
+  });
+
+  it('uses REST, at no call, for a level whose every REST answer is cached, before and during execution', async () => {
+    const gw = await startTestGateway({
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      server: { maxOperationCalls: 10_000, plans: 'auto' },
+    });
+    try {
+      // `first` keeps Defender's order: REST answers (and caches) every user's machines.
+      await gw.query('{ alerts(first: 20) { nodes { user { machines(first: 500) { id } } } } }');
+      gw.sim.resetCalls();
+      const dry = await gw.query(WALK, undefined, DRY_RUN);
+      expect(((dry.extensions as Record<string, unknown>)['cost'] as { plans: Plan[] }).plans).toEqual([
+        { path: 'alerts.nodes.user.machines', source: 'rest', calls: 0 },
+        { path: 'alerts.nodes.user.machines.logonUsers', source: 'hunting', calls: 1 },
+      ]);
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      expect(gw.sim.calls.map((c) => c.api)).toEqual(['hunting']);
+      expect(upstreamOf(res).plans).toEqual([
+        { path: 'alerts.nodes.user.machines', source: 'rest', calls: 0 },
+        { path: 'alerts.nodes.user.machines.logonUsers', source: 'hunting', calls: 1 },
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('a fallback from hunting to REST', () => {
+  it('is counted in defender_plan_fallbacks_total and logged once per level, with no query, id or URL', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const gw = await startTestGateway({
+      cacheTtlMs: 0,
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      server: { maxOperationCalls: 10_000, plans: 'auto', logger: createLogger('info', stream) },
+    });
+    try {
+      gw.sim.injectFault({ api: 'hunting', fault: { kind: 'status', status: 503 } });
+      const res = await gw.query<Walk>(WALK);
+      expect(res.errors).toBeUndefined();
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^defender_plan_fallbacks_total\{api="hunting",reason="UPSTREAM_UNAVAILABLE"\} 2$/m,
+      );
+      const warnings = lines.filter((l) => String(l['msg']).includes('fell back to REST'));
+      expect(warnings).toHaveLength(2);
+      expect(warnings.map((l) => [l['level'], l['reason']])).toEqual([
+        ['warn', 'UPSTREAM_UNAVAILABLE'],
+        ['warn', 'UPSTREAM_UNAVAILABLE'],
+      ]);
+      const text = JSON.stringify(warnings);
+      const ids = res.data!.alerts.nodes.flatMap((n) => [
+        ...(n.user ? [n.user.id] : []),
+        ...(n.user?.machines.map((m) => m.id) ?? []),
+      ]);
+      for (const secret of [new URL(gw.sim.url).host, 'DeviceLogonEvents', 'Bearer', ...ids])
+        expect(text).not.toContain(secret);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('the fan-out hunting answers teach', () => {
+  it('is what a later REST-only query estimates with', async () => {
+    const page = (n: number) =>
+      WALK.replace('first: 20', `first: 20, after: ${JSON.stringify(encodeCursor(n * 20))}`);
+    const errorOf = async (gw: TestGateway) => {
+      gw.sim.resetCalls();
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      return upstreamOf(res).estimate.expected / gw.sim.calls.length - 1;
+    };
+    const options = { cacheTtlMs: 0, rateLimits: roomy, simulator: { rateLimits: roomy } };
+    const fanout = new FanoutStats();
+    const hunter = await startTestGateway({
+      ...options,
+      server: { maxOperationCalls: 10_000, plans: 'auto', fanout },
+    });
+    const taught = await startTestGateway({
+      ...options,
+      server: { maxOperationCalls: 10_000, plans: 'rest', fanout },
+    });
+    const untaught = await startTestGateway({
+      ...options,
+      server: { maxOperationCalls: 10_000, plans: 'rest' },
+    });
+    try {
+      // On the source table's priors alone, the REST estimate of the walk is far off.
+      expect(Math.abs(await errorOf(untaught))).toBeGreaterThan(1);
+      for (let n = 1; n <= 3; n++) expect((await hunter.query(page(n))).errors).toBeUndefined();
+      expect(
+        hunter.sim.calls.filter((c) => c.api?.startsWith('users/') || c.api?.includes('logonusers')),
+      ).toEqual([]);
+      expect(Math.abs(await errorOf(taught))).toBeLessThanOrEqual(0.25);
+    } finally {
+      await hunter.close();
+      await taught.close();
+      await untaught.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { FanoutRecorder, FanoutStats } from '../../src/planner/fanout.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
+import { eventually } from '../helpers/live.js';
 
 let gw: TestGateway | undefined;
 afterEach(() => gw?.close());
@@ -54,9 +55,11 @@ describe('the shared rate limiter', () => {
     gw = await startTestGateway();
     const [m1, m2, m3] = gw.sim.tenant.machines;
     gw.sim.injectFault({ api: 'machines/{id}', fault: { kind: 'throttle', retryAfterSeconds: 2 }, times: 1 });
-    const started = Date.now();
     const first = gw.query(`{ machine(id: "${m1!.id}") { id } }`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The 429 has reached the gateway (on a loaded machine that takes longer than any fixed pause).
+    await eventually(() => callsTo(gw!.sim.calls, 'machines/{id}').length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
     const other = gw.query(`{ machine(id: "${m2!.id}") { id } }`);
     const otherApi = await gw.query(`{ machine: alert(id: "${gw.sim.tenant.alerts[0]!.id}") { id } }`);
     expect(Date.now() - started).toBeLessThan(1_500);
@@ -137,9 +140,15 @@ describe('the shared rate limiter', () => {
       rateLimit: { api: string; limit: number; remaining: number; windowSeconds: number; resetAt: string }[];
     }>('{ rateLimit { api limit remaining windowSeconds resetAt } }');
     const budget = res.data!.rateLimit;
-    // The 12 read routes, the alert write `alerts/{id}:patch` and advanced hunting, two windows each (hunting's
-    // own: 45/60 s, 1,500/3,600 s).
-    expect(budget).toHaveLength(14 * 2);
+    // The 12 read routes, the alert writes `alerts/{id}:patch` and `alerts/batchUpdate` and advanced hunting, two
+    // windows each (hunting's own: 45/60 s, 1,500/3,600 s; batchUpdate's: 10/60 s, 500/3,600 s).
+    expect(budget).toHaveLength(15 * 2);
+    expect(
+      budget.filter((b) => b.api === 'alerts/batchUpdate').map((b) => [b.limit, b.windowSeconds]),
+    ).toEqual([
+      [10, 60],
+      [500, 3600],
+    ]);
     expect(
       budget.filter((b) => b.api === 'alerts/{id}:patch').map((b) => [b.limit, b.windowSeconds]),
     ).toEqual([

@@ -138,6 +138,19 @@ describe('updateAlert', () => {
     expect(writesOf(g).map((c) => c.status)).toEqual([503, 200]);
   });
 
+  it.each([500, 502, 503, 504])(
+    'counts a %i to a comment as an unknown outcome: not sent again, and the error says so',
+    async (status) => {
+      const g = await start();
+      const alert = g.sim.tenant.alerts[0]!;
+      g.sim.injectFault({ api: 'PATCH alerts/{id}', fault: { kind: 'status', status }, times: 1 });
+      const res = await g.query(UPDATE, { id: alert.id, input: { comment: 'Escalated' } });
+      expect(res.data).toEqual({ updateAlert: null });
+      expect(res.errors?.[0]?.extensions).toEqual({ code: 'UPSTREAM_UNAVAILABLE', outcome: 'unknown' });
+      expect(writesOf(g).map((c) => c.status)).toEqual([status]);
+    },
+  );
+
   it('never sends a comment twice after a timeout, and says the outcome is unknown', async () => {
     const g = await start({ client: { timeoutMs: 300, maxRetries: 2 } });
     const alert = g.sim.tenant.alerts[0]!;

@@ -51,6 +51,10 @@ export interface TestGatewayOptions {
   readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
+  /** Variables added to the fixed test environment (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`). Default: none. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Traces, to this exporter (an in-memory one). Default: off, as without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly tracing?: DependencyOverrides['tracing'];
 }
 
 /**
@@ -81,6 +85,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const config = loadConfig({
     ...TEST_ENV,
     ...(options.cacheMaxMb !== undefined && { CACHE_MAX_MB: String(options.cacheMaxMb) }),
+    ...options.env,
   });
   const ttlMs = options.cacheTtlMs;
   const deps = await createDependencies(config, {
@@ -92,6 +97,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.limiterMarginMs !== undefined && { limiterMarginMs: options.limiterMarginMs }),
     client: { ...TEST_BACKOFF, ...(ttlMs !== undefined && { ttlMs: () => ttlMs }), ...options.client },
     ...(options.server && { server: options.server }),
+    ...(options.tracing && { tracing: options.tracing }),
   });
   const { limiter } = deps;
   const server = await createServer(deps.server);

@@ -70,12 +70,28 @@ describe('createDependencies', () => {
       new Set(
         deps.limiter
           .budget()
-          .filter((b) => (b.api === 'hunting') === hunting)
+          .filter((b) => (b.api === 'hunting') === hunting && b.api !== 'alerts/batchUpdate')
           .map((b) => `${b.limit}/${b.windowSeconds}s`),
       );
     expect(windowsOf(await build({}))).toEqual(new Set(['100/60s', '1500/3600s']));
     expect(windowsOf(await build({ DEFENDER_RATE_LIMITS: '5/10s' }))).toEqual(new Set(['5/10s']));
     expect(windowsOf(await build({}, { rateLimits: parseRateLimits('3/1s') }))).toEqual(new Set(['3/1s']));
+  });
+
+  it('limits alerts/batchUpdate by its documented windows, apart from every other API', async () => {
+    const deps = await build({ DEFENDER_RATE_LIMITS: '5/10s' });
+    expect(
+      deps.limiter
+        .budget()
+        .filter((b) => b.api === 'alerts/batchUpdate')
+        .map((b) => `${b.limit}/${b.windowSeconds}s`),
+    ).toEqual(['10/60s', '500/3600s']);
+    expect(
+      deps.limiter
+        .budget()
+        .filter((b) => b.api === 'alerts/{id}:patch')
+        .map((b) => `${b.limit}/${b.windowSeconds}s`),
+    ).toEqual(['5/10s']);
   });
 
   it('plans relationship levels by DEFENDER_PLANS, auto unless told rest', async () => {

@@ -100,8 +100,8 @@ const ALERT_WALK = `# The whole walk in a handful of calls: each alert's user, e
 # that user logs on to, and who else logs on to each of them. By REST
 # this is one call per user and one per device (hundreds); advanced
 # hunting answers each level for all of them at once (one query per
-# level over DeviceLogonEvents), and the devices' names come from
-# batched lookups. Every field asked is one hunting gives (firstSeen or
+# level over DeviceLogonEvents, which also names the devices). Every
+# field asked is one hunting gives (firstSeen or
 # mostPrevalentMachineId would need REST: see TooExpensive). After Run,
 # the pane lists the calls per API (hunting among them) and which source
 # served each level (its plan). DEFENDER_PLANS=rest switches hunting off.

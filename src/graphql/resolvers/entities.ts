@@ -48,7 +48,7 @@ function lazyFields<R, K extends keyof R & string>(
 }
 
 const MACHINE_RECORD_FIELDS = [
-  // Carried by an alert's ref, not by a machine hunting named by id.
+  // Carried by an alert's ref and by a machine hunting named (sources.ts): read from the record otherwise.
   'computerDnsName',
   'rbacGroupName',
   'mergedIntoMachineId',

@@ -26,6 +26,7 @@ function logons(names: readonly string[]): Table {
     columns: [
       { name: 'Timestamp', type: 'datetime' },
       { name: 'DeviceId', type: 'string' },
+      { name: 'DeviceName', type: 'string' },
       { name: 'ActionType', type: 'string' },
       { name: 'LogonType', type: 'string' },
       { name: 'AccountDomain', type: 'string' },
@@ -36,6 +37,7 @@ function logons(names: readonly string[]): Table {
     rows: names.map((name, i) => [
       NOW - 10_000_000n * 3600n,
       i.toString(16).padStart(40, '0'),
+      `host-${i}.contoso.com`,
       'LogonSuccess',
       'Interactive',
       'contoso',
@@ -108,7 +110,7 @@ describe('the hunting queries', () => {
           .map((n) => `${n}x`)
           .filter((d) => !names.some((n) => n.toLowerCase() === d.toLowerCase()));
         const result = run(userMachinesQuery(names), logons([...names, ...decoys]));
-        expect(result.columns.map((c) => c.name)).toEqual(['AccountName', 'DeviceId']);
+        expect(result.columns.map((c) => c.name)).toEqual(['AccountName', 'DeviceId', 'DeviceName']);
         const matched = result.rows.map((r) => r[0]).sort();
         const expected = names.map((n) => n.toLowerCase());
         expect(matched).toEqual([...expected].sort());

@@ -102,4 +102,39 @@ describe('LiveAlerts', () => {
     expect(tokens.has('app')).toBe(true);
     expect(tokens.get('app')).toBeUndefined();
   });
+
+  it('announces a write to the identity’s subscribers and publishes it, telling each alert version once', async () => {
+    const published: [string, string[]][] = [];
+    const pushes = new Map<string, (changes: readonly AlertChangeEvent[]) => void>();
+    const live = new LiveAlerts({
+      startSource: (identity, _tokens, push) => {
+        pushes.set(identity, push);
+        return { stop: async () => {} };
+      },
+      publish: (identity, changes) => published.push([identity, changes.map((c) => c.alert.id)]),
+    });
+    const app = live.subscribe({ identity: 'app', matches: all });
+    const other = live.subscribe({ identity: 'obo:alice', matches: all });
+    const v1 = { id: '1', lastUpdateTime: '2026-12-03T10:00:00.1234567Z' } as AlertDto;
+    const v2 = { id: '1', lastUpdateTime: '2026-12-03T10:00:05Z' } as AlertDto;
+
+    live.announce('app', [v1]);
+    // The poll finds the same version, then a later one, then the first again (an old published message).
+    pushes.get('app')!([{ kind: 'UPDATED', alert: { ...v1 } }]);
+    pushes.get('app')!([{ kind: 'UPDATED', alert: v2 }]);
+    pushes.get('app')!([{ kind: 'UPDATED', alert: v1 }]);
+    pushes.get('app')!([change('2', 'Low')]);
+
+    const told = [];
+    for (let i = 0; i < 3; i++) told.push((await app.next()).value?.alertChanges.alert);
+    expect(told.map((a) => [a?.id, a?.lastUpdateTime])).toEqual([
+      ['1', v1.lastUpdateTime],
+      ['1', v2.lastUpdateTime],
+      ['2', undefined],
+    ]);
+    expect(published).toEqual([['app', ['1']]]);
+    // Another identity's subscribers are not told of the write.
+    pushes.get('obo:alice')!([change('3', 'Low')]);
+    expect((await other.next()).value?.alertChanges.alert.id).toBe('3');
+  });
 });

@@ -136,9 +136,52 @@ describe('the cost planner', () => {
       });
     });
 
-    it('estimates only queries whose variables coerce', async () => {
-      expect(await estimate('mutation { x }')).toBeUndefined();
+    it('estimates only queries and mutations whose variables coerce', async () => {
+      expect(await estimate('subscription { alertChanges { kind } }')).toBeUndefined();
       expect(await estimate('query($id: ID!) { machine(id: $id) { id } }', cache(), {})).toBeUndefined();
+    });
+  });
+
+  describe('mutations', () => {
+    const ids = (n: number) =>
+      Array.from({ length: n }, (_, i) => `da63818059931564${String(i).padStart(4, '0')}_1`);
+
+    it('counts updateAlert as one PATCH, and the selection on the alert it answers', async () => {
+      expect(
+        await estimate(
+          `mutation { updateAlert(id: "${alertId(1)}", input: { status: RESOLVED }) { id machine { id } } }`,
+        ),
+      ).toEqual({ min: 1, max: 1, byApi: { 'alerts/{id}:patch': { min: 1, max: 1 } } });
+    });
+
+    it('counts updateAlerts as one PATCH per id up to 10, above as batchUpdates of 100 and reads around them', async () => {
+      const many = (n: number) =>
+        estimate(
+          'mutation($ids: [ID!]!) { updateAlerts(ids: $ids, input: { status: RESOLVED }) { id } }',
+          cache(),
+          {
+            ids: ids(n),
+          },
+        );
+      expect(await many(10)).toEqual({
+        min: 10,
+        max: 10,
+        byApi: { 'alerts/{id}:patch': { min: 10, max: 10 } },
+      });
+      // 150 ids: 2 batches; read before (3 calls of 50, nothing cached) and after (3).
+      expect(await many(150)).toEqual({
+        min: 5,
+        max: 8,
+        byApi: { 'alerts/batchUpdate': { min: 2, max: 2 }, alerts: { min: 3, max: 6 } },
+      });
+    });
+
+    it('counts nothing for input its resolver refuses', async () => {
+      expect(await estimate(`mutation { updateAlert(id: "${alertId(1)}", input: {}) { id } }`)).toEqual({
+        min: 0,
+        max: 0,
+        byApi: {},
+      });
     });
   });
 
