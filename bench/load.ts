@@ -166,6 +166,10 @@ export async function runPhase(
           tMs: s.at - loadStart,
           rss: s.rss,
           heapUsed: s.heapUsed,
+          heapTotal: s.heapTotal,
+          external: s.external,
+          ...(s.lagMeanMs !== undefined && { lagMeanMs: s.lagMeanMs }),
+          ...(s.lagMaxMs !== undefined && { lagMaxMs: s.lagMaxMs }),
         })),
       };
     } finally {
@@ -261,7 +265,7 @@ function peakWindows(
  * The cold mix: device pages, user pages and alert lookups, each for ids never asked before in the run (walking
  * the tenant), interleaved with the bench's fixed queries, so almost every operation needs upstream calls.
  */
-function coldMixOf(t: Tenant, queries: readonly BenchQuery[]): (k: number) => MixItem {
+export function coldMixOf(t: Tenant, queries: readonly BenchQuery[]): (k: number) => MixItem {
   const names = new Map<string, string>();
   for (const user of t.users) {
     const name = user.accountName.toLowerCase();

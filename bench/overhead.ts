@@ -31,6 +31,12 @@ export interface MemoryPoint {
   readonly tMs: number;
   readonly rss: number;
   readonly heapUsed: number;
+  /** V8's heap reserved, and memory of C++ objects bound to JS ones (buffers), when read. */
+  readonly heapTotal?: number;
+  readonly external?: number;
+  /** Event-loop delay over the reading's interval (ms), when the child measured it. */
+  readonly lagMeanMs?: number;
+  readonly lagMaxMs?: number;
 }
 
 export interface ServerLoad {

@@ -16,12 +16,14 @@ import { estimateGoals, estimateSection } from './estimates.js';
 import type { LiveBenchResult } from './live.js';
 import { liveSection } from './live.js';
 import type { LoadResult } from './load.js';
-import { met, pct, table } from './markdown.js';
+import { met, mib, pct, table } from './markdown.js';
 import type { OverheadResult } from './overhead.js';
 import type { TracesResult } from './traces.js';
 import { tracesGoal, tracesSection } from './traces.js';
 import type { PlansResult } from './plans.js';
 import { plansGoals, plansSection } from './plans.js';
+import type { SoakResult } from './soak.js';
+import { soakChart, soakSection } from './soak.js';
 import {
   callsSection,
   loadSection,
@@ -59,6 +61,7 @@ export interface BenchResults {
   readonly overhead?: OverheadResult;
   readonly traces?: TracesResult;
   readonly load?: LoadResult;
+  readonly soak?: SoakResult;
   readonly adversarial?: AdversarialResult;
   readonly live?: LiveBenchResult;
   /** Sections that crashed, with their error message. */
@@ -118,6 +121,12 @@ export async function writeReport(outDir: string, results: BenchResults): Promis
     sections.push({ ...adversarialSection(results.adversarial, results.load), charts: [] });
   }
   if (results.live) sections.push({ ...liveSection(results.live), charts: [] });
+  if (results.soak) {
+    sections.push({
+      ...soakSection(results.soak),
+      charts: [await chart('soak.svg', soakChart(results.soak), 'memory and event-loop delay over the soak')],
+    });
+  }
   const failed = results.failures?.length
     ? `## Failed sections\n\n${table(
         ['section', 'error'],
@@ -188,6 +197,17 @@ function goalsTable(r: BenchResults): string {
       r.overhead.throughputRatio.toFixed(2),
       met(r.overhead.throughputRatio >= 0.8),
     ]);
+    const { gatewayExecuting, baseline, executingRatio } = r.overhead;
+    rows.push([
+      'execution path ratio ≥ 1.0 (response cache off, warm, over the bare baseline)',
+      executingRatio.toFixed(2),
+      met(executingRatio >= 1.0),
+    ]);
+    rows.push([
+      'execution path p99 ≤ the bare baseline’s',
+      `${Math.round(gatewayExecuting.latencyP99Ms)} ms vs ${Math.round(baseline.latencyP99Ms)} ms`,
+      met(gatewayExecuting.latencyP99Ms <= baseline.latencyP99Ms),
+    ]);
   }
   if (r.traces) rows.push(tracesGoal(r.traces));
   if (r.load) {
@@ -202,6 +222,8 @@ function goalsTable(r: BenchResults): string {
     rows.push(['load, cold under throttling: zero 429s', String(cold.throttled), met(cold.throttled === 0)]);
     const warmErrors = Object.values(r.load.warm.errorsByCode).reduce((a, b) => a + b, 0);
     rows.push(['load, warm cache: no errors', String(warmErrors), met(warmErrors === 0)]);
+    const peakRss = Math.max(r.load.warm.peakRss, r.load.cold.peakRss);
+    rows.push(['load: peak RSS < 150 MiB with the defaults', mib(peakRss), met(peakRss < 150 * 2 ** 20)]);
   }
   if (r.live) {
     const { live } = r;
@@ -222,6 +244,18 @@ function goalsTable(r: BenchResults): string {
       'live: gateway memory per idle subscriber < 20 KiB (heap)',
       `${(perSubscriber / 1024).toFixed(1)} KiB`,
       met(perSubscriber < 20 * 1024),
+    ]);
+  }
+  if (r.soak) {
+    rows.push([
+      `soak (${r.soak.options.seconds} s): RSS flat after warm-up`,
+      `${(r.soak.rssSlopePerMinute / 2 ** 20).toFixed(2)} MiB/min over the last half`,
+      met(r.soak.rssFlat),
+    ]);
+    rows.push([
+      'soak: no growth in event-loop delay',
+      `${r.soak.lagEarlyMs.toFixed(1)} → ${r.soak.lagLateMs.toFixed(1)} ms`,
+      met(!r.soak.lagGrows),
     ]);
   }
   return table(['goal', 'measured', 'met?'], rows);

@@ -16,6 +16,7 @@ import { measureTraces } from './traces.js';
 import { benchQueries } from './queries.js';
 import type { BenchResults } from './report.js';
 import { writeReport } from './report.js';
+import { measureSoak } from './soak.js';
 import { measureUpstreamCalls } from './upstream-calls.js';
 import { measureUtilisation } from './utilisation.js';
 
@@ -26,7 +27,8 @@ import { measureUtilisation } from './utilisation.js';
  *
  * `npm run bench -- --only calls,estimates,plans,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
- * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too.
+ * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too;
+ * `--soak-seconds N` the length of the soak (default 120; 600 for the report).
  */
 
 const SEED = 1;
@@ -70,6 +72,16 @@ const ADVERSARIAL = {
     requestDeadlineMs: 15_000,
   },
 } as const;
+/**
+ * The soak: the load section's distinct-id mix for `--soak-seconds`, against the gateway's defaults (its
+ * CACHE_MAX_MB, response cache on), generous limits so the budget never throttles, and a TTL short enough that
+ * answers expire and are fetched again many times over the run.
+ */
+const SOAK = {
+  seconds: 120,
+  workers: 20,
+  phase: { rateLimits: COUNTING_LIMITS, cacheTtlMs: 30_000, responseCache: true, requestDeadlineMs: 15_000 },
+} as const;
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
 /** Live alerts: 1,000 subscribers over 10 filters, a 2 s poll so that the run is short. */
 const LIVE = {
@@ -90,6 +102,7 @@ const SECTIONS = [
   'load',
   'adversarial',
   'live',
+  'soak',
 ] as const;
 
 const { values } = parseArgs({
@@ -97,11 +110,15 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'overhead-query': { type: 'string', default: OVERHEAD.query },
     'load-seconds': { type: 'string', default: String(LOAD.seconds) },
+    'soak-seconds': { type: 'string', default: String(SOAK.seconds) },
   },
 });
 const loadSeconds = Number(values['load-seconds']);
 if (!Number.isFinite(loadSeconds) || loadSeconds <= 0)
   throw new Error(`bench: --load-seconds expects a positive number, got "${values['load-seconds']}"`);
+const soakSeconds = Number(values['soak-seconds']);
+if (!Number.isFinite(soakSeconds) || soakSeconds <= 0)
+  throw new Error(`bench: --soak-seconds expects a positive number, got "${values['soak-seconds']}"`);
 const only = new Set(values.only?.split(',').map((s) => s.trim()) ?? SECTIONS);
 for (const name of only) {
   if (!(SECTIONS as readonly string[]).includes(name))
@@ -227,6 +244,18 @@ const live = only.has('live')
       return measureLive({ ...LIVE, seed: SEED, latencyMs: DEFAULT_LATENCY_MS });
     })
   : undefined;
+const soak = only.has('soak')
+  ? await section('soak', () => {
+      log(`soak: ${soakSeconds} s of distinct ids, ${SOAK.workers} workers…`);
+      return measureSoak(tenant, queries, {
+        seed: SEED,
+        latencyMs: DEFAULT_LATENCY_MS,
+        seconds: soakSeconds,
+        workers: SOAK.workers,
+        phase: { ...SOAK.phase, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
+      });
+    })
+  : undefined;
 const results: Omit<BenchResults, 'setup'> = {
   ...(calls ? { calls } : {}),
   ...(estimates ? { estimates } : {}),
@@ -237,6 +266,7 @@ const results: Omit<BenchResults, 'setup'> = {
   ...(load ? { load } : {}),
   ...(adversarial ? { adversarial } : {}),
   ...(live ? { live } : {}),
+  ...(soak ? { soak } : {}),
   failures,
 };
 

@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 /**
  * The messages between `bench/overhead.ts` and the server it measures in a child process: the child answers
  * on loopback and reports its memory, so the load generator in the parent does not share its CPU or heap.
@@ -10,6 +12,9 @@ export interface MemorySample {
   readonly heapUsed: number;
   readonly heapTotal: number;
   readonly external: number;
+  /** Event-loop delay since the previous sample (perf_hooks' `monitorEventLoopDelay`, ms): mean and most. */
+  readonly lagMeanMs?: number;
+  readonly lagMaxMs?: number;
 }
 
 /** Parent → child. `start` carries what the server needs; `gc` asks for a collection and a reading. */
@@ -36,7 +41,14 @@ export function serveInChild<Start>(start: (config: Start) => Promise<string>): 
       start(message.config).then(
         (url) => {
           send({ type: 'ready', url });
-          setInterval(() => send({ type: 'sample', sample: readMemory() }), SAMPLE_EVERY_MS).unref();
+          const lag = monitorEventLoopDelay({ resolution: 10 });
+          lag.enable();
+          setInterval(() => {
+            // The histogram is in ns, and starts again for each sample.
+            const lagged = lag.count > 0 ? { lagMeanMs: lag.mean / 1e6, lagMaxMs: lag.max / 1e6 } : {};
+            lag.reset();
+            send({ type: 'sample', sample: { ...readMemory(), ...lagged } });
+          }, SAMPLE_EVERY_MS).unref();
         },
         (error: unknown) => {
           console.error('bench: server failed to start', error);

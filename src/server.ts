@@ -38,6 +38,7 @@ import { requestIdFor } from './ops/logger.js';
 import type { GatewayMetrics } from './ops/metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { operationsPlugin } from './plugins/operations.js';
+import { noStorePlugins } from './plugins/no-store.js';
 import { tracingPlugin } from './plugins/tracing.js';
 import type { Tracing } from './ops/tracing.js';
 import type { LiveOptions } from './live/live.js';
@@ -197,6 +198,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       fanoutLearningPlugin(fanout),
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
+      ...noStorePlugins(),
       inlineTracePlugin(deps.routerSecret),
       operationsPlugin({ metrics, ...(deps.logger && { logger: deps.logger }) }),
       ...(deps.tracing ? [tracingPlugin()] : []),

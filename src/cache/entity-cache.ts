@@ -49,7 +49,32 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCac
     clear: () => lru.clear(),
     keys: () => lru.keys(),
   };
-  return new UpstreamCache(new Keyv({ store, serialization: false }), undefined, () => lru.calculatedSize);
+  // Reads skip keyv's promise chain (hooks, telemetry, expiry check, the store timeout): a warm operation reads
+  // the cache for nearly every field. keyv keeps each answer in the store inside its envelopes,
+  // `{ value, expires }` (one per layer of keyv: two in keyv 6 with a TTL), and an envelope past `expires` on the
+  // system clock is a miss that keyv would delete: so is it here. An answer itself never has a `value` key.
+  const readNow = (key: string): StoredAnswer | undefined => {
+    let entry: unknown = lru.get(key);
+    while (isEnvelope(entry)) {
+      if (typeof entry.expires === 'number' && Date.now() > entry.expires) {
+        lru.delete(key);
+        return undefined;
+      }
+      entry = entry.value;
+    }
+    return entry as StoredAnswer | undefined;
+  };
+  return new UpstreamCache(
+    new Keyv({ store, serialization: false }),
+    undefined,
+    () => lru.calculatedSize,
+    readNow,
+  );
+}
+
+/** keyv's wrapping of a stored value: the value and its absolute expiry (ms since epoch), if any. */
+function isEnvelope(entry: unknown): entry is { value: unknown; expires?: unknown } {
+  return typeof entry === 'object' && entry !== null && 'value' in entry && !('status' in entry);
 }
 
 /**
@@ -61,6 +86,8 @@ export class UpstreamCache {
     private readonly keyv: Keyv,
     private readonly timeoutMs = 50,
     private readonly heldBytes?: () => number,
+    /** Reads the same store synchronously, when it is in this process (the memory cache); writes go through keyv. */
+    private readonly readNow?: (key: string) => StoredAnswer | undefined,
   ) {
     // An unhandled 'error' event would end the process.
     keyv.on('error', () => {});
@@ -72,11 +99,13 @@ export class UpstreamCache {
   }
 
   async get(key: string): Promise<StoredAnswer | undefined> {
+    if (this.readNow) return this.readNow(key);
     return this.#bounded(this.keyv.get<StoredAnswer>(key));
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredAnswer | undefined)[]> {
     if (keys.length === 0) return [];
+    if (this.readNow) return keys.map(this.readNow);
     const values = await this.#bounded(this.keyv.getMany<StoredAnswer>([...keys]));
     return values ?? keys.map(() => undefined);
   }

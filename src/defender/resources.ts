@@ -155,12 +155,10 @@ async function entitiesByIds<T extends { id: string }>(
     ids.map((id) => ({ api: routes.single, id })),
     scope,
   );
-  await Promise.all(
-    cached.map(async (answer, i) => {
-      if (answer)
-        found.set(ids[i]!, answer.status === 404 ? null : await settled(async () => entity<T>(answer)));
-    }),
-  );
+  // Synchronously: a warm lookup is all hits, and a promise per id was most of its cost.
+  cached.forEach((answer, i) => {
+    if (answer) found.set(ids[i]!, answer.status === 404 ? null : settledNow(() => entity<T>(answer)));
+  });
 
   const missing = [...new Set(ids.filter((id) => !found.has(id)))];
   if (missing.length === 1) {
@@ -214,6 +212,15 @@ function chunksOf<T>(items: readonly T[], size: number): T[][] {
 async function settled<T>(run: () => Promise<T>): Promise<T | Error> {
   try {
     return await run();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** {@link settled} for synchronous work. */
+function settledNow<T>(run: () => T): T | Error {
+  try {
+    return run();
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

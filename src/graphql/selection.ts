@@ -28,9 +28,22 @@ export function selectedFields(
 
 /** Whether the field being resolved asks its value for any field that is not free. */
 export function asksBeyond(info: GraphQLResolveInfo, isFree: (field: string) => boolean): boolean {
-  return info.fieldNodes.some((node) =>
-    selectedFields(node.selectionSet, info.fragments, info.variableValues).some(
-      (field) => !isFree(field.name.value),
-    ),
+  return namesAsked(info).some((name) => !isFree(name));
+}
+
+/**
+ * The names of the fields asked of the resolved field's value, worked out once per field of the operation:
+ * graphql-js hands every item of a list the same `fieldNodes` array, and the answer depends only on it, the
+ * document's fragments and the operation's variables.
+ */
+const asked = new WeakMap<readonly FieldNode[], { variables: object; names: readonly string[] }>();
+
+function namesAsked(info: GraphQLResolveInfo): readonly string[] {
+  const memo = asked.get(info.fieldNodes);
+  if (memo && memo.variables === info.variableValues) return memo.names;
+  const names = info.fieldNodes.flatMap((node) =>
+    selectedFields(node.selectionSet, info.fragments, info.variableValues).map((field) => field.name.value),
   );
+  asked.set(info.fieldNodes, { variables: info.variableValues, names });
+  return names;
 }

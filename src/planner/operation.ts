@@ -58,6 +58,29 @@ export function plannedQuery(
   operationName: string | null | undefined,
   rawVariables: Readonly<Record<string, unknown>> | undefined,
 ): readonly PlannedField[] | undefined {
+  // Apollo's document store hands every request of one query text the same parsed document: its plan, which
+  // depends on nothing else but the operation's name and variables, is worked out once (the estimate over it
+  // still reads the cache each time).
+  let plans = planned.get(document);
+  if (!plans) planned.set(document, (plans = new Map()));
+  const key = JSON.stringify([operationName ?? null, rawVariables ?? {}]);
+  if (plans.has(key)) return plans.get(key);
+  const plan = planQuery(document, operationName, rawVariables);
+  // Variables that change with every request (ids) would grow the memo: it starts again past a few dozen.
+  if (plans.size >= MAX_PLANS_PER_DOCUMENT) plans.clear();
+  plans.set(key, plan);
+  return plan;
+}
+
+/** Plans kept per document, by operation name and variables (each a small tree of the fields asked). */
+const MAX_PLANS_PER_DOCUMENT = 32;
+const planned = new WeakMap<DocumentNode, Map<string, readonly PlannedField[] | undefined>>();
+
+function planQuery(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Readonly<Record<string, unknown>> | undefined,
+): readonly PlannedField[] | undefined {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation === 'subscription') return undefined;
   const coerced = getVariableValues(schema(), operation.variableDefinitions ?? [], rawVariables ?? {});

@@ -36,12 +36,11 @@ function lazyFields<R, K extends keyof R & string>(
   type: 'Machine' | 'User',
   fields: readonly K[],
 ): Record<K, (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown> {
-  const resolve =
-    (field: K) => async (parent: MachineParent | UserParent, _: unknown, ctx: GraphQLContext) => {
-      if (!isPartial(parent) || isFree(type, kindOf(parent), field)) return (parent as unknown as R)[field];
-      const record = await loadRecord<R>(type, parent, ctx);
-      return record ? record[field] : null;
-    };
+  // Not async: a property the parent holds is answered at once, without a promise per field.
+  const resolve = (field: K) => (parent: MachineParent | UserParent, _: unknown, ctx: GraphQLContext) => {
+    if (!isPartial(parent) || isFree(type, kindOf(parent), field)) return (parent as unknown as R)[field];
+    return loadRecord<R>(type, parent, ctx).then((record) => (record ? record[field] : null));
+  };
   return Object.fromEntries(fields.map((field) => [field, resolve(field)])) as Record<
     K,
     (parent: MachineParent | UserParent, args: unknown, ctx: GraphQLContext) => unknown
@@ -175,11 +174,11 @@ function related<R extends object[]>(
 
 /** The response path of a field without list indices: every parent of one level shares it. */
 function levelPath(info: GraphQLResolveInfo): string {
-  const keys: string[] = [];
+  let path = '';
   for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) {
-    if (typeof p.key === 'string') keys.unshift(p.key);
+    if (typeof p.key === 'string') path = path === '' ? p.key : `${p.key}.${path}`;
   }
-  return keys.join('.');
+  return path;
 }
 
 /**
@@ -191,7 +190,8 @@ function levelPath(info: GraphQLResolveInfo): string {
 function embedded(field: string): GraphQLFieldResolver<AlertDto, GraphQLContext> {
   const source = sourceOf('Alert', field, 'embedded');
   const { type } = relationshipOf('Alert', field)!;
-  return async (alert, _, ctx, info) => {
+  // Not async: a ref answered from the alert alone needs no promise.
+  return (alert, _, ctx, info) => {
     const ref = refFrom(source, alert);
     ctx.fanout.observe(
       edgeOf('Alert', ctx.loaders.evidenceOmitted.has(alert) ? 'listed' : 'record', field),
@@ -200,6 +200,6 @@ function embedded(field: string): GraphQLFieldResolver<AlertDto, GraphQLContext>
       ref === null ? [] : [childKeyOf(type, ref)],
     );
     if (ref === null || !asksBeyond(info, (f) => isFree(type, kindOf(ref), f))) return ref;
-    return (await loadRecord(type, ref, ctx)) ? ref : null;
+    return loadRecord(type, ref, ctx).then((record) => (record ? ref : null));
   };
 }
