@@ -37,7 +37,7 @@ export interface PlannedLevel {
   /** The level's response path, without list indices, e.g. `alerts.nodes.user.machines`. */
   readonly path: string;
   readonly source: PlanSource;
-  /** The calls the level is expected to send for the relationship itself. */
+  /** The calls the level is expected to send for the relationship itself (to a tenth). */
   readonly calls: number;
 }
 
@@ -82,7 +82,8 @@ export class Tally {
 
   /** The plan chosen for one relationship level. */
   plan(level: PlannedLevel): void {
-    this.#plans.push(level);
+    // Expected calls, to a tenth like every other expected figure of the estimate.
+    this.#plans.push({ ...level, calls: Math.round(level.calls * 10) / 10 });
   }
 
   /** Whether this request is counted for the first time (and now is). */
