@@ -249,9 +249,12 @@ function tally() {
   const seen = { accepted: 0, refused: 0 };
   return {
     seen,
+    // Both sides are exercised (a property cannot pass by refusing everything). Random inputs: a CI run of 150
+    // gave exactly RUNS / 10 well-formed alert ids, so the floor is RUNS / 20, not a share the generator only
+    // usually reaches.
     expectBoth() {
-      expect(seen.accepted).toBeGreaterThan(RUNS / 10);
-      expect(seen.refused).toBeGreaterThan(RUNS / 10);
+      expect(seen.accepted).toBeGreaterThan(RUNS / 20);
+      expect(seen.refused).toBeGreaterThan(RUNS / 20);
     },
   };
 }
