@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OperationArgs } from 'graphql-sse';
+import type { GraphQLError } from 'graphql';
+import type { OperationArgs, Response } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
 import { ErrorCode, httpRefusal } from '../errors.js';
 import { sendRefusal } from '../http/refusals.js';
@@ -17,9 +19,11 @@ export function wantsEventStream(request: FastifyRequest): boolean {
  * GraphQL over Server-Sent Events, `graphql-sse`'s distinct connections mode: a `POST /graphql` with
  * `Accept: text/event-stream` carries one subscription and gets one stream (`event: next` per change, then
  * `event: complete`; a comment every 12 s keeps it alive). It runs after the route's hooks, so the router's
- * secret and the bearer token are checked as for any request; the engine does the rest. A refused subscription
- * is one `next` with its errors, then `complete`. The single-connection mode (reservations with a token) is
- * off: every stream is its own.
+ * secret and the bearer token are checked as for any request; the engine does the rest. A subscription the
+ * engine refuses before it runs (a document that does not parse or validate, a query, one too expensive) is
+ * answered as a query would be: a JSON body in the one error shape, with its status; one its resolver refuses
+ * (a bad filter, the subscription cap) is one `next` with its errors, then `complete`. The single-connection
+ * mode (reservations with a token) is off: every stream is its own.
  */
 export function sseHandler(
   engine: LiveEngine,
@@ -29,7 +33,8 @@ export function sseHandler(
     authenticate: () => null,
     onSubscribe: async (req, params) => {
       const prepared = await engine.prepare(params, callerOf(req.raw), 'sse');
-      return Array.isArray(prepared) ? { errors: prepared } : (prepared as OperationArgs<Context>);
+      // graphql-sse takes `{ errors }` without `data` for arguments (and answers a bare message of its own).
+      return Array.isArray(prepared) ? refusal(prepared) : (prepared as OperationArgs<Context>);
     },
     subscribe: (args) => engine.subscribe(args),
   });
@@ -53,4 +58,30 @@ function malformedParams(body: unknown): string | undefined {
   if (operationName != null && typeof operationName !== 'string') return '`operationName` must be a string.';
   if (extensions != null && !isObject(extensions)) return '`extensions` must be an object.';
   return undefined;
+}
+
+/** A subscription refused before it runs, as graphql-sse sends a response: JSON, the one error shape, a 4xx. */
+function refusal(errors: readonly GraphQLError[]): Response {
+  const codes = errors.map((e) => e.extensions['code']);
+  const status = codes.includes(ErrorCode.RateLimited)
+    ? 429
+    : codes.includes(ErrorCode.Unauthenticated)
+      ? 401
+      : codes.includes(ErrorCode.Forbidden)
+        ? 403
+        : 400;
+  const retryAfter = errors.find((e) => typeof e.extensions['retryAfterSeconds'] === 'number')?.extensions[
+    'retryAfterSeconds'
+  ];
+  return [
+    JSON.stringify({ errors }),
+    {
+      status,
+      statusText: STATUS_CODES[status] ?? '',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(retryAfter !== undefined && { 'retry-after': String(retryAfter) }),
+      },
+    },
+  ];
 }

@@ -88,6 +88,29 @@ describe('limits at subscribe time', () => {
     expect(gw.sim.calls).toEqual([]);
   });
 
+  it('answers a stream request refused before it runs as a query would be: JSON in the one error shape, no call', async () => {
+    const gw = await gateway({ server: { maxOperationCalls: 2 } });
+    const refused = async (query: string) => {
+      const res = await fetch(`${gw.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await res.json()) as { errors: { message: string; extensions?: { code?: string } }[] };
+      return [res.status, res.headers.get('content-type'), codesOf(body.errors)];
+    };
+    const json = 'application/json; charset=utf-8';
+    // Found by the request fuzz: graphql-sse answered these with a bare message and no code.
+    expect(await refused('{{ __typename }')).toEqual([400, json, ['GRAPHQL_VALIDATION_FAILED']]);
+    expect(await refused('{ __typename }')).toEqual([400, json, ['BAD_USER_INPUT']]);
+    expect(
+      await refused(
+        'subscription { alertChanges { alert { machine { osPlatform logonUsers { id } alerts { id } } } } }',
+      ),
+    ).toEqual([400, json, ['QUERY_TOO_EXPENSIVE']]);
+    expect(gw.sim.calls).toEqual([]);
+  });
+
   it('refuses, with QUERY_TOO_EXPENSIVE and no call, a selection whose every change would cost more than MAX_OPERATION_CALLS', async () => {
     const gw = await gateway({ server: { maxOperationCalls: 2 } });
     const costly = `subscription { alertChanges { alert { machine { osPlatform logonUsers { id } alerts { id } } user { machines { id } } } } }`;
