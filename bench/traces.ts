@@ -11,21 +11,12 @@ import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { startSimulator } from '../src/simulator/server.js';
 import { postQuery } from './gateway.js';
 import { table } from './markdown.js';
+import type { OverheadOptions } from './overhead.js';
 import { ServerChild } from './overhead.js';
-import type { BenchQuery } from './queries.js';
 import type { GatewayChildConfig } from './serve-gateway.js';
 
-export interface TracesOptions {
-  readonly seed: number;
-  readonly query: BenchQuery;
-  /** Concurrent HTTP connections of the load generator. */
-  readonly connections: number;
-  /** Load before each measured run, not counted (s). */
-  readonly warmupSeconds: number;
-  /** Each measured run (s). */
-  readonly durationSeconds: number;
-  /** Generous limits: the query is fully cached once warm. */
-  readonly rateLimits: string;
+/** The overhead section's options (each side's warm-up and measured run), and how many runs of each side. */
+export interface TracesOptions extends OverheadOptions {
   /** Runs of each side, alternated off, on, on, off… so that drift in the machine's load hits both alike. */
   readonly rounds: number;
 }
