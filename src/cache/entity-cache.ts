@@ -18,79 +18,65 @@ export interface MemoryCacheOptions {
   readonly sweepEveryMs?: number;
   /**
    * The clock answers expire by (the TTL each is stored with) and the sweep reads. Default: the system clock.
-   * keyv, beneath, also drops an answer past its TTL on the system clock: a clock moved ahead of it decides.
    */
   readonly clock?: Clock;
 }
 
 /**
- * The in-process cache: keyv over an LRU cache bounded by bytes, without serialisation. Answers are stored as
+ * The in-process cache: an LRU cache bounded by bytes, without serialisation. Answers are stored as
  * the objects themselves, so a hit costs no JSON parse (the hot path of a warm query); nothing in the gateway
  * mutates an answer, and every reader must keep it that way. An answer's size is estimated from its JSON
  * length (cache/budget.ts); an entity primed from a page shares its objects with the page and is counted
  * twice, which errs on the safe side.
  */
 export function createMemoryCache(options: MemoryCacheOptions = {}): UpstreamCache {
-  const lru = createByteCache<object>({
+  const lru = createByteCache<StoredAnswer>({
     maxBytes: options.maxBytes ?? splitCacheBudget(DEFAULT_CACHE_MAX_MB).entities,
     sizeOf: (entry, key) => entryBytes(key, entry),
     ...(options.sweepEveryMs !== undefined && { sweepEveryMs: options.sweepEveryMs }),
     ...(options.clock && { clock: options.clock }),
   });
-  // keyv hands a Map-like store the TTL as a number (ms); lru-cache takes it in an options object.
-  const store = {
-    get: (key: string) => lru.get(key),
-    set: (key: string, entry: object, ttl?: number) => {
-      lru.set(key, entry, ttl === undefined ? {} : { ttl });
-      return store;
-    },
-    delete: (key: string) => lru.delete(key),
-    has: (key: string) => lru.has(key),
-    clear: () => lru.clear(),
-    keys: () => lru.keys(),
+  // The in-process tier is read and written synchronously, without keyv's promise chain (hooks, telemetry, the
+  // envelope with its expiry on the system clock, the store timeout): a warm operation reads it for nearly every
+  // field. keyv stays the interface to a shared store (cache/redis-cache.ts). Writing here directly also keeps the
+  // TTL exact: keyv hands its store the time left until an expiry it computed on the system clock a moment
+  // earlier, which can be a millisecond short.
+  const store: LocalStore = {
+    read: (key) => lru.get(key),
+    write: (key, value, ttlMs) => void lru.set(key, value, { ttl: ttlMs }),
+    delete: (key) => void lru.delete(key),
   };
-  // Reads skip keyv's promise chain (hooks, telemetry, expiry check, the store timeout): a warm operation reads
-  // the cache for nearly every field. keyv keeps each answer in the store inside its envelopes,
-  // `{ value, expires }` (one per layer of keyv: two in keyv 6 with a TTL), and an envelope past `expires` on the
-  // system clock is a miss that keyv would delete: so is it here. An answer itself never has a `value` key.
-  const readNow = (key: string): StoredAnswer | undefined => {
-    let entry: unknown = lru.get(key);
-    while (isEnvelope(entry)) {
-      if (typeof entry.expires === 'number' && Date.now() > entry.expires) {
-        lru.delete(key);
-        return undefined;
-      }
-      entry = entry.value;
-    }
-    return entry as StoredAnswer | undefined;
-  };
-  return new UpstreamCache(
-    new Keyv({ store, serialization: false }),
-    undefined,
-    () => lru.calculatedSize,
-    readNow,
-  );
+  return new UpstreamCache(store, undefined, () => lru.calculatedSize);
 }
 
-/** keyv's wrapping of a stored value: the value and its absolute expiry (ms since epoch), if any. */
-function isEnvelope(entry: unknown): entry is { value: unknown; expires?: unknown } {
-  return typeof entry === 'object' && entry !== null && 'value' in entry && !('status' in entry);
+/** A store in this process, read and written synchronously. */
+export interface LocalStore {
+  read(key: string): StoredAnswer | undefined;
+  write(key: string, value: StoredAnswer, ttlMs: number): void;
+  delete(key: string): void;
 }
 
 /**
- * The shared cache of upstream answers, over keyv. A cache is an optimisation: a store that fails or is slow
- * degrades to a miss (reads) or to nothing (writes) within `timeoutMs`, and never fails a request.
+ * The cache of upstream answers: a shared store over keyv (Redis), or a store in this process read and written
+ * synchronously. A cache is an optimisation: a shared store that fails or is slow degrades to a miss (reads) or
+ * to nothing (writes) within `timeoutMs`, and never fails a request.
  */
 export class UpstreamCache {
+  private readonly keyv: Keyv | undefined;
+  private readonly local: LocalStore | undefined;
+
   constructor(
-    private readonly keyv: Keyv,
+    store: Keyv | LocalStore,
     private readonly timeoutMs = 50,
     private readonly heldBytes?: () => number,
-    /** Reads the same store synchronously, when it is in this process (the memory cache); writes go through keyv. */
-    private readonly readNow?: (key: string) => StoredAnswer | undefined,
   ) {
-    // An unhandled 'error' event would end the process.
-    keyv.on('error', () => {});
+    if (store instanceof Keyv) {
+      this.keyv = store;
+      // An unhandled 'error' event would end the process.
+      store.on('error', () => {});
+    } else {
+      this.local = store;
+    }
   }
 
   /** Estimated heap bytes held in this process; undefined when the store is elsewhere (Redis). */
@@ -99,25 +85,28 @@ export class UpstreamCache {
   }
 
   async get(key: string): Promise<StoredAnswer | undefined> {
-    if (this.readNow) return this.readNow(key);
-    return this.#bounded(this.keyv.get<StoredAnswer>(key));
+    if (this.local) return this.local.read(key);
+    return this.#bounded(this.keyv!.get<StoredAnswer>(key));
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredAnswer | undefined)[]> {
     if (keys.length === 0) return [];
-    if (this.readNow) return keys.map(this.readNow);
-    const values = await this.#bounded(this.keyv.getMany<StoredAnswer>([...keys]));
+    const local = this.local;
+    if (local) return keys.map((key) => local.read(key));
+    const values = await this.#bounded(this.keyv!.getMany<StoredAnswer>([...keys]));
     return values ?? keys.map(() => undefined);
   }
 
   async set(key: string, value: StoredAnswer, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
-    await this.#bounded(this.keyv.set(key, value, ttlMs));
+    if (this.local) return this.local.write(key, value, ttlMs);
+    await this.#bounded(this.keyv!.set(key, value, ttlMs));
   }
 
   /** Forgets an answer (a write made it stale). */
   async delete(key: string): Promise<void> {
-    await this.#bounded(this.keyv.delete(key));
+    if (this.local) return this.local.delete(key);
+    await this.#bounded(this.keyv!.delete(key));
   }
 
   async #bounded<T>(operation: Promise<T>): Promise<T | undefined> {

@@ -19,7 +19,6 @@ describe('the memory cache of answers', () => {
   it('keeps an answer for its TTL on the injected clock', async () => {
     const clock = new ManualClock();
     const cache = createMemoryCache({ clock });
-    // A TTL of a minute: keyv's own layer also checks it against the real time, which must not run out here.
     await cache.set('k', answer('a', clock.now()), 60_000);
     clock.t += 60_000;
     expect(await cache.get('k')).toEqual(answer('a', clock.now() - 60_000));
