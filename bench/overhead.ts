@@ -265,7 +265,12 @@ export class ServerChild<Start = unknown> {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, 'exit');
-    this.child.kill();
+    // Disconnecting lets the child exit on its own (and write a `--cpu-prof` profile, when asked for);
+    // one that does not within 5 s is killed.
+    if (this.child.connected) this.child.disconnect();
+    else this.child.kill();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(timer);
   }
 }
