@@ -13,6 +13,7 @@ import { registerGraphiQL } from './graphiql/route.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { carriesRouterSecret, routerOnly } from './auth/router-secret.js';
 import { subgraphSchema } from './graphql/federation.js';
+import { compiledExecution } from './graphql/executor.js';
 import { inlineTracePlugin } from './plugins/inline-trace.js';
 import { operationContexts } from './graphql/operation-context.js';
 import type { DefenderPlans } from './config/hunting.js';
@@ -167,7 +168,8 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
 
   const schema = subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize });
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // Apollo's own parse, validation and plugins, with execution compiled (graphql/executor.ts).
+    gateway: compiledExecution(schema),
     formatError: errorFormatter({ hideSuggestions }),
     includeStacktraceInErrorResponses: false,
     introspection: deps.introspection ?? false,
