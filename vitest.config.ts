@@ -1,8 +1,15 @@
+import { createRequire } from 'node:module';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const UNIT = 'test/unit/**/*.test.ts';
 
 export default defineConfig({
+  resolve: {
+    // graphql as Node loads it, everywhere (graphql 16 has no `exports`: Node's `import` takes its CommonJS
+    // `main`): vite would otherwise give the sources its ES build while Apollo and graphql-jit, which Node loads,
+    // get the CommonJS one, and a schema built by one is refused by the other's checks.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
   test: {
     pool: 'forks',
     // For the whole run, every project: the canary reporter fails it if a secret the gateway holds was ever
