@@ -35,6 +35,27 @@ async function rowsOf(client: DefenderClient, kql: string, scope: CallScope): Pr
   return body.results;
 }
 
+/**
+ * Runs one query per chunk of `keys`, all chunks at once, and groups each answer's rows by `group`. A chunk's
+ * grouping is kept with its answer's rows (weakly): an answer read again from the in-process cache is the same
+ * array, and is not checked and grouped again for every operation that reads it.
+ */
+async function chunkedGroups<T>(
+  client: DefenderClient,
+  keys: readonly string[],
+  query: (chunk: readonly string[]) => string,
+  scope: CallScope,
+  grouped: WeakMap<readonly Row[], ReadonlyMap<string, readonly T[]>>,
+  group: (rows: readonly Row[]) => Map<string, T[]>,
+): Promise<ReadonlyMap<string, readonly T[]>[]> {
+  const answers = await Promise.all(chunks(keys).map((chunk) => rowsOf(client, query(chunk), scope)));
+  return answers.map((rows) => {
+    let groups = grouped.get(rows);
+    if (!groups) grouped.set(rows, (groups = group(rows)));
+    return groups;
+  });
+}
+
 /** Runs one query per chunk of `keys`, all chunks at once, and concatenates their rows. */
 async function chunkedRows(
   client: DefenderClient,
@@ -46,22 +67,46 @@ async function chunkedRows(
   return answers.flat();
 }
 
+/** The groups of `key` across chunks' groupings (each key is in one chunk; none: empty). */
+function groupOf<T>(groupings: readonly ReadonlyMap<string, readonly T[]>[], key: string): readonly T[] {
+  for (const groups of groupings) {
+    const found = groups.get(key);
+    if (found) return found;
+  }
+  return [];
+}
+
+const logonUsersGrouped = new WeakMap<readonly Row[], ReadonlyMap<string, readonly HuntedAccount[]>>();
+
 /** `machines/{id}/logonusers` for every id: the accounts per machine id (each id present, maybe empty). */
 export async function huntLogonUsers(
   client: DefenderClient,
   machineIds: readonly string[],
   scope: CallScope,
-): Promise<Map<string, HuntedAccount[]>> {
-  const byMachine = new Map<string, HuntedAccount[]>(machineIds.map((id) => [id, []]));
-  for (const row of await chunkedRows(client, machineIds, logonUsersQuery, scope)) {
-    const deviceId = text(row, 'DeviceId');
-    byMachine.get(deviceId)?.push({
-      accountDomain: text(row, 'AccountDomain'),
-      accountName: text(row, 'AccountName'),
-      accountSid: optionalText(row, 'AccountSid'),
-    });
-  }
-  return byMachine;
+): Promise<Map<string, readonly HuntedAccount[]>> {
+  const groupings = await chunkedGroups(
+    client,
+    machineIds,
+    logonUsersQuery,
+    scope,
+    logonUsersGrouped,
+    (rows) => {
+      const byMachine = new Map<string, HuntedAccount[]>();
+      for (const row of rows) {
+        const deviceId = text(row, 'DeviceId');
+        const account: HuntedAccount = {
+          accountDomain: text(row, 'AccountDomain'),
+          accountName: text(row, 'AccountName'),
+          accountSid: optionalText(row, 'AccountSid'),
+        };
+        const accounts = byMachine.get(deviceId);
+        if (accounts) accounts.push(account);
+        else byMachine.set(deviceId, [account]);
+      }
+      return byMachine;
+    },
+  );
+  return new Map(machineIds.map((id) => [id, groupOf(groupings, id)]));
 }
 
 /** A machine an account logged on to, as hunting names it: its id and latest `DeviceName`. */
@@ -71,20 +116,36 @@ export interface HuntedMachine {
   readonly computerDnsName: string | null;
 }
 
+const userMachinesGrouped = new WeakMap<readonly Row[], ReadonlyMap<string, readonly HuntedMachine[]>>();
+
 /** `users/{name}/machines` for every name: the machines per lower-cased name (each name present, maybe empty). */
 export async function huntUserMachines(
   client: DefenderClient,
   accountNames: readonly string[],
   scope: CallScope,
-): Promise<Map<string, HuntedMachine[]>> {
-  const byName = new Map<string, HuntedMachine[]>(accountNames.map((n) => [n.toLowerCase(), []]));
-  for (const row of await chunkedRows(client, accountNames, userMachinesQuery, scope)) {
-    byName.get(text(row, 'AccountName').toLowerCase())?.push({
-      id: text(row, 'DeviceId'),
-      computerDnsName: optionalText(row, 'DeviceName'),
-    });
-  }
-  return byName;
+): Promise<Map<string, readonly HuntedMachine[]>> {
+  const groupings = await chunkedGroups(
+    client,
+    accountNames,
+    userMachinesQuery,
+    scope,
+    userMachinesGrouped,
+    (rows) => {
+      const byName = new Map<string, HuntedMachine[]>();
+      for (const row of rows) {
+        const name = text(row, 'AccountName').toLowerCase();
+        const machine: HuntedMachine = {
+          id: text(row, 'DeviceId'),
+          computerDnsName: optionalText(row, 'DeviceName'),
+        };
+        const machines = byName.get(name);
+        if (machines) machines.push(machine);
+        else byName.set(name, [machine]);
+      }
+      return byName;
+    },
+  );
+  return new Map(accountNames.map((n) => [n.toLowerCase(), groupOf(groupings, n.toLowerCase())]));
 }
 
 /** The derivable statistics of every account with one of these names, keyed by {@link accountKey}. */

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DefenderApi } from '../defender/apis.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
-import type { HuntedUserStatistics } from '../defender/hunting.js';
+import type { HuntedAccount, HuntedMachine, HuntedUserStatistics } from '../defender/hunting.js';
 import { accountKey, huntLogonUsers, huntUserMachines, huntUserStatistics } from '../defender/hunting.js';
 import { isAccountName, isMachineId } from '../defender/ids.js';
 import { chunks } from '../defender/kql.js';
@@ -151,12 +151,7 @@ export class HuntingPlans {
     }
     return machineIds.map((id) =>
       (accounts.get(id) ?? []).map((a) => {
-        const user = {
-          id: `${a.accountDomain}\\${a.accountName}`,
-          accountName: a.accountName,
-          accountDomain: a.accountDomain,
-          accountSid: a.accountSid,
-        };
+        const user = huntedUser(a);
         if (!stats) return user;
         const s = stats.get(accountKey(a.accountDomain, a.accountName));
         if (!s) throw new Error('an account without statistics');
@@ -168,13 +163,7 @@ export class HuntingPlans {
 
   async #userMachines(names: readonly string[]): Promise<unknown[]> {
     const machines = await huntUserMachines(this.client, names, this.scope);
-    return names.map((name) =>
-      (machines.get(name.toLowerCase()) ?? []).map((m): HuntedMachineRef => ({
-        [PARTIAL]: 'huntedRef',
-        id: m.id,
-        computerDnsName: m.computerDnsName,
-      })),
-    );
+    return names.map((name) => (machines.get(name.toLowerCase()) ?? []).map(huntedMachineRef));
   }
 
   /** The level by its REST route, one call per parent (the loader dedupes), reported as such. */
@@ -195,4 +184,35 @@ export class HuntingPlans {
     });
     return answers;
   }
+}
+
+/**
+ * The parents a hunted answer gives the next level, made once per account or machine of an answer: an answer
+ * read again from the in-process cache is the same objects (hunting.ts), so its parents are too. Nothing mutates
+ * a parent.
+ */
+const usersOf = new WeakMap<HuntedAccount, object>();
+const machinesOf = new WeakMap<HuntedMachine, HuntedMachineRef>();
+
+function huntedUser(a: HuntedAccount): object {
+  let user = usersOf.get(a);
+  if (!user) {
+    user = {
+      id: `${a.accountDomain}\\${a.accountName}`,
+      accountName: a.accountName,
+      accountDomain: a.accountDomain,
+      accountSid: a.accountSid,
+    };
+    usersOf.set(a, user);
+  }
+  return user;
+}
+
+function huntedMachineRef(m: HuntedMachine): HuntedMachineRef {
+  let ref = machinesOf.get(m);
+  if (!ref) {
+    ref = { [PARTIAL]: 'huntedRef', id: m.id, computerDnsName: m.computerDnsName };
+    machinesOf.set(m, ref);
+  }
+  return ref;
 }

@@ -1,8 +1,9 @@
-import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
+import type { FieldNode, GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../generated/resolvers.js';
 import type { AlertDto, MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
+import type { HuntingSource, ParentKind } from '../sources.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
 import { asksBeyond } from '../selection.js';
 import {
@@ -19,6 +20,15 @@ import { edgeOf } from '../../planner/fanout.js';
 import { checkFirst } from './connection.js';
 import { loadRecord, loadRelated } from './records.js';
 import { resolveAlertReference, resolveMachineReference, resolveUserReference } from './references.js';
+
+/** Every kind of parent (the compiler checks the list is whole). */
+const PARENT_KINDS = Object.keys({
+  record: 0,
+  alertRef: 0,
+  nameRef: 0,
+  listed: 0,
+  huntedRef: 0,
+} satisfies Record<ParentKind, 0>) as ParentKind[];
 
 /**
  * Entities arrive whole (from their own routes or lists) or partial (what an alert says of its machine and
@@ -144,32 +154,61 @@ function related<R extends object[]>(
   const source = sourceOf(type, field, 'perParent');
   const hunting = huntingSourceOf(type, field);
   const { type: itemType } = relationshipOf(type, field)!;
+  const edges = edgesOf(type, field);
   return async (parent, { first }, ctx, info) => {
     const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
     const key = keyOf(source, parent);
-    const hunted =
-      hunting !== undefined &&
-      key !== undefined &&
-      keep === undefined &&
-      ctx.hunting.enabled &&
-      !asksBeyond(info, (f) => huntingGives(hunting, f));
-    const items = (await (hunted
-      ? ctx.hunting.load(
-          hunting,
-          levelPath(info),
-          key,
-          asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f)),
-        )
+    const level = hunting !== undefined && ctx.hunting.enabled ? huntingLevel(hunting, info) : undefined;
+    const items = (await (level?.hunted && key !== undefined && keep === undefined
+      ? ctx.hunting.load(hunting!, level.path, key, level.statistics)
       : loadRelated(source, parent, ctx))) as R;
     const kept = (keep === undefined ? items : items.slice(0, keep)) as R;
     ctx.fanout.observe(
-      edgeOf(type, kindOf(parent), field),
+      edges[kindOf(parent)],
       distinctKeyOf(source, parent) ?? '',
       items.length,
       kept.map((item) => childKeyOf(itemType, item)),
     );
     return kept;
   };
+}
+
+/** The fan-out recorder's edge of `type.field` from each kind of parent, named once. */
+function edgesOf(type: 'Machine' | 'User', field: string): Record<ParentKind, string> {
+  return Object.fromEntries(PARENT_KINDS.map((kind) => [kind, edgeOf(type, kind, field)])) as Record<
+    ParentKind,
+    string
+  >;
+}
+
+/** What every parent of one relationship level shares: its path, and whether hunting can give what it asks. */
+interface HuntingLevel {
+  readonly variables: unknown;
+  readonly path: string;
+  /** The selection asks only what hunting gives. */
+  readonly hunted: boolean;
+  /** It asks user properties only hunting's second query gives. */
+  readonly statistics: boolean;
+}
+
+/**
+ * The level a relationship field is resolved at, worked out once per field of the operation and not once per
+ * parent: graphql-js (and graphql-jit) hand every parent of a level the same `fieldNodes` array, and the answer
+ * depends only on it, the path it stands at (the same for every parent) and the operation's variables.
+ */
+const levels = new WeakMap<readonly FieldNode[], HuntingLevel>();
+
+function huntingLevel(hunting: HuntingSource, info: GraphQLResolveInfo): HuntingLevel {
+  const memo = levels.get(info.fieldNodes);
+  if (memo && memo.variables === info.variableValues) return memo;
+  const level: HuntingLevel = {
+    variables: info.variableValues,
+    path: levelPath(info),
+    hunted: !asksBeyond(info, (f) => huntingGives(hunting, f)),
+    statistics: asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f)),
+  };
+  levels.set(info.fieldNodes, level);
+  return level;
 }
 
 /** The response path of a field without list indices: every parent of one level shares it. */
