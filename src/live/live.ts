@@ -9,6 +9,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
 import type { FanoutStats } from '../planner/fanout.js';
 import type { Logger } from '../ops/logger.js';
+import type { Tracing } from '../ops/tracing.js';
 import type { LiveCaller } from './engine.js';
 import { LiveEngine } from './engine.js';
 import type { StartSource } from './hub.js';
@@ -72,6 +73,8 @@ export interface LiveDeps extends Pick<
   readonly callerOf: (request: FastifyRequest) => LiveCaller;
   readonly logger?: Logger;
   readonly options?: LiveOptions;
+  /** Traces polls, subscriptions' starts and events. Default: off (no span is made). */
+  readonly tracing?: Tracing;
 }
 
 /** Live subscriptions as the server uses them. */
@@ -112,7 +115,15 @@ export function startLive(deps: LiveDeps): Live {
     subscriptions: () => engine.subscriptions(),
     pollers: () => running.value,
   });
-  const local = { client: deps.client, budget, intervalMs: options.pollIntervalMs, observer, onError };
+  const { tracing } = deps;
+  const local = {
+    client: deps.client,
+    budget,
+    intervalMs: options.pollIntervalMs,
+    observer,
+    onError,
+    ...(tracing && { tracing }),
+  };
   const shared = deps.options?.shared && sharedSource({ ...local, ...deps.options.shared }, running);
   const startSource: StartSource = shared ?? localSource(local, running);
   const hub = new LiveAlerts({
@@ -134,6 +145,7 @@ export function startLive(deps: LiveDeps): Live {
     hideSuggestions: deps.hideSuggestions,
     ...(deps.obo && { obo: deps.obo }),
     observer,
+    ...(tracing && { tracing }),
   });
   const { authenticator, obo } = deps;
   const websocket = attachWebSocket({
