@@ -9,6 +9,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
 import type { FanoutStats } from '../planner/fanout.js';
 import type { Logger } from '../ops/logger.js';
+import type { TraceOrigin } from '../ops/spans.js';
 import type { Tracing } from '../ops/tracing.js';
 import type { LiveCaller } from './engine.js';
 import { LiveEngine } from './engine.js';
@@ -81,8 +82,11 @@ export interface LiveDeps extends Pick<
 export interface Live {
   /** Serves a `POST /graphql` with `Accept: text/event-stream`. */
   readonly sse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Alerts a write as `identity` just changed: its subscribers here and on every replica are told at once. */
-  announce(identity: string, alerts: readonly AlertDto[]): void;
+  /**
+   * Alerts a write as `identity` just changed: its subscribers here and on every replica are told at once.
+   * `origin`: the write's span, when traced, which each execution of the changes links to.
+   */
+  announce(identity: string, alerts: readonly AlertDto[], origin?: TraceOrigin): void;
   /** Graceful shutdown: completes every stream, closes the WebSocket connections, stops the pollers. */
   close(): Promise<void>;
 }
@@ -165,7 +169,7 @@ export function startLive(deps: LiveDeps): Live {
   });
   return {
     sse: sseHandler(engine, deps.callerOf),
-    announce: (identity, alerts) => hub.announce(identity, alerts),
+    announce: (identity, alerts, origin) => hub.announce(identity, alerts, origin),
     async close() {
       await hub.close();
       await websocket.close();

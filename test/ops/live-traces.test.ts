@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,13 +7,15 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeRedis, connectRedis } from '../../src/cache/redis.js';
+import { createRedisCache } from '../../src/cache/redis-cache.js';
 import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { Simulator, SimulatorCall } from '../../src/simulator/server.js';
 import type { TestGateway, TestGatewayOptions } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
 import type { LiveClient } from '../helpers/live.js';
 import { eventually, sseClient, wsClient } from '../helpers/live.js';
-import { TOKEN } from '../helpers/simulator.js';
+import { TOKEN, testSimulator } from '../helpers/simulator.js';
 
 /*
  * Traces of Subscription.alertChanges against the simulator, with the real graphql-ws and graphql-sse clients:
@@ -296,6 +299,38 @@ describe('traces of live subscriptions', () => {
     expectNothingSecret(spans, gw.sim, [existing.id]);
   });
 
+  it('links the execution of a change a write made to the write’s operation span, in the writer’s trace', async () => {
+    const exporter = new InMemorySpanExporter();
+    // The next poll is a minute away: the change arrives from the write.
+    const gw = await gateway({
+      tracing: { exporter, exportEachSpan: true },
+      server: { live: { pollIntervalMs: 60_000 } },
+    });
+    const stream = track(wsClient(gw.url)).subscribe<Change>(
+      `subscription Triaged { alertChanges { kind alert { id status } } }`,
+    );
+    await eventually(() => pollCalls(gw.sim).length === 1);
+    const alert = gw.sim.tenant.alerts.find((a) => a.status === 'New')!;
+    const res = await gw.query(
+      `mutation Triage($id: ID!) { updateAlert(id: $id, input: { status: IN_PROGRESS }) { id } }`,
+      { id: alert.id },
+      { traceparent: TRACEPARENT },
+    );
+    expect(res.errors).toBeUndefined();
+    expect((await stream.nth(1)).data?.alertChanges.kind).toBe('UPDATED');
+
+    const spans = [...exporter.getFinishedSpans()];
+    const [write, ...moreWrites] = named(spans, 'graphql.mutation Triage');
+    expect(moreWrites).toEqual([]);
+    expect(write!.spanContext().traceId).toBe(TRACE_ID);
+    const [execution, ...others] = spans.filter((s) => s.kind === SpanKind.CONSUMER);
+    expect(others).toEqual([]);
+    expect(execution!.name).toBe('graphql.subscription Triaged');
+    const change = execution!.links.find((l) => l.attributes?.['defender_graph.link'] === 'change');
+    expect(change?.context).toMatchObject({ traceId: TRACE_ID, spanId: write!.spanContext().spanId });
+    expectNothingSecret(spans, gw.sim, [alert.id]);
+  });
+
   it('records a poll that failed: its error code, and its call’s attempts as the simulator saw them', async () => {
     const exporter = new InMemorySpanExporter();
     const gw = await gateway({ tracing: { exporter, exportEachSpan: true } });
@@ -370,5 +405,50 @@ describe('traces of live subscriptions', () => {
     // Closing flushes whatever a tracer would have queued.
     await gw.close();
     expect(posts).toEqual([]);
+  });
+});
+
+describe('traces of live subscriptions across replicas sharing Redis', () => {
+  it('links the executions on both replicas to the one poll span that found the change, on whichever replica polled', async () => {
+    const sim = await testSimulator({ sizes: SMALL, rateLimits: ROOMY });
+    cleanups.push(() => sim.close());
+    const prefix = `test:live-traces:${randomUUID()}`;
+    const replica = async (exporter: InMemorySpanExporter) => {
+      const redis = connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { onError: () => {} });
+      cleanups.push(() => closeRedis(redis));
+      await eventually(() => redis.isReady);
+      return gateway({
+        sharedSimulator: sim,
+        cache: createRedisCache(redis, { namespace: `${prefix}:cache` }),
+        tracing: { exporter, exportEachSpan: true },
+        // The lease lasts two thirds of an interval: long enough not to change hands on a busy machine.
+        server: { live: { pollIntervalMs: 300, shared: { redis, prefix } } },
+      });
+    };
+    const exporters = [new InMemorySpanExporter(), new InMemorySpanExporter()];
+    const streams = [];
+    for (const exporter of exporters) {
+      const gw = await replica(exporter);
+      streams.push(track(wsClient(gw.url)).subscribe<Change>(WATCH));
+    }
+    await polling(sim);
+    const { machineId, user } = machineWithUser(sim);
+    const created = sim.createAlert({ machineId, user });
+    for (const stream of streams)
+      expect((await stream.nth(1)).data?.alertChanges.alert['id']).toBe(created.id);
+
+    // One replica polled and found it; the other got the change through Redis, with the poll's span.
+    const polls = exporters.map((e) => named(e.getFinishedSpans(), 'alertChanges poll'));
+    const links = exporters.map((e) => {
+      const [execution, ...more] = e.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER);
+      expect(more).toEqual([]);
+      return execution!.links.find((l) => l.attributes?.['defender_graph.link'] === 'change')!.context;
+    });
+    expect(links[1]).toEqual(links[0]);
+    const finders = polls.map((p) => p.filter((s) => s.spanContext().spanId === links[0]!.spanId));
+    expect(finders.flat()).toHaveLength(1);
+    const [finder] = finders.flat();
+    expect(finder!.spanContext().traceId).toBe(links[0]!.traceId);
+    expect(finder!.attributes['defender_graph.live.poll.outcome']).toBe('changes');
   });
 });
