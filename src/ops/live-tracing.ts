@@ -93,11 +93,7 @@ export class SubscriptionTrace {
   #ended = false;
 
   constructor(tracer: Tracer, parent: Context) {
-    this.#span = tracer.startSpan(
-      'alertChanges subscribe',
-      { kind: SpanKind.SERVER, attributes: { [ATTR_GRAPHQL_OPERATION_TYPE]: 'subscription' } },
-      parent,
-    );
+    this.#span = tracer.startSpan('alertChanges subscribe', { kind: SpanKind.SERVER }, parent);
   }
 
   /** The subscription's start, for each of its events to link to; undefined when sampled out. */
@@ -105,8 +101,9 @@ export class SubscriptionTrace {
     return originOf(this.#span);
   }
 
-  /** The operation is known (it parsed, and is a subscription). */
+  /** The operation is known: it validated, and is a subscription. */
   named(name: string | undefined): void {
+    this.#span.setAttribute(ATTR_GRAPHQL_OPERATION_TYPE, 'subscription');
     if (name) this.#span.setAttribute(ATTR_GRAPHQL_OPERATION_NAME, name);
   }
 
