@@ -104,7 +104,8 @@ export function startTracing(config: TelemetryConfig, options: TracingOptions = 
       // with a thousand subscribers would be one trace of thousands of spans that outlive their root, and no
       // execution could be sampled on its own; linked, each execution is a small trace like a query's, and a
       // viewer follows the link to the poll (or to the write, or to a poll on another replica, which a parent in
-      // this process could not be) and to the subscription it served.
+      // this process could not be) and to the subscription it served. CONSUMER: it processes a change that
+      // the poll produced, the kind OpenTelemetry's messaging conventions give such work.
       const name = event.operationName;
       const span = tracer.startSpan(
         name ? `graphql.subscription ${name}` : 'graphql.subscription',
