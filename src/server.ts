@@ -248,9 +248,9 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       metrics.onAlertWrite(entry.outcome);
       deps.logger?.info({ audit: 'alert-write', ...entry }, 'defender-graph: alert write');
     },
-    afterWrite: (identity, updated) => {
+    afterWrite: (identity, updated, origin) => {
       responseCache?.forgetIdentity(identity);
-      live.announce(identity, updated);
+      live.announce(identity, updated, origin);
     },
   });
   const live = startLive({

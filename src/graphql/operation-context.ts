@@ -5,6 +5,7 @@ import type { CallScope, DefenderClient } from '../defender/client.js';
 import { newStats } from '../defender/client.js';
 import type { AlertDto } from '../defender/types.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { TraceOrigin } from '../ops/spans.js';
 import type { OperationTrace } from '../ops/tracing.js';
 import { FanoutRecorder } from '../planner/fanout.js';
 import type { GraphQLContext, LiveSubscribe, WriteAudit } from './context.js';
@@ -38,8 +39,15 @@ export interface OperationContextDeps {
   readonly onPlanFallback?: PlanFallbackObserver;
   /** Records one write (a log line and a metric). */
   readonly audit?: (entry: WriteAudit) => void;
-  /** After a write by `identity`: drop stored results that may show the old alerts, tell live subscribers. */
-  readonly afterWrite?: (identity: string, updated: readonly AlertDto[]) => void;
+  /**
+   * After a write by `identity`: drop stored results that may show the old alerts, tell live subscribers.
+   * `origin`: the writing operation's span, when traced, for the executions of the changes to link to.
+   */
+  readonly afterWrite?: (
+    identity: string,
+    updated: readonly AlertDto[],
+    origin: TraceOrigin | undefined,
+  ) => void;
 }
 
 /** One operation as its transport received it. */
@@ -107,7 +115,7 @@ export function operationContexts(deps: OperationContextDeps): (request: Operati
         disabled: (deps.writesDisabled ?? false) || (request.readOnly ?? false),
         requestId: request.requestId,
         audit: (entry) => deps.audit?.(entry),
-        afterWrite: (updated) => deps.afterWrite?.(identity, updated),
+        afterWrite: (updated) => deps.afterWrite?.(identity, updated, request.trace?.origin),
       },
       ...(request.live && { live: request.live }),
       ...(request.trace && { trace: request.trace }),

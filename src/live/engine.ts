@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
 import type * as GraphQL from 'graphql';
@@ -15,6 +16,9 @@ import { newStats } from '../defender/client.js';
 import { ErrorCode, GatewayError, errorFormatter } from '../errors.js';
 import type { GraphQLContext, LiveSubscribe } from '../graphql/context.js';
 import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
+import type { SubscriptionTrace } from '../ops/live-tracing.js';
+import type { TraceOrigin } from '../ops/spans.js';
+import type { OperationSummary, OperationTrace, Tracing } from '../ops/tracing.js';
 import type { FanoutStats } from '../planner/fanout.js';
 import { eventCost } from './cost.js';
 import { alertMatcher } from './filter-match.js';
@@ -39,6 +43,8 @@ export interface LiveEngineOptions extends Pick<
   /** Hide "Did you mean …?" from error messages, as for queries. */
   readonly hideSuggestions: boolean;
   readonly observer?: LiveObserver;
+  /** Traces each subscription's start and each event's execution. Default: off (no span is made). */
+  readonly tracing?: Pick<Tracing, 'startSubscription' | 'startEvent'>;
 }
 
 /** The request of one subscription, as either transport received it. */
@@ -59,10 +65,15 @@ interface LiveOperation {
   /** The context of the source stream (the `alertChanges` subscribe resolver), made once and not kept. */
   readonly sourceContext: () => GraphQLContext;
   /** A fresh context for each event: loaders, scope and deadline of its own, as a query gets. */
-  readonly contextForEvent: () => GraphQLContext;
+  readonly contextForEvent: (trace: OperationTrace | undefined) => GraphQLContext;
   /** Abandons the calls of an event still resolving: the subscription ended. */
   readonly end: () => void;
   readonly transport: LiveTransport;
+  /** The operation's name (undefined when anonymous), which names each event's span. */
+  readonly operationName: string | undefined;
+  /** The span of the subscription's start, until {@link LiveEngine.subscribe} ends it; then only its origin. */
+  starting: SubscriptionTrace | undefined;
+  readonly origin: TraceOrigin | undefined;
 }
 
 /**
@@ -105,12 +116,26 @@ export class LiveEngine {
 
   /**
    * Parses, validates and admits one subscription; the execution arguments for {@link subscribe}, or the
-   * errors (formatted, safe to send) that refuse it.
+   * errors (formatted, safe to send) that refuse it. `headers` are the subscribing request's (SSE: the POST's;
+   * WebSocket: the upgrade request's): with tracing, the subscription's start is a span in their trace context.
    */
   async prepare(
     request: LiveRequest,
     who: LiveCaller,
     transport: LiveTransport,
+    headers: IncomingHttpHeaders = {},
+  ): Promise<ExecutionArgs | GraphQLError[]> {
+    const trace = this.#options.tracing?.startSubscription(headers);
+    const prepared = await this.#prepare(request, who, transport, trace);
+    if (Array.isArray(prepared)) trace?.end(codesOf(prepared));
+    return prepared;
+  }
+
+  async #prepare(
+    request: LiveRequest,
+    who: LiveCaller,
+    transport: LiveTransport,
+    trace: SubscriptionTrace | undefined,
   ): Promise<ExecutionArgs | GraphQLError[]> {
     const document = this.#document(request.query);
     if (!isDocument(document)) return [...document];
@@ -146,7 +171,8 @@ export class LiveEngine {
     } catch (error) {
       return this.refusal(error);
     }
-    const live = this.#operation(who, transport);
+    trace?.named(operation.name?.value);
+    const live = this.#operation(who, transport, operation.name?.value, trace);
     const contextValue = {};
     operations.set(contextValue, live);
     return {
@@ -167,19 +193,39 @@ export class LiveEngine {
     const live = operations.get(args.contextValue as object);
     if (!live) throw new Error('subscribe() needs the arguments prepare() made');
     const source = await createSourceEventStream({ ...args, contextValue: live.sourceContext() });
-    if (!isAsyncIterable(source)) return this.format(source);
+    if (!isAsyncIterable(source)) {
+      const refused = this.format(source);
+      started(live, refused.errors);
+      return refused;
+    }
+    started(live, undefined);
     const iterator = source[Symbol.asyncIterator]() as AsyncIterator<AlertChangePayload>;
-    const { observer } = this.#options;
+    const { observer, tracing } = this.#options;
     const resolveEvent = async (payload: AlertChangePayload): Promise<ExecutionResult> => {
-      const context = live.contextForEvent();
-      const result = await execute({ ...args, rootValue: payload, contextValue: context });
+      const change = payload.alertChanges;
+      const trace = tracing?.startEvent({
+        operationName: live.operationName,
+        changeKind: change.kind,
+        change: change.origin,
+        subscription: live.origin,
+      });
+      const context = live.contextForEvent(trace);
+      let result: ExecutionResult;
+      try {
+        result = await execute({ ...args, rootValue: payload, contextValue: context });
+      } catch (error) {
+        trace?.end(eventSummary(context, [ErrorCode.InternalServerError]));
+        throw error;
+      }
       this.#options.fanout?.record(context.fanout.seen());
-      const lastUpdate = Date.parse(payload.alertChanges.alert.lastUpdateTime ?? '');
+      const lastUpdate = Date.parse(change.alert.lastUpdateTime ?? '');
       if (!Number.isNaN(lastUpdate)) observer?.onDelivered(live.transport, Date.now() - lastUpdate);
-      return this.format({
+      const formatted = this.format({
         ...result,
         extensions: { ...result.extensions, upstream: report(context.scope.stats) },
       });
+      trace?.end(eventSummary(context, codesOf(formatted.errors ?? [])));
+      return formatted;
     };
     this.#open[live.transport]++;
     return mapEvents(iterator, resolveEvent, () => {
@@ -235,7 +281,12 @@ export class LiveEngine {
   }
 
   /** The contexts of one subscription: who it runs as, and a fresh per-event context like a query's. */
-  #operation(who: LiveCaller, transport: LiveTransport): LiveOperation {
+  #operation(
+    who: LiveCaller,
+    transport: LiveTransport,
+    operationName: string | undefined,
+    starting: SubscriptionTrace | undefined,
+  ): LiveOperation {
     const o = this.#options;
     const tokens = o.obo && who.principal ? o.obo.forPrincipal(who.principal) : undefined;
     // Made with the first event: an idle subscriber holds as little as it can (docs: under 20 KiB each).
@@ -262,9 +313,12 @@ export class LiveEngine {
           deadline: Date.now(),
           live,
         }),
-      contextForEvent: () => o.contexts(request()),
+      contextForEvent: (trace) => o.contexts({ ...request(), ...(trace && { trace }) }),
       end: () => abort?.abort(new Error('the subscription ended')),
       transport,
+      operationName,
+      starting,
+      origin: starting?.origin,
     };
   }
 }
@@ -273,6 +327,35 @@ export class LiveEngine {
 function report(stats: UpstreamStats): Record<string, unknown> {
   const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = stats;
   return { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi };
+}
+
+/** What one event's execution did, for its span: as a query's, without HTTP, response cache or dry run. */
+function eventSummary(context: GraphQLContext, errorCodes: readonly string[]): OperationSummary {
+  const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = context.scope.stats;
+  return {
+    calls,
+    cacheHits,
+    sharedCalls,
+    staleHits,
+    limiterWaitMs,
+    byApi,
+    plans: context.hunting?.levels ?? [],
+    errorCodes,
+  };
+}
+
+/**
+ * Ends the span of a subscription's start: it runs, or its resolver refused it (a bad filter, the cap). The
+ * span is let go: an idle subscriber keeps only its origin.
+ */
+function started(live: LiveOperation, errors: readonly GraphQLError[] | undefined): void {
+  live.starting?.end(codesOf(errors ?? []));
+  live.starting = undefined;
+}
+
+/** The codes of formatted errors, each once. */
+function codesOf(errors: readonly GraphQLError[]): string[] {
+  return [...new Set(errors.map((e) => String(e.extensions['code'] ?? ErrorCode.InternalServerError)))];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { TokenProvider } from '../auth/tokens.js';
 import { GatewayError, ErrorCode } from '../errors.js';
 import type { AlertDto } from '../defender/types.js';
+import type { TraceOrigin } from '../ops/spans.js';
 import type { AlertMatcher } from './filter-match.js';
 import { compareInstants, instantOf } from './filter-match.js';
 import type { AlertChangePayload } from './subscriber.js';
@@ -113,11 +114,15 @@ export class LiveAlerts {
   /**
    * Alerts this gateway just changed (a write as `identity`): its subscribers are told at once, as UPDATED,
    * without waiting for the next poll, and so are the other replicas' (`publish`). The poll that later finds
-   * the same version of an alert does not tell it again.
+   * the same version of an alert does not tell it again. `origin`, the write's span when traced, goes with them.
    */
-  announce(identity: string, alerts: readonly AlertDto[]): void {
+  announce(identity: string, alerts: readonly AlertDto[], origin?: TraceOrigin): void {
     if (alerts.length === 0) return;
-    const changes = alerts.map((alert): AlertChangeEvent => ({ kind: 'UPDATED', alert }));
+    const changes = alerts.map((alert): AlertChangeEvent => ({
+      kind: 'UPDATED',
+      alert,
+      ...(origin && { origin }),
+    }));
     this.#groups.get(identity)?.deliver(changes);
     this.#publish?.(identity, changes);
   }

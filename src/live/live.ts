@@ -9,6 +9,8 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { OperationContextDeps, OperationRequest } from '../graphql/operation-context.js';
 import type { FanoutStats } from '../planner/fanout.js';
 import type { Logger } from '../ops/logger.js';
+import type { TraceOrigin } from '../ops/spans.js';
+import type { Tracing } from '../ops/tracing.js';
 import type { LiveCaller } from './engine.js';
 import { LiveEngine } from './engine.js';
 import type { StartSource } from './hub.js';
@@ -72,14 +74,19 @@ export interface LiveDeps extends Pick<
   readonly callerOf: (request: FastifyRequest) => LiveCaller;
   readonly logger?: Logger;
   readonly options?: LiveOptions;
+  /** Traces polls, subscriptions' starts and events. Default: off (no span is made). */
+  readonly tracing?: Tracing;
 }
 
 /** Live subscriptions as the server uses them. */
 export interface Live {
   /** Serves a `POST /graphql` with `Accept: text/event-stream`. */
   readonly sse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Alerts a write as `identity` just changed: its subscribers here and on every replica are told at once. */
-  announce(identity: string, alerts: readonly AlertDto[]): void;
+  /**
+   * Alerts a write as `identity` just changed: its subscribers here and on every replica are told at once.
+   * `origin`: the write's span, when traced, which each execution of the changes links to.
+   */
+  announce(identity: string, alerts: readonly AlertDto[], origin?: TraceOrigin): void;
   /** Graceful shutdown: completes every stream, closes the WebSocket connections, stops the pollers. */
   close(): Promise<void>;
 }
@@ -112,7 +119,15 @@ export function startLive(deps: LiveDeps): Live {
     subscriptions: () => engine.subscriptions(),
     pollers: () => running.value,
   });
-  const local = { client: deps.client, budget, intervalMs: options.pollIntervalMs, observer, onError };
+  const { tracing } = deps;
+  const local = {
+    client: deps.client,
+    budget,
+    intervalMs: options.pollIntervalMs,
+    observer,
+    onError,
+    ...(tracing && { tracing }),
+  };
   const shared = deps.options?.shared && sharedSource({ ...local, ...deps.options.shared }, running);
   const startSource: StartSource = shared ?? localSource(local, running);
   const hub = new LiveAlerts({
@@ -134,6 +149,7 @@ export function startLive(deps: LiveDeps): Live {
     hideSuggestions: deps.hideSuggestions,
     ...(deps.obo && { obo: deps.obo }),
     observer,
+    ...(tracing && { tracing }),
   });
   const { authenticator, obo } = deps;
   const websocket = attachWebSocket({
@@ -153,7 +169,7 @@ export function startLive(deps: LiveDeps): Live {
   });
   return {
     sse: sseHandler(engine, deps.callerOf),
-    announce: (identity, alerts) => hub.announce(identity, alerts),
+    announce: (identity, alerts, origin) => hub.announce(identity, alerts, origin),
     async close() {
       await hub.close();
       await websocket.close();

@@ -1,4 +1,5 @@
 import type { DefenderClient } from '../defender/client.js';
+import type { LiveTracing } from '../ops/live-tracing.js';
 import type { StartSource } from './hub.js';
 import type { LiveObserver } from './metrics.js';
 import type { PollBudget } from './poll-budget.js';
@@ -12,6 +13,8 @@ export interface LocalSourceOptions {
   readonly observer?: LiveObserver;
   /** A tick that failed; logged by the caller. */
   readonly onError?: (error: unknown) => void;
+  /** Traces each poll. Default: not traced. */
+  readonly tracing?: LiveTracing;
 }
 
 /** Counts the pollers running in this process, for the `live_alert_pollers` gauge. */
@@ -33,6 +36,7 @@ export function localSource(options: LocalSourceOptions, running: PollerCount): 
       onChanges: deliver,
       ...(options.observer && { onTick: options.observer.onPoll }),
       ...(options.onError && { onError: options.onError }),
+      ...(options.tracing && { tracing: options.tracing }),
     });
     poller.start();
     running.value++;

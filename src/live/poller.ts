@@ -3,6 +3,7 @@ import { newStats } from '../defender/client.js';
 import { isDateTime } from '../defender/date-time.js';
 import type { AlertDto, ODataCollection } from '../defender/types.js';
 import type { TokenProvider } from '../auth/tokens.js';
+import type { LiveTracing, PollTrace } from '../ops/live-tracing.js';
 import type { PollBudget } from './poll-budget.js';
 import type { AlertChangeEvent, Watermark } from './watermark.js';
 import { EPOCH_WATERMARK, changesIn, watermarkAt } from './watermark.js';
@@ -45,6 +46,8 @@ export interface AlertPollerOptions {
   readonly onTick?: (outcome: PollOutcome, calls: number) => void;
   /** A tick that failed (the next tick tries again). Must not throw. */
   readonly onError?: (error: unknown) => void;
+  /** Traces each tick as a span, with its calls' spans and its changes linking to it. Default: not traced. */
+  readonly tracing?: LiveTracing;
 }
 
 /** The fair-share name polls queue under in the limiter, should they ever queue. */
@@ -101,15 +104,26 @@ export class AlertPoller {
   async #tick(nextTick: number): Promise<void> {
     const { onTick, onError } = this.#options;
     const signal = this.#abort!.signal;
+    const trace = this.#options.tracing?.startPoll();
     let calls = 0;
+    let changes = 0;
+    const done = (outcome: PollOutcome) => {
+      trace?.end(outcome, { calls, changes });
+      onTick?.(outcome, calls);
+    };
     try {
       const start = await this.#watermarks.load();
       if (!start) {
-        if (!(await this.#options.budget.admit(nextTick, signal))) return onTick?.('skipped', 0);
+        if (!(await this.#options.budget.admit(nextTick, signal))) return done('skipped');
         calls++;
-        const newest = await this.#page({ $orderby: 'lastUpdateTime desc', $top: '1' }, nextTick, signal);
+        const newest = await this.#page(
+          { $orderby: 'lastUpdateTime desc', $top: '1' },
+          nextTick,
+          signal,
+          trace,
+        );
         await this.#watermarks.save(newest.length > 0 ? watermarkAt(newest) : EPOCH_WATERMARK);
-        return onTick?.('empty', calls);
+        return done('empty');
       }
       const pageSize = this.#options.pageSize ?? 100;
       const maxPages = this.#options.maxPagesPerTick ?? 10;
@@ -118,26 +132,33 @@ export class AlertPoller {
       for (let page = 0; page < maxPages; page++) {
         if (!(await this.#options.budget.admit(nextTick, signal))) break;
         calls++;
-        const alerts = await this.#page(pollQuery(watermark, pageSize), nextTick, signal);
+        const alerts = await this.#page(pollQuery(watermark, pageSize), nextTick, signal, trace);
         const next = changesIn(alerts, watermark, start);
         found.push(...next.changes);
         const moved = next.watermark.time !== watermark.time || next.changes.length > 0;
         watermark = next.watermark;
         if (alerts.length < pageSize || !moved) break;
       }
-      if (signal.aborted) return;
+      if (signal.aborted) return trace?.end('stopped', { calls, changes });
       await this.#watermarks.save(watermark);
-      if (found.length > 0) this.#options.onChanges(found);
-      onTick?.(calls === 0 ? 'skipped' : found.length > 0 ? 'changes' : 'empty', calls);
+      changes = found.length;
+      if (changes > 0) this.#options.onChanges(withOrigin(found, trace));
+      done(calls === 0 ? 'skipped' : changes > 0 ? 'changes' : 'empty');
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted) return trace?.end('stopped', { calls, changes });
+      trace?.end('failed', { calls, changes, error });
       onTick?.('failed', calls);
       onError?.(error);
     }
   }
 
   /** One call of the alerts API, never answered from the cache; each alert is primed as its own `alerts/{id}`. */
-  async #page(query: Record<string, string>, deadline: number, signal: AbortSignal): Promise<AlertDto[]> {
+  async #page(
+    query: Record<string, string>,
+    deadline: number,
+    signal: AbortSignal,
+    trace: PollTrace | undefined,
+  ): Promise<AlertDto[]> {
     const { client, tokens } = this.#options;
     const scope: CallScope = {
       stats: newStats(),
@@ -146,6 +167,7 @@ export class AlertPoller {
       caller: POLL_CALLER,
       fresh: true,
       ...(tokens && { tokens }),
+      ...(trace && { trace }),
     };
     const request: DefenderRequest = { api: 'alerts', query: { ...query, $expand: 'evidence' } };
     const answer = await client.get(request, scope);
@@ -155,6 +177,12 @@ export class AlertPoller {
     );
     return alerts;
   }
+}
+
+/** The changes a traced poll found, each carrying the poll's span for its executions to link to. */
+function withOrigin(changes: AlertChangeEvent[], trace: PollTrace | undefined): readonly AlertChangeEvent[] {
+  const origin = trace?.origin;
+  return origin ? changes.map((change) => ({ ...change, origin })) : changes;
 }
 
 /** The poll from `watermark`: oldest first, so that a tick cut short by its page cap resumes where it stopped. */

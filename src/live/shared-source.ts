@@ -89,6 +89,7 @@ export function sharedSource(
         onChanges: publishing,
         ...(options.observer && { onTick: options.observer.onPoll }),
         ...(options.onError && { onError: options.onError }),
+        ...(options.tracing && { tracing: options.tracing }),
       });
       poller.start();
       running.value++;

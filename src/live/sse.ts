@@ -32,7 +32,7 @@ export function sseHandler(
   const handle = createHandler<Context>({
     authenticate: () => null,
     onSubscribe: async (req, params) => {
-      const prepared = await engine.prepare(params, callerOf(req.raw), 'sse');
+      const prepared = await engine.prepare(params, callerOf(req.raw), 'sse', req.raw.headers);
       // graphql-sse takes `{ errors }` without `data` for arguments (and answers a bare message of its own).
       return Array.isArray(prepared) ? refusal(prepared) : (prepared as OperationArgs<Context>);
     },

@@ -1,4 +1,5 @@
 import type { AlertDto } from '../defender/types.js';
+import type { TraceOrigin } from '../ops/spans.js';
 import { compareInstants, instantOf } from './filter-match.js';
 
 /** What happened to an alert, as `AlertChangeKind` says it. */
@@ -8,6 +9,11 @@ export type AlertChangeKind = 'CREATED' | 'UPDATED';
 export interface AlertChangeEvent {
   readonly kind: AlertChangeKind;
   readonly alert: AlertDto;
+  /**
+   * With tracing: the span of the poll that found the change or of the write that made it, which each
+   * execution's span links to. Published with the change to the other replicas.
+   */
+  readonly origin?: TraceOrigin;
 }
 
 /**

@@ -80,11 +80,14 @@ export function attachWebSocket(options: WebSocketOptions): WebSocketTransport {
             ),
           );
         }
-        const address = ctx.extra.request.socket.remoteAddress ?? 'unknown';
+        const { request } = ctx.extra;
+        const address = request.socket.remoteAddress ?? 'unknown';
+        // The upgrade request's headers: its `traceparent` is the trace context of every subscription's start.
         return options.engine.prepare(
           payload,
           { principal: ctx.extra.principal, caller: `ip:${address}` },
           'websocket',
+          request.headers,
         );
       },
       subscribe: (args) => options.engine.subscribe(args),

@@ -16,19 +16,22 @@ import {
 } from '@opentelemetry/sdk-trace';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVICE_NAME,
 } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/telemetry.js';
 import type { DefenderApi } from '../defender/apis.js';
 import type { CallSpan, CallTracer } from '../defender/scope.js';
-import { ErrorCode, GatewayError } from '../errors.js';
-
-// Incubating semantic conventions, copied rather than imported from `/incubating` (which may change in a minor).
-const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type';
-const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
-const ATTR_URL_TEMPLATE = 'url.template';
+import type { TraceOrigin } from './spans.js';
+import {
+  ATTR_GRAPHQL_OPERATION_NAME,
+  ATTR_GRAPHQL_OPERATION_TYPE,
+  NO_CALL_SPAN,
+  originOf,
+  startCallSpan,
+} from './spans.js';
+import type { LiveTracing } from './live-tracing.js';
+import { eventLinks, liveTracing } from './live-tracing.js';
 
 /** How tracing is started besides the configuration: tests and the bench send spans elsewhere. */
 export interface TracingOptions {
@@ -38,15 +41,32 @@ export interface TracingOptions {
   readonly exportEachSpan?: boolean;
 }
 
-/** Tracing, started: one trace per GraphQL operation. */
-export interface Tracing {
+/** Tracing, started: one trace per GraphQL operation, and the spans of live subscriptions (`live-tracing.ts`). */
+export interface Tracing extends LiveTracing {
   /**
    * Starts an operation's span, a child of the W3C trace context in `headers` (`traceparent`, `tracestate`)
    * when they carry one, as a federation router sends it; else the root of a new trace.
    */
   startOperation(headers: IncomingHttpHeaders, options: { readonly fresh: boolean }): OperationTrace;
+  /**
+   * Starts the span of one subscription event's execution for one subscriber (`graphql.subscription <name>`),
+   * the root of a trace of its own, linked to the change's origin and to the subscription's start.
+   */
+  startEvent(event: SubscriptionEvent): OperationTrace;
   /** Exports what is still queued (flushed), then records nothing more. */
   shutdown(): Promise<void>;
+}
+
+/** One subscription event about to be executed for one subscriber. */
+export interface SubscriptionEvent {
+  /** The subscription operation's name; undefined when anonymous. */
+  readonly operationName: string | undefined;
+  /** `CREATED` or `UPDATED`. */
+  readonly changeKind: string;
+  /** The poll that found the change, or the write that made it; undefined when it was not traced. */
+  readonly change: TraceOrigin | undefined;
+  /** The subscription's start; undefined when it was not traced. */
+  readonly subscription: TraceOrigin | undefined;
 }
 
 /**
@@ -71,10 +91,38 @@ export function startTracing(config: TelemetryConfig, options: TracingOptions = 
   });
   const tracer = provider.getTracer('defender-graph');
   const propagator = new W3CTraceContextPropagator();
+  const parentOf = (headers: IncomingHttpHeaders) => propagator.extract(ROOT_CONTEXT, headers, HEADERS);
   return {
     startOperation(headers, { fresh }) {
-      return new OperationTrace(tracer, propagator.extract(ROOT_CONTEXT, headers, HEADERS), fresh);
+      const parent = parentOf(headers);
+      const span = tracer.startSpan('graphql.request', { kind: SpanKind.SERVER }, parent);
+      return new OperationTrace(tracer, span, parent, fresh);
     },
+    startEvent(event) {
+      // Linked to the poll rather than its child: one poll's change is executed for every subscriber whose
+      // filter it passes, after the poll has ended, each with calls and errors of its own. As children, a poll
+      // with a thousand subscribers would be one trace of thousands of spans that outlive their root, and no
+      // execution could be sampled on its own; linked, each execution is a small trace like a query's, and a
+      // viewer follows the link to the poll (or to the write, or to a poll on another replica, which a parent in
+      // this process could not be) and to the subscription it served. CONSUMER: it processes a change that
+      // the poll produced, the kind OpenTelemetry's messaging conventions give such work.
+      const name = event.operationName;
+      const span = tracer.startSpan(
+        name ? `graphql.subscription ${name}` : 'graphql.subscription',
+        {
+          kind: SpanKind.CONSUMER,
+          links: eventLinks(event.change, event.subscription),
+          attributes: {
+            [ATTR_GRAPHQL_OPERATION_TYPE]: 'subscription',
+            ...(name && { [ATTR_GRAPHQL_OPERATION_NAME]: name }),
+            'defender_graph.live.change_kind': event.changeKind,
+          },
+        },
+        ROOT_CONTEXT,
+      );
+      return new OperationTrace(tracer, span, ROOT_CONTEXT, false);
+    },
+    ...liveTracing(tracer, parentOf),
     shutdown: () => provider.shutdown(),
   };
 }
@@ -109,7 +157,10 @@ function samplerOf({ sampler, samplerRatio }: TelemetryConfig): Sampler {
   }
 }
 
-/** What an operation did, told to its span when its response is sent (`plugins/tracing.ts`). */
+/**
+ * What an operation did, told to its span when its response is sent (`plugins/tracing.ts`), or when a
+ * subscription's event is executed (`live/engine.ts`: no HTTP status, no response cache, no dry run).
+ */
 export interface OperationSummary {
   /** The admission's estimate; absent when the operation was not estimated. */
   readonly estimate?: { readonly min: number; readonly expected: number; readonly max: number };
@@ -124,9 +175,9 @@ export interface OperationSummary {
   readonly plans: readonly { readonly path: string; readonly source: string; readonly fallback?: string }[];
   /** The codes of the response's errors, once each. */
   readonly errorCodes: readonly string[];
-  readonly httpStatus: number;
-  readonly responseCacheHit: boolean;
-  readonly dryRun: boolean;
+  readonly httpStatus?: number;
+  readonly responseCacheHit?: boolean;
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -142,11 +193,17 @@ export class OperationTrace implements CallTracer {
   readonly #fresh: boolean;
   #ended = false;
 
-  constructor(tracer: Tracer, parent: Context, fresh: boolean) {
+  /** `span`, started by the caller, is the operation's; `parent` the context it was started in. */
+  constructor(tracer: Tracer, span: Span, parent: Context, fresh: boolean) {
     this.#tracer = tracer;
     this.#fresh = fresh;
-    this.#span = tracer.startSpan('graphql.request', { kind: SpanKind.SERVER }, parent);
-    this.#context = trace.setSpan(parent, this.#span);
+    this.#span = span;
+    this.#context = trace.setSpan(parent, span);
+  }
+
+  /** The operation's span, for work it causes later to link to; undefined when its trace is sampled out. */
+  get origin(): TraceOrigin | undefined {
+    return originOf(this.#span);
   }
 
   /** The operation is known (after parsing and validation): the span is named after it. */
@@ -159,19 +216,7 @@ export class OperationTrace implements CallTracer {
   startCall(api: DefenderApi, method: 'GET' | 'POST' | 'PATCH'): CallSpan {
     // A trace sampled out records nothing below it either.
     if (!this.#span.isRecording()) return NO_CALL_SPAN;
-    const attributes: Attributes = {
-      'defender_graph.api': api,
-      [ATTR_URL_TEMPLATE]: templateOf(api),
-      [ATTR_HTTP_REQUEST_METHOD]: method,
-      // A write (PATCH alerts/{id}, POST alerts/batchUpdate) is never cached; hunting's POST is a read.
-      'defender_graph.cache': isWrite(api, method) ? 'none' : this.#fresh ? 'bypass' : 'miss',
-    };
-    const span = this.#tracer.startSpan(
-      `${method} ${api}`,
-      { kind: SpanKind.CLIENT, attributes },
-      this.#context,
-    );
-    return new UpstreamCallSpan(span);
+    return startCallSpan(this.#tracer, this.#context, api, method, this.#fresh);
   }
 
   /** Ends the span with what the operation did; only the first call counts (a batch shares one context). */
@@ -187,8 +232,10 @@ export class OperationTrace implements CallTracer {
         'defender_graph.upstream.shared_calls': summary.sharedCalls,
         'defender_graph.upstream.stale_hits': summary.staleHits,
         'defender_graph.upstream.limiter_wait_ms': summary.limiterWaitMs,
-        'defender_graph.response_cache_hit': summary.responseCacheHit,
-        [ATTR_HTTP_RESPONSE_STATUS_CODE]: summary.httpStatus,
+        ...(summary.responseCacheHit !== undefined && {
+          'defender_graph.response_cache_hit': summary.responseCacheHit,
+        }),
+        ...(summary.httpStatus !== undefined && { [ATTR_HTTP_RESPONSE_STATUS_CODE]: summary.httpStatus }),
         ...(summary.dryRun && { 'defender_graph.dry_run': true }),
         ...(estimate && {
           'defender_graph.cost.min': estimate.min,
@@ -212,51 +259,6 @@ export class OperationTrace implements CallTracer {
   }
 }
 
-/** One call through the pipeline: its limiter wait, attempts, retries and outcome. */
-class UpstreamCallSpan implements CallSpan {
-  #limiterWaitMs = 0;
-  #retries = 0;
-  #lastStatus: number | undefined;
-
-  constructor(private readonly span: Span) {}
-
-  limiterWait(waitedMs: number): void {
-    this.#limiterWaitMs += waitedMs;
-  }
-
-  attempt(status: number | 'error', durationMs: number): void {
-    if (status !== 'error') this.#lastStatus = status;
-    this.span.addEvent('defender_graph.attempt', {
-      ...(status === 'error'
-        ? { [ATTR_ERROR_TYPE]: 'network' }
-        : { [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }),
-      'defender_graph.duration_ms': Math.round(durationMs),
-    });
-  }
-
-  retry(): void {
-    this.#retries++;
-  }
-
-  end(outcome: { readonly status: number } | { readonly error: unknown }): void {
-    const { span } = this;
-    span.setAttributes({
-      'defender_graph.limiter_wait_ms': Math.round(this.#limiterWaitMs),
-      'defender_graph.retries': this.#retries,
-      ...(this.#lastStatus !== undefined && { [ATTR_HTTP_RESPONSE_STATUS_CODE]: this.#lastStatus }),
-    });
-    if ('status' in outcome) {
-      span.setAttribute('defender_graph.outcome', outcome.status === 404 ? 'not_found' : 'answer');
-    } else {
-      // The code the client sees, never the error's message (which may name a URL).
-      const code = outcome.error instanceof GatewayError ? outcome.error.code : ErrorCode.InternalServerError;
-      span.setAttributes({ 'defender_graph.outcome': code, [ATTR_ERROR_TYPE]: code });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-    }
-    span.end();
-  }
-}
-
 /**
  * Calls and cache hits per API as two string arrays, `api=count`, APIs with none left out: a batch of fifty
  * cached machines is one entry, not fifty events (which the span's event limit would cut at 128 anyway).
@@ -271,23 +273,4 @@ function byApiAttributes(byApi: OperationSummary['byApi']): Attributes {
     ...(calls.length > 0 && { 'defender_graph.upstream.calls_by_api': calls }),
     ...(hits.length > 0 && { 'defender_graph.upstream.cache_hits_by_api': hits }),
   };
-}
-
-/** The span of a call in a trace sampled out: records nothing. */
-const NO_CALL_SPAN: CallSpan = {
-  limiterWait: () => {},
-  attempt: () => {},
-  retry: () => {},
-  end: () => {},
-};
-
-/** Whether a call writes (never cached): every method but GET, except hunting's POST, which is a query. */
-function isWrite(api: DefenderApi, method: 'GET' | 'POST' | 'PATCH'): boolean {
-  return method !== 'GET' && api !== 'hunting';
-}
-
-/** The path template an API is called on, under the base URL: never an id, never a query string. */
-function templateOf(api: DefenderApi): string {
-  if (api === 'hunting') return '/v1.0/security/runHuntingQuery';
-  return `/api/${api.replace(/:patch$/, '')}`;
 }

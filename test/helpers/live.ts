@@ -24,11 +24,24 @@ export interface LiveClient {
   dispose(): Promise<void>;
 }
 
-/** A `graphql-ws` client on `ws://…/graphql` (lazy: it connects with its first subscription). */
-export function wsClient(baseUrl: string, connectionParams?: Record<string, unknown>): LiveClient {
+/**
+ * A `graphql-ws` client on `ws://…/graphql` (lazy: it connects with its first subscription); `headers` go with
+ * its upgrade request (a `traceparent`, say).
+ */
+export function wsClient(
+  baseUrl: string,
+  connectionParams?: Record<string, unknown>,
+  headers?: Record<string, string>,
+): LiveClient {
   const client = createWsClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
+    webSocketImpl: headers
+      ? class extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { headers });
+          }
+        }
+      : WebSocket,
     retryAttempts: 0,
     ...(connectionParams && { connectionParams }),
   });
