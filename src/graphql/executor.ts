@@ -1,6 +1,6 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
-import { execute } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { execute, getVariableValues } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -55,14 +55,21 @@ export function compiledExecution(
 
   const executor: GatewayExecutor = async (request) => {
     const variables = request.request.variables ?? {};
-    const compiled = compiledFor(request.document, request.operationName);
+    // graphql-js answers what is not an execution: no operation by that name, or variables that do not coerce
+    // (Apollo recognises those errors by graphql-js's own messages and nodes, to answer 400 BAD_USER_INPUT, and
+    // a scalar's refusal keeps its code).
+    const compiled =
+      request.operation &&
+      variablesCoerce(schema, request.operation, variables) &&
+      compiledFor(request.document, request.operationName);
     if (compiled) return (await compiled.query(undefined, request.context, variables)) as ExecutionResult;
     return execute({
       schema,
       document: request.document,
       contextValue: request.context,
       variableValues: variables,
-      operationName: request.operationName,
+      // The name the caller sent (the context's is null when no operation has it: graphql-js must say so).
+      operationName: request.request.operationName ?? null,
     }) as Promise<ExecutionResult>;
   };
 
@@ -76,4 +83,14 @@ export function compiledExecution(
     },
     async stop() {},
   };
+}
+
+/** Whether `variables` coerce to the operation's variable definitions (checked by graphql-js, as it executes). */
+function variablesCoerce(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): boolean {
+  const definitions = operation.variableDefinitions ?? [];
+  return definitions.length === 0 || !getVariableValues(schema, definitions, variables).errors;
 }
