@@ -89,6 +89,11 @@ export interface ServerDeps {
   /** Reuse an identical operation's result while its upstream answers are fresh. Default true. */
   readonly responseCache?: boolean;
   /**
+   * Executions of a document by graphql-js before it runs compiled (graphql/executor.ts). Default 1; the tests
+   * use 0, so that everything they ask runs compiled.
+   */
+  readonly compileAfter?: number;
+  /**
    * Bytes each in-process cache may hold (`CACHE_MAX_MB` split by `splitCacheBudget`); the entity cache is the
    * client's, sized by whoever builds it from `entities`. Default: {@link DEFAULT_CACHE_MAX_MB} split.
    */
@@ -169,7 +174,9 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const schema = subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize });
   const apollo = new ApolloServer<GraphQLContext>({
     // Apollo's own parse, validation and plugins, with execution compiled (graphql/executor.ts).
-    gateway: compiledExecution(schema),
+    gateway: compiledExecution(schema, {
+      ...(deps.compileAfter !== undefined && { compileAfter: deps.compileAfter }),
+    }),
     formatError: errorFormatter({ hideSuggestions }),
     includeStacktraceInErrorResponses: false,
     introspection: deps.introspection ?? false,

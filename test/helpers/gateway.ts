@@ -96,7 +96,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.huntingRateLimits && { huntingRateLimits: options.huntingRateLimits }),
     ...(options.limiterMarginMs !== undefined && { limiterMarginMs: options.limiterMarginMs }),
     client: { ...TEST_BACKOFF, ...(ttlMs !== undefined && { ttlMs: () => ttlMs }), ...options.client },
-    ...(options.server && { server: options.server }),
+    // Every document runs compiled from its first execution, so that the tests check graphql-jit's answers.
+    server: { compileAfter: 0, ...options.server },
     ...(options.tracing && { tracing: options.tracing }),
   });
   const { limiter } = deps;
