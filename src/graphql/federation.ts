@@ -36,9 +36,25 @@ export function subgraphSchema(options: SubgraphOptions): GraphQLSchema {
     entities.resolve;
   entities.resolve = (source, args: { representations: unknown[] }, context, info) => {
     checkRepresentations(args.representations, entityNames, options.maxRepresentations);
-    return resolve(source, args, context, info);
+    return settled(resolve(source, args, context, info));
   };
   return schema;
+}
+
+/**
+ * The entities once every lookup has ended, a failed one as its error in its place. graphql-js and graphql-jit
+ * both answer an Error in a list as that item's error; but graphql-jit puts a rejected item's null at the end of
+ * the list instead of at its index (graphql-jit 0.8.9, `compileListType`), so the list must not hold promises.
+ */
+async function settled(entities: unknown): Promise<unknown> {
+  if (!Array.isArray(entities)) return entities;
+  return Promise.all(
+    entities.map((entity) =>
+      Promise.resolve(entity).catch((error: unknown) =>
+        error instanceof Error ? error : new Error(String(error)),
+      ),
+    ),
+  );
 }
 
 /**
