@@ -228,10 +228,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
  * HTTP 4xx status and no code, which it would report as INTERNAL_SERVER_ERROR: those are bad input too.
  */
 function requestCodeOf(error: GraphQLError): ClientCode | undefined {
-  const code = error.extensions['code'];
+  // graphql-jit's errors may have no extensions at all.
+  const code = error.extensions?.['code'];
   if (typeof code === 'string') return Object.hasOwn(REQUEST_CODES, code) ? REQUEST_CODES[code] : undefined;
   if (code !== undefined) return undefined;
-  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  const status = (error.extensions?.['http'] as { status?: unknown } | undefined)?.status;
   return typeof status === 'number' && status >= 400 && status < 500 ? ErrorCode.BadUserInput : undefined;
 }
 

@@ -1,6 +1,6 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { execute, getVariableValues } from 'graphql';
+import { GraphQLError, execute, getVariableValues } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -62,7 +62,7 @@ export function compiledExecution(
       request.operation &&
       variablesCoerce(schema, request.operation, variables) &&
       compiledFor(request.document, request.operationName);
-    if (compiled) return (await compiled.query(undefined, request.context, variables)) as ExecutionResult;
+    if (compiled) return withGraphQLErrors(await compiled.query(undefined, request.context, variables));
     return execute({
       schema,
       document: request.document,
@@ -93,4 +93,24 @@ function variablesCoerce(
 ): boolean {
   const definitions = operation.variableDefinitions ?? [];
   return definitions.length === 0 || !getVariableValues(schema, definitions, variables).errors;
+}
+
+/**
+ * The result with each error as graphql-js makes it. graphql-jit's own errors (a value a leaf type cannot
+ * serialize, a null in a non-null field) have no `extensions` at all, where graphql-js always gives an object:
+ * Apollo reads `extensions.code` of every error and, failing, answers a bare "Internal server error" without
+ * the error's path.
+ */
+function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.some((error) => !error.extensions)) return result;
+  const errors = result.errors.map((error) => {
+    if (error.extensions) return error;
+    const made = new GraphQLError(error.message, {
+      path: error.path,
+      ...(error.originalError && { originalError: error.originalError }),
+    });
+    // graphql-jit knows where in the document the error is, but not the nodes graphql-js derives that from.
+    return Object.assign(made, { locations: error.locations });
+  });
+  return { ...result, errors };
 }
