@@ -1,5 +1,4 @@
 import DataLoader from 'dataloader';
-import type { DefenderApi } from '../defender/apis.js';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { HuntedAccount, HuntedMachine, HuntedUserStatistics } from '../defender/hunting.js';
 import { accountKey, huntLogonUsers, huntUserMachines, huntUserStatistics } from '../defender/hunting.js';
@@ -9,6 +8,7 @@ import type { DefenderPlans } from '../config/hunting.js';
 import { GatewayError } from '../errors.js';
 import { choosePlan } from '../planner/plan-choice.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { PerParentLoaders } from './loaders.js';
 import { PARTIAL } from './parents.js';
 import type { HuntingSource } from './sources.js';
 
@@ -54,7 +54,7 @@ export class HuntingPlans {
     private readonly scope: CallScope,
     private readonly limiter: UpstreamLimiter,
     private readonly plans: DefenderPlans,
-    private readonly rest: ReadonlyMap<DefenderApi, DataLoader<string, unknown, string>>,
+    private readonly rest: PerParentLoaders,
     private readonly onFallback?: PlanFallbackObserver,
   ) {}
 

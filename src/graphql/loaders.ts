@@ -22,10 +22,20 @@ export interface Loaders {
    * One loader per per-parent route of the source table (sources.ts), answering what the table says: an
    * entity or null, or a list. Keys the table calls case-insensitive (account names) are deduplicated lower-cased.
    */
-  readonly perParent: ReadonlyMap<DefenderApi, DataLoader<string, unknown, string>>;
+  readonly perParent: PerParentLoaders;
   /** Alerts from routes that leave `evidence` empty (the table's `listed` alerts). */
   readonly evidenceOmitted: WeakSet<AlertDto>;
 }
+
+/** The per-parent routes' loaders, each made at its first use: most operations use one or two of them. */
+export interface PerParentLoaders {
+  get(api: DefenderApi): DataLoader<string, unknown, string> | undefined;
+}
+
+/** The per-parent routes of the source table, found once. */
+const PER_PARENT_SOURCES: ReadonlyMap<DefenderApi, PerParentSource> = new Map(
+  perParentSources().map((source) => [source.api, source]),
+);
 
 export function createLoaders(
   client: DefenderClient,
@@ -41,12 +51,18 @@ export function createLoaders(
   const batched = <V>(load: (keys: readonly string[]) => Promise<(V | Error)[]>) =>
     new DataLoader<string, V>((keys) => load(keys).catch((error: unknown) => keys.map(() => toError(error))));
   const evidenceOmitted = new WeakSet<AlertDto>();
-  const perParent = new Map(
-    perParentSources().map((source) => [
-      source.api,
-      perParentLoader(client, scope, source, evidenceOmitted, onCut),
-    ]),
-  );
+  const made = new Map<DefenderApi, DataLoader<string, unknown, string>>();
+  const perParent: PerParentLoaders = {
+    get(api) {
+      let loader = made.get(api);
+      const source = PER_PARENT_SOURCES.get(api);
+      if (!loader && source) {
+        loader = perParentLoader(client, scope, source, evidenceOmitted, onCut);
+        made.set(api, loader);
+      }
+      return loader;
+    },
+  };
 
   return {
     machineById: batched((ids) => getMachinesByIds(client, ids, batchSize, scope)),
