@@ -73,7 +73,10 @@ describe('compiled execution answers as graphql-js does', () => {
       const r = await both(`{ machine(id: "${machine.id}") { id logonUsers { id } alerts { id } } }`);
       expect(r.compiled.answer).toEqual(r.interpreted.answer);
       expect(r.compiled.calls).toEqual(r.interpreted.calls);
-      const answer = r.compiled.answer as unknown as { data: { machine: Record<string, unknown> }; errors: unknown[] };
+      const answer = r.compiled.answer as unknown as {
+        data: { machine: Record<string, unknown> };
+        errors: unknown[];
+      };
       expect(answer.data.machine['logonUsers']).toBeNull();
       expect(answer.data.machine['alerts']).not.toHaveLength(0);
       expect(answer.errors).toHaveLength(1);
