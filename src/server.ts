@@ -172,11 +172,14 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   if (entityCache.bytes !== undefined) metrics.trackCacheBytes('entities', () => entityCache.bytes ?? 0);
 
   const schema = subgraphSchema({ maxRepresentations: deps.maxOperationCalls * deps.machineBatchSize });
+  const execution = compiledExecution(schema, {
+    maxBytes: budget.compiled,
+    ...(deps.compileAfter !== undefined && { compileAfter: deps.compileAfter }),
+  });
+  metrics.trackCacheBytes('compiled', () => execution.bytes);
   const apollo = new ApolloServer<GraphQLContext>({
     // Apollo's own parse, validation and plugins, with execution compiled (graphql/executor.ts).
-    gateway: compiledExecution(schema, {
-      ...(deps.compileAfter !== undefined && { compileAfter: deps.compileAfter }),
-    }),
+    gateway: execution,
     formatError: errorFormatter({ hideSuggestions }),
     includeStacktraceInErrorResponses: false,
     introspection: deps.introspection ?? false,

@@ -16,33 +16,42 @@ export interface CacheBudget {
   readonly documents: number;
   /** Query texts registered by automatic persisted queries (Apollo's `cache`). */
   readonly persistedQueries: number;
+  /** Documents compiled to JavaScript (graphql/executor.ts). */
+  readonly compiled: number;
 }
 
 export type CacheName = keyof CacheBudget;
 
 /**
  * How the budget is split, in parts: answers from Defender are what saves upstream calls, so they get the most;
- * whole results save execution only; documents and persisted queries save parsing. With Redis the entity
- * cache is bounded by Redis, and its share goes to the others in the same proportions.
+ * whole results save execution only; documents, compiled documents and persisted queries save parsing and
+ * compiling. With Redis the entity cache is bounded by Redis, and its share goes to the others in the same
+ * proportions.
  */
 const SHARES: Readonly<Record<CacheName, number>> = {
-  entities: 5,
-  responses: 3,
-  documents: 1,
+  entities: 10,
+  responses: 6,
+  documents: 2,
   persistedQueries: 1,
+  compiled: 1,
 };
 
 /** The budget of each in-process cache out of `maxMb` MiB in all. */
 export function splitCacheBudget(maxMb: number, { entitiesInProcess = true } = {}): CacheBudget {
   const total = maxMb * 1024 * 1024;
   const parts =
-    (entitiesInProcess ? SHARES.entities : 0) + SHARES.responses + SHARES.documents + SHARES.persistedQueries;
+    (entitiesInProcess ? SHARES.entities : 0) +
+    SHARES.responses +
+    SHARES.documents +
+    SHARES.persistedQueries +
+    SHARES.compiled;
   const share = (name: CacheName) => Math.floor((total * SHARES[name]) / parts);
   return {
     entities: entitiesInProcess ? share('entities') : 0,
     responses: share('responses'),
     documents: share('documents'),
     persistedQueries: share('persistedQueries'),
+    compiled: share('compiled'),
   };
 }
 

@@ -185,7 +185,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const cacheSources = new Map<CacheName, () => number>();
   new Gauge({
     name: 'gateway_cache_bytes',
-    help: 'Estimated heap bytes held by each in-process cache (entities, responses, documents, persistedQueries); their budgets add up to CACHE_MAX_MB.',
+    help: 'Estimated heap bytes held by each in-process cache (entities, responses, documents, persistedQueries, compiled); their budgets add up to CACHE_MAX_MB.',
     labelNames: ['cache'] as const,
     registers: [registry],
     collect() {

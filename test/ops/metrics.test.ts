@@ -113,7 +113,7 @@ describe('GET /metrics', () => {
 
   it('shows the bytes each in-process cache holds, within its share of CACHE_MAX_MB', () => {
     const budget = splitCacheBudget(DEFAULT_CACHE_MAX_MB);
-    for (const cache of ['entities', 'responses', 'documents'] as const) {
+    for (const cache of ['entities', 'responses', 'documents', 'compiled'] as const) {
       const bytes = valueOf(samples, 'gateway_cache_bytes', { cache });
       expect(bytes).toBeGreaterThan(0);
       expect(bytes).toBeLessThanOrEqual(budget[cache]);

@@ -36,13 +36,15 @@ describe('the budget', () => {
       entities: 50 * MiB,
       responses: 30 * MiB,
       documents: 10 * MiB,
-      persistedQueries: 10 * MiB,
+      persistedQueries: 5 * MiB,
+      compiled: 5 * MiB,
     });
     expect(splitCacheBudget(100, { entitiesInProcess: false })).toEqual({
       entities: 0,
       responses: 60 * MiB,
       documents: 20 * MiB,
-      persistedQueries: 20 * MiB,
+      persistedQueries: 10 * MiB,
+      compiled: 10 * MiB,
     });
   });
 
