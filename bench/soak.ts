@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Tenant } from '../src/simulator/data.js';
+import type { NodeLaunch } from './deployed.js';
 import type { LoadPhase, LoadPhaseOptions } from './load.js';
 import { coldMixOf, runPhase } from './load.js';
 import { mib, table } from './markdown.js';
@@ -9,6 +10,8 @@ import type { Section } from './report-sections.js';
 export interface SoakOptions {
   readonly seed: number;
   readonly latencyMs: number;
+  /** How the gateway child's node is started: the Dockerfile's flags (bench/deployed.ts). */
+  readonly launch: NodeLaunch;
   /** Length of the load (s); the first {@link WARM_UP_SHARE} of it is warm-up. */
   readonly seconds: number;
   readonly workers: number;
