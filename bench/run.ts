@@ -30,8 +30,8 @@ import { measureUtilisation } from './utilisation.js';
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
  * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too;
  * `--soak-seconds N` the length of the soak (default 120; 600 for the report);
- * `--node-options "…"` replaces the Dockerfile's NODE_OPTIONS for the server children (`""` for V8's defaults),
- * to measure what the deployed flags cost or save.
+ * `--node-options="…"` replaces the Dockerfile's NODE_OPTIONS for the server children (`--node-options=` for
+ * V8's defaults), to measure what the deployed flags cost or save (with `=`: the value starts with dashes).
  */
 
 const SEED = 1;
