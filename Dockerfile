@@ -37,7 +37,16 @@ FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production
+# V8's heap, sized for the gateway rather than from the host's memory (on a large host V8 lets the heap grow
+# lazily, so RSS climbs far above what is live; see docs/deployment.md#memory): old space 320 MiB =
+# CACHE_MAX_MB's default 128 for the caches + about 50 live at rest + room for large answers in flight;
+# semi-spaces of 16 MiB (V8 takes up to 64): smaller ones promote the objects of requests in flight and halve
+# the execution path's throughput at 50 connections (npm run bench). NODE_OPTIONS rather than CMD flags, so that
+# they hold whatever command runs the image (Compose's simulator, a Kubernetes `command`), and
+# `-e NODE_OPTIONS=…` resizes them without restating the command. The bench starts its server children with
+# them (bench/deployed.ts reads them here).
+ENV NODE_ENV=production \
+  NODE_OPTIONS="--max-old-space-size=320 --max-semi-space-size=16"
 WORKDIR /app
 # Owned by root and read-only to the `node` user the process runs as.
 COPY package.json ./

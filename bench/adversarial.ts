@@ -1,4 +1,5 @@
 import { DEFAULT_CACHE_MAX_MB } from '../src/cache/budget.js';
+import type { NodeLaunch } from './deployed.js';
 import type { LoadPhase, LoadPhaseOptions, LoadResult, MixItem } from './load.js';
 import { runPhase } from './load.js';
 import { mib, table } from './markdown.js';
@@ -7,6 +8,8 @@ import type { Section } from './report-sections.js';
 export interface AdversarialOptions {
   readonly seed: number;
   readonly latencyMs: number;
+  /** How the gateway child's node is started: the Dockerfile's flags (bench/deployed.ts). */
+  readonly launch: NodeLaunch;
   /** Length of the load (s). */
   readonly seconds: number;
   /** Closed-loop workers, one operation in flight each. */

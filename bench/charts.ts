@@ -187,12 +187,18 @@ export function overheadChart(result: OverheadResult): TopLevelSpec {
   };
 }
 
-/** RSS and heap used of the gateway process over each load phase (0 s = start of the phase's load). */
+/**
+ * RSS, V8's heap reserved and heap used of the gateway process over each load phase (0 s = start of the
+ * phase's load): RSS above the heap reserved is node's binary and native memory.
+ */
 export function loadMemoryChart(result: LoadResult): TopLevelSpec {
   const mib = (bytes: number) => bytes / 2 ** 20;
   const values = [result.warm, result.cold].flatMap((phase) =>
     phase.memory.flatMap((p) => [
       { phase: phase.label, metric: 'rss', t: p.tMs / 1000, mib: mib(p.rss) },
+      ...(p.heapTotal === undefined
+        ? []
+        : [{ phase: phase.label, metric: 'heapTotal', t: p.tMs / 1000, mib: mib(p.heapTotal) }]),
       { phase: phase.label, metric: 'heapUsed', t: p.tMs / 1000, mib: mib(p.heapUsed) },
     ]),
   );

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import type { SimulatorApi } from '../src/simulator/routes.js';
 import { parseRateLimits } from '../src/rate-limit/windows.js';
 import type { Tenant } from '../src/simulator/data.js';
 import type { SimulatorCall } from '../src/simulator/server.js';
+import type { NodeLaunch } from './deployed.js';
 import { startSimulator } from '../src/simulator/server.js';
 import type { GraphQLAnswer } from './gateway.js';
 import { postQuery } from './gateway.js';
@@ -25,6 +25,8 @@ export interface LoadPhaseOptions {
 
 export interface LoadOptions {
   readonly seed: number;
+  /** How the gateway child's node is started: the Dockerfile's flags (bench/deployed.ts). */
+  readonly launch: NodeLaunch;
   readonly latencyMs: number;
   /** Length of each phase's measured load (s). */
   readonly seconds: number;
@@ -88,8 +90,6 @@ export interface MixItem {
   readonly query: string;
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
 /**
  * Sustained load against the gateway in a child process, with the simulator and a closed-loop load generator
  * (fetch, `workers` operations in flight) here in the parent. Warm: the bench's fixed query mix, warmed first,
@@ -117,7 +117,7 @@ export async function measureLoad(
 /** One phase: a fresh simulator and gateway child, the warm-up sent twice, then `options.seconds` of the mix. */
 export async function runPhase(
   label: string,
-  options: Pick<LoadOptions, 'seed' | 'latencyMs' | 'seconds' | 'workers'>,
+  options: Pick<LoadOptions, 'seed' | 'latencyMs' | 'seconds' | 'workers' | 'launch'>,
   phase: LoadPhaseOptions,
   mix: (k: number) => MixItem,
   warmUp: readonly MixItem[],
@@ -125,7 +125,7 @@ export async function runPhase(
   const windows = parseRateLimits(phase.rateLimits);
   const sim = await startSimulator({ seed: options.seed, rateLimits: windows, latencyMs: options.latencyMs });
   try {
-    const child = await ServerChild.start<LoadGatewayChildConfig>(here('./serve-load-gateway.ts'), {
+    const child = await ServerChild.start<LoadGatewayChildConfig>('serve-load-gateway', options.launch, {
       simulatorUrl: sim.url,
       ...phase,
     });

@@ -6,6 +6,8 @@ import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { startSimulator } from '../src/simulator/server.js';
+import type { NodeLaunch } from './deployed.js';
+import { compiledBenchScript } from './deployed.js';
 import type { GraphQLAnswer, UpstreamExtension } from './gateway.js';
 import { postQuery } from './gateway.js';
 import type { BenchQuery } from './queries.js';
@@ -24,6 +26,8 @@ export interface OverheadOptions {
   readonly durationSeconds: number;
   /** Limits on both sides, generous: a fully cached query makes no call anyway. */
   readonly rateLimits: string;
+  /** How the server children's node is started: the Dockerfile's flags (bench/deployed.ts). */
+  readonly launch: NodeLaunch;
 }
 
 /** Memory at one instant, relative to the start of the load (ms; negative before it). */
@@ -84,7 +88,7 @@ export interface OverheadResult {
 
 /** The gateway with its response cache off, warmed, under the same load: execution over cached answers. */
 async function loadExecutingGateway(simulatorUrl: string, options: OverheadOptions): Promise<ServerLoad> {
-  const child = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
+  const child = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
     simulatorUrl,
     rateLimits: options.rateLimits,
     cacheTtlMs: 3_600_000,
@@ -98,8 +102,7 @@ async function loadExecutingGateway(simulatorUrl: string, options: OverheadOptio
   }
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const PROJECT_ROOT = here('..');
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Throughput, latency and memory of the gateway answering a fully cached nested query, and of a bare Apollo
@@ -110,7 +113,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   const sim = await startSimulator({ seed: options.seed, rateLimits: parseRateLimits(options.rateLimits) });
   try {
     const gatewayExecuting = await loadExecutingGateway(sim.url, options);
-    const gatewayChild = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
+    const gatewayChild = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
       simulatorUrl: sim.url,
       rateLimits: options.rateLimits,
       cacheTtlMs: 3_600_000,
@@ -134,7 +137,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
       await gatewayChild.stop();
     }
 
-    const baselineChild = await ServerChild.start<BaselineChildConfig>(here('./serve-baseline.ts'), {
+    const baselineChild = await ServerChild.start<BaselineChildConfig>('serve-baseline', options.launch, {
       answers: answerData,
     });
     let baseline: ServerLoad;
@@ -210,7 +213,10 @@ function fire(url: string, body: string, connections: number, seconds: number): 
   });
 }
 
-/** A server in a child process (`node --import tsx --expose-gc`), as bench/serve-protocol.ts describes. */
+/**
+ * A server in a child process, as bench/serve-protocol.ts describes: the compiled bench script under plain node
+ * with the deployed flags (bench/deployed.ts) and `--expose-gc`, NODE_ENV=production.
+ */
 export class ServerChild<Start = unknown> {
   readonly samples: MemorySample[] = [];
   #url = '';
@@ -224,12 +230,16 @@ export class ServerChild<Start = unknown> {
     });
   }
 
-  static async start<Start>(script: string, config: Start): Promise<ServerChild<Start>> {
+  /** Starts bench/`name`.ts, compiled (`serve-gateway`, `serve-load-gateway`, `serve-baseline`). */
+  static async start<Start>(name: string, launch: NodeLaunch, config: Start): Promise<ServerChild<Start>> {
+    const script = await compiledBenchScript(name);
+    // NODE_OPTIONS that the bench was run with (say `--cpu-prof`) are kept; the deployed ones come last and win.
+    const nodeOptions = [process.env['NODE_OPTIONS'], launch.nodeOptions].filter(Boolean).join(' ');
     const child = fork(script, [], {
       cwd: PROJECT_ROOT,
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: [...launch.flags, '--expose-gc'],
       // As deployed (the Dockerfile sets it): graphql-js skips its development-mode checks. Both servers alike.
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: nodeOptions },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerChild<Start>(child);

@@ -39,6 +39,8 @@ export interface RunSetup {
   readonly startedAt: Date;
   readonly durationMs: number;
   readonly node: string;
+  /** How the server children (gateway and baseline) were started: bench/deployed.ts. */
+  readonly serverChildren: string;
   readonly platform: string;
   readonly cpus: number;
   readonly cpuModel: string;
@@ -154,6 +156,7 @@ function setupSection(s: RunSetup): string {
       ['date', s.startedAt.toISOString()],
       ['run time', `${(s.durationMs / 1000).toFixed(1)} s`],
       ['Node.js', s.node],
+      ['server children (gateway, baseline)', `\`${s.serverChildren}\``],
       ['platform', s.platform],
       ['CPUs', `${s.cpus} × ${s.cpuModel}`],
       ['load average at start (1, 5, 15 min)', s.loadAverage.map((l) => l.toFixed(2)).join(', ')],

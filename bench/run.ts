@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.js';
 import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { DEFAULT_LATENCY_MS } from '../src/simulator/config.js';
 import { DEFAULT_TENANT_SIZES, generateTenant } from '../src/simulator/data.js';
+import { deployedLaunch, describeLaunch } from './deployed.js';
 import { BENCH_MAX_OPERATION_CALLS } from './gateway.js';
 import { measureAdversarialLoad } from './adversarial.js';
 import { measureEstimates } from './estimates.js';
@@ -28,7 +29,9 @@ import { measureUtilisation } from './utilisation.js';
  * `npm run bench -- --only calls,estimates,plans,utilisation,overhead` runs some sections only;
  * `--overhead-query NAME` measures overhead on another query of bench/queries.ts (default alert-queue);
  * `--load-seconds N` sets the length of each load phase (default 60), the adversarial one's too;
- * `--soak-seconds N` the length of the soak (default 120; 600 for the report).
+ * `--soak-seconds N` the length of the soak (default 120; 600 for the report);
+ * `--node-options="…"` replaces the Dockerfile's NODE_OPTIONS for the server children (`--node-options=` for
+ * V8's defaults), to measure what the deployed flags cost or save (with `=`: the value starts with dashes).
  */
 
 const SEED = 1;
@@ -111,6 +114,7 @@ const { values } = parseArgs({
     'overhead-query': { type: 'string', default: OVERHEAD.query },
     'load-seconds': { type: 'string', default: String(LOAD.seconds) },
     'soak-seconds': { type: 'string', default: String(SOAK.seconds) },
+    'node-options': { type: 'string' },
   },
 });
 const loadSeconds = Number(values['load-seconds']);
@@ -124,6 +128,10 @@ for (const name of only) {
   if (!(SECTIONS as readonly string[]).includes(name))
     throw new Error(`bench: --only expects some of ${SECTIONS.join(',')}, got "${name}"`);
 }
+
+const deployed = await deployedLaunch();
+const launch =
+  values['node-options'] === undefined ? deployed : { ...deployed, nodeOptions: values['node-options'] };
 
 const startedAt = new Date();
 const loadAverage = loadavg();
@@ -189,7 +197,7 @@ const overhead = only.has('overhead')
       const query = queries.find((q) => q.name === values['overhead-query']);
       if (!query) throw new Error(`no query named "${values['overhead-query']}" in bench/queries.ts`);
       log(`overhead: "${query.name}" at ${OVERHEAD.connections} connections, gateway then baseline…`);
-      return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS });
+      return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS, launch });
     })
   : undefined;
 const traces = only.has('traces')
@@ -199,7 +207,7 @@ const traces = only.has('traces')
       log(
         `traces: "${query.name}" at ${TRACES.connections} connections, off and on (OTLP), ${TRACES.rounds} rounds…`,
       );
-      return measureTraces({ ...TRACES, seed: SEED, query, rateLimits: COUNTING_LIMITS });
+      return measureTraces({ ...TRACES, seed: SEED, query, rateLimits: COUNTING_LIMITS, launch });
     })
   : undefined;
 const load = only.has('load')
@@ -213,6 +221,7 @@ const load = only.has('load')
       return measureLoad(tenant, queries, {
         seed: SEED,
         latencyMs: DEFAULT_LATENCY_MS,
+        launch,
         seconds: loadSeconds,
         workers: LOAD.workers,
         warm: { ...warm, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
@@ -230,6 +239,7 @@ const adversarial = only.has('adversarial')
       return measureAdversarialLoad({
         seed: SEED,
         latencyMs: DEFAULT_LATENCY_MS,
+        launch,
         seconds: loadSeconds,
         workers: ADVERSARIAL.workers,
         phase: { ...ADVERSARIAL.phase, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
@@ -250,6 +260,7 @@ const soak = only.has('soak')
       return measureSoak(tenant, queries, {
         seed: SEED,
         latencyMs: DEFAULT_LATENCY_MS,
+        launch,
         seconds: soakSeconds,
         workers: SOAK.workers,
         phase: { ...SOAK.phase, maxOperationCalls: BENCH_MAX_OPERATION_CALLS },
@@ -276,6 +287,7 @@ const report = await writeReport(OUT_DIR, {
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
     node: process.version,
+    serverChildren: describeLaunch(launch),
     platform: `${process.platform} ${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',

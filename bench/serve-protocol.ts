@@ -34,7 +34,11 @@ export const SAMPLE_EVERY_MS = 250;
  * sample every {@link SAMPLE_EVERY_MS}, and a reading after a full GC whenever asked.
  */
 export function serveInChild<Start>(start: (config: Start) => Promise<string>): void {
-  const send = (message: FromServer) => process.send?.(message);
+  // Once the parent has disconnected (bench/overhead.ts stops a child that way) a sample still due is dropped,
+  // not written to a closed channel (EPIPE, an unhandled 'error' on the way out).
+  const send = (message: FromServer) => {
+    if (process.connected) process.send?.(message);
+  };
   if (!process.send) throw new Error('bench: this server runs as a child of bench/overhead.ts (IPC needed)');
   process.on('message', (message: ToServer<Start>) => {
     if (message.type === 'start') {

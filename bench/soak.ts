@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Tenant } from '../src/simulator/data.js';
+import type { NodeLaunch } from './deployed.js';
 import type { LoadPhase, LoadPhaseOptions } from './load.js';
 import { coldMixOf, runPhase } from './load.js';
 import { mib, table } from './markdown.js';
@@ -9,6 +10,8 @@ import type { Section } from './report-sections.js';
 export interface SoakOptions {
   readonly seed: number;
   readonly latencyMs: number;
+  /** How the gateway child's node is started: the Dockerfile's flags (bench/deployed.ts). */
+  readonly launch: NodeLaunch;
   /** Length of the load (s); the first {@link WARM_UP_SHARE} of it is warm-up. */
   readonly seconds: number;
   readonly workers: number;
@@ -20,6 +23,8 @@ export interface SoakPoint {
   readonly tSeconds: number;
   readonly rss: number;
   readonly heapUsed: number;
+  /** V8's heap reserved: RSS above it is node's binary and native memory, not objects. */
+  readonly heapTotal: number;
   /** Mean of the readings' mean event-loop delay, and the most of their maxima (ms). */
   readonly lagMeanMs: number;
   readonly lagMaxMs: number;
@@ -97,6 +102,7 @@ function bins(phase: LoadPhase, binSeconds: number): SoakPoint[] {
     tSeconds: (bin + 0.5) * binSeconds,
     rss: mean(ps.map((p) => p.rss)),
     heapUsed: mean(ps.map((p) => p.heapUsed)),
+    heapTotal: mean(ps.map((p) => p.heapTotal ?? 0)),
     lagMeanMs: mean(ps.map((p) => p.lagMeanMs ?? 0)),
     lagMaxMs: Math.max(...ps.map((p) => p.lagMaxMs ?? 0)),
   }));
@@ -130,7 +136,7 @@ ${table(
     'with errors',
     'upstream calls',
     'peak RSS',
-    'RSS / heap after (GC)',
+    'RSS / heap reserved / used after (GC)',
   ],
   [
     [
@@ -142,7 +148,7 @@ ${table(
       `${p.withErrors}${errors ? ` (${errors})` : ''}`,
       String(p.upstreamCalls),
       mib(p.peakRss),
-      `${mib(p.afterLoad.rss)} / ${mib(p.afterLoad.heapUsed)}`,
+      `${mib(p.afterLoad.rss)} / ${mib(p.afterLoad.heapTotal)} / ${mib(p.afterLoad.heapUsed)}`,
     ],
   ],
 )}
@@ -167,7 +173,8 @@ ${table(
       'of the load section’s cold phase (devices, users, five-alert lookups walking the whole tenant, and the',
       `fixed queries), the gateway with its defaults but limits \`${s.options.phase.rateLimits}\`, a cache TTL of`,
       `${s.options.phase.cacheTtlMs / 1000} s (answers expire and are fetched again) and the response cache on. The first`,
-      `${WARM_UP_SHARE * 100} % is warm-up. Readings every 250 ms (RSS, heap used, perf_hooks' monitorEventLoopDelay),`,
+      `${WARM_UP_SHARE * 100} % is warm-up. Readings every 250 ms (RSS, V8's heap reserved and used,`,
+      "perf_hooks' monitorEventLoopDelay),",
       `averaged over ${s.binSeconds} s bins. Flat: the least-squares RSS rise over the last half is under`,
       `${FLAT_RSS_RISE_BYTES / 2 ** 20} MiB. Grows: the late delay is over 1.5× the early one plus 2 ms.`,
     ].join('\n'),
@@ -179,6 +186,7 @@ export function soakChart(s: SoakResult): TopLevelSpec {
   const mb = (bytes: number) => bytes / 2 ** 20;
   const memory = s.points.flatMap((p) => [
     { t: p.tSeconds, metric: 'rss', value: mb(p.rss) },
+    { t: p.tSeconds, metric: 'heapTotal', value: mb(p.heapTotal) },
     { t: p.tSeconds, metric: 'heapUsed', value: mb(p.heapUsed) },
   ]);
   const lag = s.points.flatMap((p) => [

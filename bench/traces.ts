@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config.js';
 import type { OperationSummary } from '../src/ops/tracing.js';
@@ -61,8 +60,6 @@ export interface TracesResult {
   };
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
 /**
  * What traces cost: the gateway answering the query with its response cache off (every request executes over
  * cached upstream answers, so every one makes an operation span with its counts), untraced and traced
@@ -78,7 +75,7 @@ export async function measureTraces(options: TracesOptions): Promise<TracesResul
     for (let round = 0; round < options.rounds; round++) {
       // ABBA: off, on, then on, off.
       for (const traced of round % 2 === 0 ? [false, true] : [true, false]) {
-        const child = await ServerChild.start<GatewayChildConfig>(here('./serve-gateway.ts'), {
+        const child = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
           simulatorUrl: sim.url,
           rateLimits: options.rateLimits,
           cacheTtlMs: 3_600_000,

@@ -368,6 +368,22 @@ describe('deploy/k8s', () => {
     expect(Number(maxmemory![1])).toBeLessThan(Number(limit![1]));
   });
 
+  it("sizes V8's heap in the image for the caches' budget and fits it in the container's memory limit", () => {
+    // docs/deployment.md#memory: the old space holds CACHE_MAX_MB, about 50 MiB live at rest and answers in
+    // flight; the limit holds the old space, three semi-spaces, node's binary and its native memory.
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8').replaceAll('\\\n', ' ');
+    const nodeOptions = /^ENV\s.*\bNODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? '';
+    const flag = (name: string) => Number(new RegExp(`--${name}=(\\d+)\\b`).exec(nodeOptions)?.[1]);
+    const oldSpaceMb = flag('max-old-space-size');
+    const semiSpaceMb = flag('max-semi-space-size');
+    expect(oldSpaceMb, `--max-old-space-size in NODE_OPTIONS "${nodeOptions}"`).toBeGreaterThan(0);
+    expect(semiSpaceMb, `--max-semi-space-size in NODE_OPTIONS "${nodeOptions}"`).toBeGreaterThan(0);
+    expect(oldSpaceMb).toBeGreaterThanOrEqual(loadConfig(gatewayEnv()).cacheMaxMb + 192);
+    const limit = /^(\d+)Mi$/.exec(container.resources.limits.memory);
+    expect(limit, 'memory limit in Mi').not.toBeNull();
+    expect(Number(limit![1])).toBeGreaterThanOrEqual(oldSpaceMb + 3 * semiSpaceMb + 128);
+  });
+
   it('has a Service defender-graph-redis on 6379 that selects the Redis pod only', () => {
     const service = k8sResource('Service', 'defender-graph-redis');
     expect(service.spec.ports).toHaveLength(1);
