@@ -25,6 +25,11 @@ export default defineConfig({
           include: [UNIT],
           setupFiles: ['./test/helpers/no-sockets.ts'],
           testTimeout: 5_000,
+          // In-memory modules need no process each, nor a fresh module graph per file: threads sharing one graph
+          // run the tier in ~8 s instead of ~23 (its bound is 20 s). Nothing here mocks a module or stubs a
+          // global, and every fake timer is restored after its test; the order is checked with --sequence.shuffle.
+          pool: 'threads',
+          isolate: false,
         },
       },
       {
