@@ -67,6 +67,13 @@ async function chunkedRows(
   return answers.flat();
 }
 
+/** Adds `item` to `key`'s group. */
+function addTo<T>(groups: Map<string, T[]>, key: string, item: T): void {
+  const group = groups.get(key);
+  if (group) group.push(item);
+  else groups.set(key, [item]);
+}
+
 /** The groups of `key` across chunks' groupings (each key is in one chunk; none: empty). */
 function groupOf<T>(groupings: readonly ReadonlyMap<string, readonly T[]>[], key: string): readonly T[] {
   for (const groups of groupings) {
@@ -99,9 +106,7 @@ export async function huntLogonUsers(
           accountName: text(row, 'AccountName'),
           accountSid: optionalText(row, 'AccountSid'),
         };
-        const accounts = byMachine.get(deviceId);
-        if (accounts) accounts.push(account);
-        else byMachine.set(deviceId, [account]);
+        addTo(byMachine, deviceId, account);
       }
       return byMachine;
     },
@@ -138,9 +143,7 @@ export async function huntUserMachines(
           id: text(row, 'DeviceId'),
           computerDnsName: optionalText(row, 'DeviceName'),
         };
-        const machines = byName.get(name);
-        if (machines) machines.push(machine);
-        else byName.set(name, [machine]);
+        addTo(byName, name, machine);
       }
       return byName;
     },

@@ -324,21 +324,15 @@ export class LiveEngine {
 }
 
 /** `extensions.upstream` of one event, as a query's response carries it. */
-function report(stats: UpstreamStats): Record<string, unknown> {
+function report(stats: UpstreamStats): Omit<UpstreamStats, 'freshUntil'> {
   const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = stats;
   return { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi };
 }
 
 /** What one event's execution did, for its span: as a query's, without HTTP, response cache or dry run. */
 function eventSummary(context: GraphQLContext, errorCodes: readonly string[]): OperationSummary {
-  const { calls, cacheHits, sharedCalls, staleHits, limiterWaitMs, byApi } = context.scope.stats;
   return {
-    calls,
-    cacheHits,
-    sharedCalls,
-    staleHits,
-    limiterWaitMs,
-    byApi,
+    ...report(context.scope.stats),
     plans: context.hunting?.levels ?? [],
     errorCodes,
   };

@@ -51,6 +51,19 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/**
+ * A subscriber (with a `traceparent`) sees one created alert arrive without errors; then the gateway closes,
+ * which flushes whatever a tracer would have queued.
+ */
+async function oneChangeDelivered(gw: TestGateway): Promise<void> {
+  const stream = track(wsClient(gw.url, undefined, { traceparent: TRACEPARENT })).subscribe<Change>(WATCH);
+  await polling(gw.sim);
+  const { machineId, user } = machineWithUser(gw.sim);
+  gw.sim.createAlert({ machineId, user });
+  expect((await stream.nth(1)).errors).toBeUndefined();
+  await gw.close();
+}
+
 /** A gateway polling every {@link POLL_MS}; its `close` may be called by the test and again after it. */
 async function gateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const gw = await startTestGateway({
@@ -371,12 +384,7 @@ describe('traces of live subscriptions', () => {
       tracing: { exporter, exportEachSpan: true },
       env: { OTEL_TRACES_SAMPLER: 'always_off' },
     });
-    const stream = track(wsClient(gw.url, undefined, { traceparent: TRACEPARENT })).subscribe<Change>(WATCH);
-    await polling(gw.sim);
-    const { machineId, user } = machineWithUser(gw.sim);
-    gw.sim.createAlert({ machineId, user });
-    expect((await stream.nth(1)).errors).toBeUndefined();
-    await gw.close();
+    await oneChangeDelivered(gw);
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
@@ -397,13 +405,7 @@ describe('traces of live subscriptions', () => {
     const gw = await gateway({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SDK_DISABLED: 'true' },
     });
-    const stream = track(wsClient(gw.url, undefined, { traceparent: TRACEPARENT })).subscribe<Change>(WATCH);
-    await polling(gw.sim);
-    const { machineId, user } = machineWithUser(gw.sim);
-    gw.sim.createAlert({ machineId, user });
-    expect((await stream.nth(1)).errors).toBeUndefined();
-    // Closing flushes whatever a tracer would have queued.
-    await gw.close();
+    await oneChangeDelivered(gw);
     expect(posts).toEqual([]);
   });
 });
