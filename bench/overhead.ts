@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +9,7 @@ import { parseRateLimits } from '../src/rate-limit/windows.js';
 import { startSimulator } from '../src/simulator/server.js';
 import type { NodeLaunch } from './deployed.js';
 import { compiledBenchScript } from './deployed.js';
-import type { GraphQLAnswer, UpstreamExtension } from './gateway.js';
+import type { UpstreamExtension } from './gateway.js';
 import { postQuery } from './gateway.js';
 import type { BenchQuery } from './queries.js';
 import type { BaselineChildConfig } from './serve-baseline.js';
@@ -22,8 +23,13 @@ export interface OverheadOptions {
   readonly connections: number;
   /** Load before the measured run, not counted (s). */
   readonly warmupSeconds: number;
-  /** The measured run (s). */
+  /** The measured run (s); the executing gateway and the baseline run this long in each round. */
   readonly durationSeconds: number;
+  /**
+   * Rounds of the execution path against the baseline, alternated (gateway, baseline, then baseline,
+   * gateway, …) with both servers up, so that a slower moment of the machine weighs on both sides alike.
+   */
+  readonly rounds: number;
   /** Limits on both sides, generous: a fully cached query makes no call anyway. */
   readonly rateLimits: string;
   /** How the server children's node is started: the Dockerfile's flags (bench/deployed.ts). */
@@ -63,6 +69,24 @@ export interface ServerLoad {
   /** After the load and a full GC. */
   readonly afterLoad: MemorySample;
   readonly memory: readonly MemoryPoint[];
+  /** The server process's CPU time (user + system) over the measured requests, per request (ms). */
+  readonly cpuMsPerRequest?: number;
+  /** The rounds it was measured in, when alternated with another server (their means are the figures above). */
+  readonly rounds?: readonly RoundLoad[];
+}
+
+/** One measured run of a server. */
+export interface RoundLoad {
+  readonly requestsPerSecond: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly latencyMeanMs: number;
+  readonly bytesPerSecond: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly cpuMs: number | undefined;
 }
 
 export interface OverheadResult {
@@ -86,86 +110,174 @@ export interface OverheadResult {
   readonly answerBytes: number;
 }
 
-/** The gateway with its response cache off, warmed, under the same load: execution over cached answers. */
-async function loadExecutingGateway(simulatorUrl: string, options: OverheadOptions): Promise<ServerLoad> {
-  const child = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
-    simulatorUrl,
-    rateLimits: options.rateLimits,
-    cacheTtlMs: 3_600_000,
-    responseCache: false,
-  });
-  try {
-    await postQuery(child.url, options.query.query);
-    return await loadServer('gateway, response cache off', child, options);
-  } finally {
-    await child.stop();
-  }
-}
-
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Throughput, latency and memory of the gateway answering a fully cached nested query, and of a bare Apollo
- * Server answering the same query from memory, one after the other, each in its own child process with the
- * load generator (autocannon) here in the parent. The simulator also runs here, idle once the cache is warm.
+ * Throughput, latency, CPU and memory of the gateway answering a fully cached nested query, and of a bare Apollo
+ * Server answering the same query from memory, each in its own child process with the load generator
+ * (autocannon) here in the parent. The simulator also runs here, idle once the cache is warm. The gateway with
+ * its response cache off (every request executes over cached upstream answers) and the baseline are up together
+ * and measured in alternated rounds; the gateway with its response cache on is measured once, alone.
  */
 export async function measureOverhead(options: OverheadOptions): Promise<OverheadResult> {
   const sim = await startSimulator({ seed: options.seed, rateLimits: parseRateLimits(options.rateLimits) });
   try {
-    const gatewayExecuting = await loadExecutingGateway(sim.url, options);
+    const executing = await measureExecutionPath(sim, options);
     const gatewayChild = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
       simulatorUrl: sim.url,
       rateLimits: options.rateLimits,
       cacheTtlMs: 3_600_000,
       responseCache: true,
     });
-    let warm: GraphQLAnswer;
-    let warmErrors: string[];
-    let answerData: Record<string, unknown>;
     let gateway: ServerLoad;
     let upstreamCallsDuringLoad: number;
     try {
-      const cold = await postQuery(gatewayChild.url, options.query.query);
-      warm = await postQuery(gatewayChild.url, options.query.query);
-      // Reported, not fatal: a gateway that does not cache (or fails) still gets measured, and the report says so.
-      warmErrors = (warm.errors ?? []).map((e) => String(e.extensions?.['code'] ?? e.message));
-      answerData = warm.data ?? cold.data ?? {};
+      await postQuery(gatewayChild.url, options.query.query);
       sim.resetCalls();
       gateway = await loadServer('gateway', gatewayChild, options);
-      upstreamCallsDuringLoad = sim.calls.length;
+      upstreamCallsDuringLoad = executing.upstreamCallsDuringLoad + sim.calls.length;
     } finally {
       await gatewayChild.stop();
     }
-
-    const baselineChild = await ServerChild.start<BaselineChildConfig>('serve-baseline', options.launch, {
-      answers: answerData,
-    });
-    let baseline: ServerLoad;
-    let sameAnswer: boolean;
-    try {
-      const answer = await postQuery(baselineChild.url, options.query.query);
-      sameAnswer = isDeepStrictEqual(answer.data, answerData) && !answer.errors;
-      baseline = await loadServer('bare Apollo baseline', baselineChild, options);
-    } finally {
-      await baselineChild.stop();
-    }
-
     return {
+      ...executing,
       options,
       gateway,
-      gatewayExecuting,
-      baseline,
-      throughputRatio: gateway.requestsPerSecond / baseline.requestsPerSecond,
-      executingRatio: gatewayExecuting.requestsPerSecond / baseline.requestsPerSecond,
-      warmUpstream: warm.extensions?.upstream,
-      warmErrors,
+      throughputRatio: gateway.requestsPerSecond / executing.baseline.requestsPerSecond,
+      executingRatio: executing.gatewayExecuting.requestsPerSecond / executing.baseline.requestsPerSecond,
       upstreamCallsDuringLoad,
-      sameAnswer,
-      answerBytes: Buffer.byteLength(JSON.stringify(answerData)),
     };
   } finally {
     await sim.close();
   }
+}
+
+type ExecutionPath = Pick<
+  OverheadResult,
+  | 'gatewayExecuting'
+  | 'baseline'
+  | 'warmUpstream'
+  | 'warmErrors'
+  | 'upstreamCallsDuringLoad'
+  | 'sameAnswer'
+  | 'answerBytes'
+>;
+
+/**
+ * The gateway with its response cache off, warmed, and the baseline answering its warm answer, both up:
+ * warm-up of each, then `rounds` measured runs of each, alternated ABBA.
+ */
+async function measureExecutionPath(
+  sim: Awaited<ReturnType<typeof startSimulator>>,
+  options: OverheadOptions,
+): Promise<ExecutionPath> {
+  const gatewayChild = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
+    simulatorUrl: sim.url,
+    rateLimits: options.rateLimits,
+    cacheTtlMs: 3_600_000,
+    responseCache: false,
+  });
+  try {
+    const cold = await postQuery(gatewayChild.url, options.query.query);
+    const warm = await postQuery(gatewayChild.url, options.query.query);
+    // Reported, not fatal: a gateway that does not cache (or fails) still gets measured, and the report says so.
+    const warmErrors = (warm.errors ?? []).map((e) => String(e.extensions?.['code'] ?? e.message));
+    const answerData = warm.data ?? cold.data ?? {};
+    const baselineChild = await ServerChild.start<BaselineChildConfig>('serve-baseline', options.launch, {
+      answers: answerData,
+    });
+    try {
+      const answer = await postQuery(baselineChild.url, options.query.query);
+      const sameAnswer = isDeepStrictEqual(answer.data, answerData) && !answer.errors;
+      sim.resetCalls();
+      const [gatewayExecuting, baseline] = await loadAlternated(
+        [
+          { label: 'gateway, response cache off', child: gatewayChild },
+          { label: 'bare Apollo baseline', child: baselineChild },
+        ],
+        options,
+      );
+      return {
+        gatewayExecuting: gatewayExecuting!,
+        baseline: baseline!,
+        warmUpstream: warm.extensions?.upstream,
+        warmErrors,
+        upstreamCallsDuringLoad: sim.calls.length,
+        sameAnswer,
+        answerBytes: Buffer.byteLength(JSON.stringify(answerData)),
+      };
+    } finally {
+      await baselineChild.stop();
+    }
+  } finally {
+    await gatewayChild.stop();
+  }
+}
+
+/**
+ * Rest readings, a warm-up of each server, `options.rounds` measured runs of each in ABBA order, rest readings
+ * again. Each server's figures are the means of its rounds (CPU per request: over all its measured requests).
+ */
+async function loadAlternated(
+  servers: readonly { label: string; child: ServerChild }[],
+  options: OverheadOptions,
+): Promise<ServerLoad[]> {
+  const body = JSON.stringify({ query: options.query.query });
+  const rests = [];
+  for (const { child } of servers) rests.push(await child.rest());
+  const loadStart = Date.now();
+  for (const { child } of servers) await fire(child.url, body, options.connections, options.warmupSeconds);
+  const rounds: RoundLoad[][] = servers.map(() => []);
+  for (let round = 0; round < options.rounds; round++) {
+    const order = servers.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const { child } = servers[i]!;
+      const cpuBefore = await cpuMsOf(child.pid);
+      const result = await fire(child.url, body, options.connections, options.durationSeconds);
+      const cpuAfter = await cpuMsOf(child.pid);
+      rounds[i]!.push({
+        requestsPerSecond: result.requests.average,
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        latencyMeanMs: result.latency.average,
+        bytesPerSecond: result.throughput.average,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+      });
+    }
+  }
+  const loadEnd = Date.now();
+  const loads: ServerLoad[] = [];
+  for (const [i, { label, child }] of servers.entries()) {
+    const after = await child.rest();
+    const runs = rounds[i]!;
+    const mean = (value: (r: RoundLoad) => number) =>
+      runs.reduce((sum, r) => sum + value(r), 0) / runs.length;
+    const sum = (value: (r: RoundLoad) => number) => runs.reduce((total, r) => total + value(r), 0);
+    const cpu = runs.every((r) => r.cpuMs !== undefined)
+      ? sum((r) => r.cpuMs!) / sum((r) => r.requests)
+      : undefined;
+    loads.push({
+      label,
+      requestsPerSecond: mean((r) => r.requestsPerSecond),
+      latencyP50Ms: mean((r) => r.latencyP50Ms),
+      latencyP99Ms: mean((r) => r.latencyP99Ms),
+      latencyMeanMs: mean((r) => r.latencyMeanMs),
+      bytesPerSecond: mean((r) => r.bytesPerSecond),
+      requests: sum((r) => r.requests),
+      non2xx: sum((r) => r.non2xx),
+      errors: sum((r) => r.errors),
+      timeouts: sum((r) => r.timeouts),
+      ...memoryOf(child, rests[i]!, after, loadStart, loadEnd),
+      ...(cpu !== undefined && { cpuMsPerRequest: cpu }),
+      rounds: runs,
+    });
+  }
+  return loads;
 }
 
 /** Rest reading, warm-up, measured run, rest reading again, with the child's memory samples in between. */
@@ -174,10 +286,11 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
   const body = JSON.stringify({ query: options.query.query });
   const loadStart = Date.now();
   await fire(child.url, body, options.connections, options.warmupSeconds);
+  const cpuBefore = await cpuMsOf(child.pid);
   const result = await fire(child.url, body, options.connections, options.durationSeconds);
+  const cpuAfter = await cpuMsOf(child.pid);
   const loadEnd = Date.now();
   const after = await child.rest();
-  const during = child.samples.filter((s) => s.at >= loadStart && s.at <= loadEnd);
   return {
     label,
     requestsPerSecond: result.requests.average,
@@ -189,6 +302,24 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...memoryOf(child, rest, after, loadStart, loadEnd),
+    ...(cpuBefore !== undefined &&
+      cpuAfter !== undefined && { cpuMsPerRequest: (cpuAfter - cpuBefore) / result.requests.total }),
+  };
+}
+
+type RestReading = { sample: MemorySample; gcExposed: boolean };
+
+/** The memory figures of a load from `loadStart` to `loadEnd`, between two rest readings. */
+function memoryOf(
+  child: ServerChild,
+  rest: RestReading,
+  after: RestReading,
+  loadStart: number,
+  loadEnd: number,
+): Pick<ServerLoad, 'atRest' | 'gcExposed' | 'peakRss' | 'peakHeapUsed' | 'afterLoad' | 'memory'> {
+  const during = child.samples.filter((s) => s.at >= loadStart && s.at <= loadEnd);
+  return {
     atRest: rest.sample,
     gcExposed: rest.gcExposed,
     peakRss: Math.max(rest.sample.rss, ...during.map((s) => s.rss)),
@@ -201,6 +332,26 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
     })),
   };
 }
+
+/**
+ * A process's CPU time so far, user + system (ms), from /proc/<pid>/stat (Linux); undefined elsewhere. Fields
+ * 14 and 15 are counted after the command name, which may hold spaces but ends at the last `)`.
+ */
+export async function cpuMsOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times, 100 on every mainstream architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function fire(url: string, body: string, connections: number, seconds: number): Promise<autocannon.Result> {
   return autocannon({

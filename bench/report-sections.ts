@@ -141,27 +141,73 @@ export function utilisationSection(u: UtilisationResult): Section {
 }
 
 export function overheadSection(o: OverheadResult): Section {
+  const ms = (value: number) => `${Math.round(value)} ms`;
   const row = (s: ServerLoad) => [
     s.label,
     s.requestsPerSecond.toFixed(0),
-    `${s.latencyP50Ms} ms`,
-    `${s.latencyP99Ms} ms`,
+    ms(s.latencyP50Ms),
+    ms(s.latencyP99Ms),
     `${s.latencyMeanMs.toFixed(1)} ms`,
+    s.cpuMsPerRequest === undefined ? '—' : `${s.cpuMsPerRequest.toFixed(2)} ms`,
     String(s.requests),
     `${s.non2xx} / ${s.errors} / ${s.timeouts}`,
   ];
+  const gatewayRounds = o.gatewayExecuting.rounds ?? [];
+  const baselineRounds = o.baseline.rounds ?? [];
+  const rounds = table(
+    [
+      'round',
+      'execution path requests/s',
+      'p99',
+      'CPU/request',
+      'baseline requests/s',
+      'p99',
+      'CPU/request',
+      'ratio',
+    ],
+    gatewayRounds.map((g, i) => {
+      const b = baselineRounds[i]!;
+      const cpu = (r: typeof g) => (r.cpuMs === undefined ? '—' : `${(r.cpuMs / r.requests).toFixed(2)} ms`);
+      return [
+        `${i + 1} (${i % 2 === 0 ? 'gateway first' : 'baseline first'})`,
+        g.requestsPerSecond.toFixed(0),
+        ms(g.latencyP99Ms),
+        cpu(g),
+        b.requestsPerSecond.toFixed(0),
+        ms(b.latencyP99Ms),
+        cpu(b),
+        (g.requestsPerSecond / b.requestsPerSecond).toFixed(2),
+      ];
+    }),
+  );
+  const cpuRatio =
+    o.gatewayExecuting.cpuMsPerRequest !== undefined && o.baseline.cpuMsPerRequest !== undefined
+      ? `; CPU per request, execution path over baseline: ${(o.gatewayExecuting.cpuMsPerRequest / o.baseline.cpuMsPerRequest).toFixed(2)}`
+      : '';
   return {
     tables: `## Gateway overhead\n\n${table(
-      ['server', 'requests/s', 'p50', 'p99', 'mean', 'requests', 'non-2xx / errors / timeouts'],
+      [
+        'server',
+        'requests/s',
+        'p50',
+        'p99',
+        'mean',
+        'CPU/request',
+        'requests',
+        'non-2xx / errors / timeouts',
+      ],
       [row(o.gateway), row(o.gatewayExecuting), row(o.baseline)],
-    )}\n\nThroughput ratio gateway / baseline: **${o.throughputRatio.toFixed(2)}** (with the response cache off, every request executing over cached upstream answers: ${o.executingRatio.toFixed(2)})${cachedWarning(o)}`,
+    )}\n\nThroughput ratio gateway / baseline: **${o.throughputRatio.toFixed(2)}** (with the response cache off, every request executing over cached upstream answers: **${o.executingRatio.toFixed(2)}**${cpuRatio})${cachedWarning(o)}\n\nThe execution path and the baseline, round by round:\n\n${rounds}`,
     notes: [
       `Query \`${o.options.query.name}\` (answer ${(o.answerBytes / 1024).toFixed(1)} KiB), fully cached: warm`,
-      `\`extensions.upstream\` ${upstream(o.warmUpstream)}; calls that reached the simulator during the gateway's load:`,
-      `${o.upstreamCallsDuringLoad}. autocannon, ${o.options.connections} connections, ${o.options.warmupSeconds} s`,
-      `warm-up then ${o.options.durationSeconds} s measured, from the parent process; each server runs alone in`,
-      'its own child process (compiled, started as the Dockerfile starts the gateway: see the setup above), one after',
-      'the other. The gateway is `createServer`',
+      `\`extensions.upstream\` ${upstream(o.warmUpstream)}; calls that reached the simulator during the gateway's loads:`,
+      `${o.upstreamCallsDuringLoad}. autocannon, ${o.options.connections} connections, from the parent process; each server`,
+      'runs in its own child process (compiled, started as the Dockerfile starts the gateway: see the setup above).',
+      `The gateway with its response cache off and the baseline are up together: ${o.options.warmupSeconds} s of warm-up`,
+      `each, then ${o.options.rounds} rounds of ${o.options.durationSeconds} s each, alternated (gateway then baseline, then`,
+      'baseline then gateway, …) so that the machine’s slower moments weigh on both; their rows are the means of their',
+      'rounds, and CPU per request is the server process’s user + system time over its measured requests. The',
+      `gateway with its response cache on is measured alone after them (${o.options.warmupSeconds} s of warm-up, ${o.options.durationSeconds} s). The gateway is \`createServer\``,
       'as `npm start` builds it; the baseline is a bare Apollo Server on the same HTTP stack (fastify 5 and',
       '`@as-integrations/fastify`) with the same schema (`loadTypeDefs()`), whose root resolvers return the',
       `gateway's answer from an in-memory map (default resolvers below). Same answer as the gateway: ${o.sameAnswer ? 'yes' : '**no**'}.`,

@@ -47,9 +47,16 @@ const UTILISATION = {
   concurrencyPerApi: 30,
   sampleStepMs: 50,
 } as const;
-const OVERHEAD = { query: 'alert-queue', connections: 50, warmupSeconds: 2, durationSeconds: 10 } as const;
+/** The execution path and the baseline: three alternated rounds of 10 s each, after 5 s of warm-up each. */
+const OVERHEAD = {
+  query: 'alert-queue',
+  connections: 50,
+  warmupSeconds: 5,
+  durationSeconds: 10,
+  rounds: 3,
+} as const;
 /** Traces on (to a local OTLP sink) vs off, on the overhead's query and load, three rounds each way. */
-const TRACES = { ...OVERHEAD, rounds: 3 } as const;
+const TRACES = { ...OVERHEAD, warmupSeconds: 2 } as const;
 /** Sustained load: warm (generous limits, response cache on) then cold under a scaled-down limit. */
 const LOAD = {
   seconds: 60,
@@ -196,7 +203,9 @@ const overhead = only.has('overhead')
   ? await section('gateway overhead', () => {
       const query = queries.find((q) => q.name === values['overhead-query']);
       if (!query) throw new Error(`no query named "${values['overhead-query']}" in bench/queries.ts`);
-      log(`overhead: "${query.name}" at ${OVERHEAD.connections} connections, gateway then baseline…`);
+      log(
+        `overhead: "${query.name}" at ${OVERHEAD.connections} connections, ${OVERHEAD.rounds} rounds of the execution path and the baseline, then the gateway…`,
+      );
       return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS, launch });
     })
   : undefined;

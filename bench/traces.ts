@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
@@ -11,7 +10,7 @@ import { startSimulator } from '../src/simulator/server.js';
 import { postQuery } from './gateway.js';
 import { table } from './markdown.js';
 import type { OverheadOptions } from './overhead.js';
-import { ServerChild } from './overhead.js';
+import { cpuMsOf, ServerChild } from './overhead.js';
 import type { GatewayChildConfig } from './serve-gateway.js';
 
 /** The overhead section's options (each side's warm-up and measured run), and how many runs of each side. */
@@ -215,26 +214,6 @@ export function tracesSection(r: TracesResult): { tables: string; notes: string 
     ].join('\n'),
   };
 }
-
-/**
- * A process's CPU time so far, user + system (ms), from /proc/<pid>/stat (Linux); undefined elsewhere. Fields
- * 14 and 15 are counted after the command name, which may hold spaces but ends at the last `)`.
- */
-async function cpuMsOf(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Linux's USER_HZ, the unit of /proc's CPU times, 100 on every mainstream architecture. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * The goals table's row. On a shared machine, other load moves throughput and CPU per request by more than 10 %
