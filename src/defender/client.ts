@@ -105,6 +105,8 @@ export class DefenderClient {
   readonly #generations: AlertGenerations;
   /** The alerts' generation each operation read first (see cache/alert-generation.ts). */
   readonly #generationOf = new WeakMap<CallScope, Promise<string>>();
+  /** The start of the cache keys of each identity and API (#keyOf). */
+  readonly #keyPrefixes = new Map<string, Map<string, string>>();
 
   constructor(private readonly options: DefenderClientOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -137,7 +139,6 @@ export class DefenderClient {
 
   /** One call's answer; `fromCache` says it came from the cache (so what it holds is cached already). */
   async get(request: DefenderRequest, scope: CallScope): Promise<CachedAnswer & { fromCache?: true }> {
-    const url = this.urlFor(request);
     const key = await this.cacheKeyFor(request, scope);
     if (!scope.fresh) {
       const stored = this.#unexpired(
@@ -149,8 +150,12 @@ export class DefenderClient {
     }
     const shared = this.#inFlight.get(key);
     if (shared) scope.stats.sharedCalls++;
+    // The URL is made for a call only: a cached answer's key was made from the same request, which was sent once.
     const answer = await (shared ??
-      this.#track(key, this.#pipeline.call(request.api, url, scope).then(this.#storing(request.api, key))));
+      this.#track(
+        key,
+        this.#pipeline.call(request.api, this.urlFor(request), scope).then(this.#storing(request.api, key)),
+      ));
     this.#usedFresh(scope.stats, request.api);
     return answer;
   }
@@ -211,7 +216,7 @@ export class DefenderClient {
    */
   async hunt(kql: string, scope: CallScope): Promise<unknown> {
     const api = 'hunting';
-    const key = JSON.stringify([this.#pipeline.tokensFor(scope, api).identity, api, kql]);
+    const key = `${this.#keyPrefix(this.#pipeline.tokensFor(scope, api).identity, api)}${JSON.stringify(kql)}]`;
     if (!scope.fresh) {
       const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
       // Only a fresh answer: a hunting answer is not refreshed in the background, so a stale one is a miss.
@@ -280,6 +285,12 @@ export class DefenderClient {
     return stored.map((answer) => answer && withoutTime(answer));
   }
 
+  /** Whether the cache holds an answer (stale or not) for each of these requests, counted nowhere: a plan's choice. */
+  async holds(requests: readonly DefenderRequest[], scope: CallScope): Promise<boolean[]> {
+    const stored = await this.#read(requests, await this.#keysFor(requests, scope), scope);
+    return stored.map((answer) => answer !== undefined);
+  }
+
   /**
    * The URL of a call. The id is percent-encoded into exactly one path segment; the result is checked to
    * still be on the API's route, so no id can reach another route or host.
@@ -302,14 +313,33 @@ export class DefenderClient {
       ? await this.alertGeneration(scope)
       : undefined;
     const identity = this.identityOf(scope);
-    // JSON of a tuple is injective whatever the parts contain, and cheap enough for every field of every query.
-    return requests.map(({ api, id, query }) =>
-      JSON.stringify(
-        SHOWS_ALERTS.has(api)
-          ? [identity, api, id ?? null, query ?? null, generation]
-          : [identity, api, id ?? null, query ?? null],
-      ),
+    return requests.map((request) =>
+      this.#keyOf(identity, request, SHOWS_ALERTS.has(request.api) ? generation : undefined),
     );
+  }
+
+  /**
+   * The JSON of the tuple `[identity, api, id, query(, generation)]` (missing parts null), injective whatever the
+   * parts contain; a warm operation makes one for nearly every field. Hunting's keys are `[identity, "hunting",
+   * kql]`.
+   */
+  #keyOf(identity: string, { api, id, query }: DefenderRequest, generation?: string): string {
+    const start = `${this.#keyPrefix(identity, api)}${JSON.stringify(id ?? null)},${JSON.stringify(query ?? null)}`;
+    return generation === undefined ? `${start}]` : `${start},${JSON.stringify(generation)}]`;
+  }
+
+  /** `[identity,api,` of a key, kept per identity and API. */
+  #keyPrefix(identity: string, api: string): string {
+    let prefixes = this.#keyPrefixes.get(identity);
+    if (!prefixes) {
+      // Identities are few (the gateway's, or one per caller on behalf of whom it calls): bounded all the same.
+      if (this.#keyPrefixes.size >= KEY_PREFIX_IDENTITIES) this.#keyPrefixes.clear();
+      this.#keyPrefixes.set(identity, (prefixes = new Map()));
+    }
+    let prefix = prefixes.get(api);
+    if (prefix === undefined)
+      prefixes.set(api, (prefix = `[${JSON.stringify(identity)},${JSON.stringify(api)},`));
+    return prefix;
   }
 
   /** The identity calls of this scope go out as (cache partitions follow it). */
@@ -324,11 +354,28 @@ export class DefenderClient {
     scope: CallScope,
   ): Promise<(StoredAnswer | undefined)[]> {
     const memo = scope.seen;
-    const missing = memo ? keys.filter((k) => !memo.has(k)) : keys;
-    const fetched = await this.options.cache.getMany(missing);
-    const found = new Map<string, StoredAnswer | undefined>(missing.map((k, i) => [k, fetched[i]]));
-    if (memo) for (const [k, v] of found) if (v) memo.set(k, v);
-    return keys.map((k, i) => this.#unexpired(requests[i]!.api, memo?.get(k) ?? found.get(k)));
+    const stored: (StoredAnswer | undefined)[] = new Array(keys.length);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const hit = memo?.get(keys[i]!);
+      if (hit) stored[i] = hit;
+      else missing.push(i);
+    }
+    if (missing.length > 0) {
+      const fetched = await this.options.cache.getMany(missing.map((i) => keys[i]!));
+      missing.forEach((i, j) => {
+        const answer = fetched[j];
+        if (answer) memo?.set(keys[i]!, answer);
+        stored[i] = answer;
+      });
+    }
+    const now = this.#clock.now();
+    for (let i = 0; i < stored.length; i++) {
+      const answer = stored[i];
+      if (answer && freshnessOf(answer, this.#policy(requests[i]!.api), now) === 'expired')
+        stored[i] = undefined;
+    }
+    return stored;
   }
 
   /**
@@ -405,6 +452,9 @@ export class DefenderClient {
     await this.options.cache.set(key, { ...answer, storedAt: this.#clock.now() }, keptMs);
   }
 }
+
+/** Identities whose key prefixes are kept at once (they are made again when dropped). */
+const KEY_PREFIX_IDENTITIES = 1_000;
 
 /** Graph's hunting route under its base URL (whatever path prefix the base has). */
 function huntingUrl(graphUrl: URL): URL {

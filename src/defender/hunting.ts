@@ -35,6 +35,33 @@ async function rowsOf(client: DefenderClient, kql: string, scope: CallScope): Pr
   return body.results;
 }
 
+/** Query texts kept per builder (each up to a few KiB per chunk): the most recent chunks'. */
+const RECENT_QUERIES = 64;
+
+/**
+ * `build` with its texts kept for the {@link RECENT_QUERIES} most recent chunks: an operation over the same
+ * parents as a recent one (a dashboard's refresh) builds and checks no KQL again, and hands the client the same
+ * string, whose hash V8 keeps, to make its cache key from and look it up.
+ */
+function recentQueries(build: (chunk: readonly string[]) => string): (chunk: readonly string[]) => string {
+  const recent = new Map<string, string>();
+  return (chunk) => {
+    const id = JSON.stringify(chunk);
+    let text = recent.get(id);
+    if (text === undefined) {
+      text = build(chunk);
+      if (recent.size >= RECENT_QUERIES) recent.delete(recent.keys().next().value!);
+    } else {
+      recent.delete(id);
+    }
+    recent.set(id, text);
+    return text;
+  };
+}
+
+const logonUsersText = recentQueries(logonUsersQuery);
+const userMachinesText = recentQueries(userMachinesQuery);
+
 /**
  * Runs one query per chunk of `keys`, all chunks at once, and groups each answer's rows by `group`. A chunk's
  * grouping is kept with its answer's rows (weakly): an answer read again from the in-process cache is the same
@@ -94,7 +121,7 @@ export async function huntLogonUsers(
   const groupings = await chunkedGroups(
     client,
     machineIds,
-    logonUsersQuery,
+    logonUsersText,
     scope,
     logonUsersGrouped,
     (rows) => {
@@ -132,7 +159,7 @@ export async function huntUserMachines(
   const groupings = await chunkedGroups(
     client,
     accountNames,
-    userMachinesQuery,
+    userMachinesText,
     scope,
     userMachinesGrouped,
     (rows) => {

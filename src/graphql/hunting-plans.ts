@@ -126,11 +126,10 @@ export class HuntingPlans {
   /** Which keys' REST relationship answers the cache holds (none for `Cache-Control: no-cache`). */
   async #cached(source: HuntingSource, keys: readonly string[]): Promise<boolean[]> {
     if (this.scope.fresh) return keys.map(() => false);
-    const answers = await this.client.lookup(
+    return this.client.holds(
       keys.map((id) => ({ api: source.for, id })),
       this.scope,
     );
-    return answers.map((answer) => answer !== undefined);
   }
 
   #restLoader(source: HuntingSource): DataLoader<string, unknown, string> {
@@ -149,21 +148,21 @@ export class HuntingPlans {
       if (sendable.length !== names.length) throw new Error('an account name hunting cannot be sent');
       stats = sendable.length > 0 ? await huntUserStatistics(this.client, sendable, this.scope) : new Map();
     }
-    return machineIds.map((id) =>
-      (accounts.get(id) ?? []).map((a) => {
-        const user = huntedUser(a);
-        if (!stats) return user;
+    return machineIds.map((id) => {
+      const group = accounts.get(id) ?? [];
+      if (!stats) return huntedUsers(group);
+      return group.map((a) => {
         const s = stats.get(accountKey(a.accountDomain, a.accountName));
         if (!s) throw new Error('an account without statistics');
         const { accountSid: _, ...rest } = s;
-        return { ...user, ...rest };
-      }),
-    );
+        return { ...huntedUser(a), ...rest };
+      });
+    });
   }
 
   async #userMachines(names: readonly string[]): Promise<unknown[]> {
     const machines = await huntUserMachines(this.client, names, this.scope);
-    return names.map((name) => (machines.get(name.toLowerCase()) ?? []).map(huntedMachineRef));
+    return names.map((name) => huntedMachineRefs(machines.get(name.toLowerCase()) ?? []));
   }
 
   /** The level by its REST route, one call per parent (the loader dedupes), reported as such. */
@@ -193,6 +192,22 @@ export class HuntingPlans {
  */
 const usersOf = new WeakMap<HuntedAccount, object>();
 const machinesOf = new WeakMap<HuntedMachine, HuntedMachineRef>();
+const usersOfGroup = new WeakMap<readonly HuntedAccount[], readonly object[]>();
+const machinesOfGroup = new WeakMap<readonly HuntedMachine[], readonly HuntedMachineRef[]>();
+
+/** One parent's hunted accounts as users, made once per group of an answer (and so the same list each time). */
+function huntedUsers(group: readonly HuntedAccount[]): readonly object[] {
+  let users = usersOfGroup.get(group);
+  if (!users) usersOfGroup.set(group, (users = group.map(huntedUser)));
+  return users;
+}
+
+/** One parent's hunted machines as parents of the next level, made once per group of an answer. */
+function huntedMachineRefs(group: readonly HuntedMachine[]): readonly HuntedMachineRef[] {
+  let refs = machinesOfGroup.get(group);
+  if (!refs) machinesOfGroup.set(group, (refs = group.map(huntedMachineRef)));
+  return refs;
+}
 
 function huntedUser(a: HuntedAccount): object {
   let user = usersOf.get(a);
