@@ -216,12 +216,10 @@ export class DefenderClient {
    */
   async hunt(kql: string, scope: CallScope): Promise<unknown> {
     const api = 'hunting';
-    const key = `${this.#keyPrefix(this.#pipeline.tokensFor(scope, api).identity, api)}${JSON.stringify(kql)}]`;
+    const key = this.#huntKey(kql, scope);
     if (!scope.fresh) {
-      const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
-      // Only a fresh answer: a hunting answer is not refreshed in the background, so a stale one is a miss.
-      const fresh = stored && freshnessOf(stored, this.#policy(api), this.#clock.now()) === 'fresh';
-      if (fresh && stored.status === 200) {
+      const stored = await this.#freshHunt(key, scope);
+      if (stored) {
         scope.stats.freshUntil = Math.min(scope.stats.freshUntil, freshUntil(stored, this.#policy(api)));
         scope.stats.cacheHits++;
         apiStats(scope.stats, api).cacheHits++;
@@ -251,6 +249,25 @@ export class DefenderClient {
       throw new GatewayError(ErrorCode.UpstreamBadResponse, 'Advanced hunting answered 404.');
     }
     return answer.body;
+  }
+
+  /** Whether the cache holds an answer to this hunting query that {@link hunt} would serve, counted nowhere. */
+  async holdsHunt(kql: string, scope: CallScope): Promise<boolean> {
+    return !scope.fresh && (await this.#freshHunt(this.#huntKey(kql, scope), scope)) !== undefined;
+  }
+
+  #huntKey(kql: string, scope: CallScope): string {
+    return `${this.#keyPrefix(this.#pipeline.tokensFor(scope, 'hunting').identity, 'hunting')}${JSON.stringify(kql)}]`;
+  }
+
+  /** A hunting answer the cache holds, when fresh and 200: not refreshed in the background, a stale one is a miss. */
+  async #freshHunt(
+    key: string,
+    scope: CallScope,
+  ): Promise<(StoredAnswer & { readonly status: 200 }) | undefined> {
+    const stored = scope.seen?.get(key) ?? (await this.options.cache.get(key));
+    if (stored?.status !== 200) return undefined;
+    return freshnessOf(stored, this.#policy('hunting'), this.#clock.now()) === 'fresh' ? stored : undefined;
   }
 
   /** Stores an entity that arrived inside another answer (a list page), as if fetched by its own route. */

@@ -1,6 +1,7 @@
 import type { CallScope, DefenderClient } from './client.js';
 import { chunks, logonUsersQuery, userMachinesQuery, userPropertiesQuery } from './kql.js';
 import type { DateTimeString } from './types.js';
+import type { DefenderApi } from './apis.js';
 import { isDateTime } from './date-time.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 
@@ -61,6 +62,21 @@ function recentQueries(build: (chunk: readonly string[]) => string): (chunk: rea
 
 const logonUsersText = recentQueries(logonUsersQuery);
 const userMachinesText = recentQueries(userMachinesQuery);
+
+/**
+ * Whether the cache holds what hunting would answer `route`'s relationship (`machines/{id}/logonusers` or
+ * `users/{id}/machines`) with for these keys: the fresh answer of every chunk's query, counted nowhere.
+ */
+export async function huntingHolds(
+  client: DefenderClient,
+  route: DefenderApi,
+  keys: readonly string[],
+  scope: CallScope,
+): Promise<boolean> {
+  const text = route === 'users/{id}/machines' ? userMachinesText : logonUsersText;
+  const held = await Promise.all(chunks(keys).map((chunk) => client.holdsHunt(text(chunk), scope)));
+  return held.every(Boolean);
+}
 
 /**
  * Runs one query per chunk of `keys`, all chunks at once, and groups each answer's rows by `group`. A chunk's

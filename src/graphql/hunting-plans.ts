@@ -1,7 +1,13 @@
 import DataLoader from 'dataloader';
 import type { CallScope, DefenderClient } from '../defender/client.js';
 import type { HuntedAccount, HuntedMachine, HuntedUserStatistics } from '../defender/hunting.js';
-import { accountKey, huntLogonUsers, huntUserMachines, huntUserStatistics } from '../defender/hunting.js';
+import {
+  accountKey,
+  huntLogonUsers,
+  huntUserMachines,
+  huntUserStatistics,
+  huntingHolds,
+} from '../defender/hunting.js';
 import { isAccountName, isMachineId } from '../defender/ids.js';
 import { chunks } from '../defender/kql.js';
 import type { DefenderPlans } from '../config/hunting.js';
@@ -10,7 +16,8 @@ import { choosePlan } from '../planner/plan-choice.js';
 import type { UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { PerParentLoaders } from './loaders.js';
 import { PARTIAL } from './parents.js';
-import type { HuntingSource } from './sources.js';
+import type { HuntingSource, PerParentSource } from './sources.js';
+import { keyOf } from './sources.js';
 
 /** Which source served one relationship level, as `extensions.upstream.plans` reports it. */
 export interface LevelPlan {
@@ -33,6 +40,22 @@ export interface HuntedMachineRef {
   readonly computerDnsName: string | null;
 }
 
+/**
+ * A hunted relationship level the items of another level go on to, as the operation's selection asks it (worked
+ * out in resolvers/entities.ts from the fields' nodes, as each of its resolvers works its own level out): when
+ * the level before it is answered and everything this one needs is cached, it is answered at once for all its
+ * parents, which then read their lists without a promise each.
+ */
+export interface LevelAhead {
+  readonly source: HuntingSource;
+  /** The relationship's per-parent route: the key each item gives the level. */
+  readonly route: PerParentSource;
+  readonly path: string;
+  readonly statistics: boolean;
+  /** The hunted levels after it. */
+  readonly next: readonly LevelAhead[];
+}
+
 /** Told of each level that hunting was chosen for but could not serve (a metric and a log line). */
 export type PlanFallbackObserver = (fallback: { readonly api: 'hunting'; readonly reason: string }) => void;
 
@@ -48,6 +71,8 @@ export type PlanFallbackObserver = (fallback: { readonly api: 'hunting'; readonl
 export class HuntingPlans {
   readonly levels: LevelPlan[] = [];
   readonly #loaders = new Map<string, DataLoader<string, unknown, string>>();
+  /** What levels answered ahead gave each parent: by level (`path\nstatistics`), then by distinct key. */
+  readonly #ahead = new Map<string, Map<string, unknown>>();
 
   constructor(
     private readonly client: DefenderClient,
@@ -66,17 +91,31 @@ export class HuntingPlans {
    * The children of `key`'s parent at `path`, by hunting or REST as the level's plan decides. `statistics`:
    * the selection asks user properties only the second query gives.
    */
-  load(source: HuntingSource, path: string, key: string, statistics: boolean): Promise<unknown> {
+  load(
+    source: HuntingSource,
+    path: string,
+    key: string,
+    statistics: boolean,
+    ahead: readonly LevelAhead[] = [],
+  ): Promise<unknown> {
     const id = `${path}\n${statistics}`;
     let loader = this.#loaders.get(id);
     if (!loader) {
       loader = new DataLoader<string, unknown, string>(
-        (keys) => this.#level(source, path, keys, statistics),
-        source.for === 'users/{id}/machines' ? { cacheKeyFn: (k) => k.toLowerCase() } : {},
+        (keys) => this.#level(source, path, keys, statistics, ahead),
+        caseInsensitive(source) ? { cacheKeyFn: (k) => k.toLowerCase() } : {},
       );
       this.#loaders.set(id, loader);
     }
     return loader.load(key);
+  }
+
+  /**
+   * What a level answered ahead gave the parent with `key` (undefined when it was not answered ahead: the
+   * resolver loads it).
+   */
+  answeredAhead(source: HuntingSource, path: string, key: string, statistics: boolean): unknown {
+    return this.#ahead.get(`${path}\n${statistics}`)?.get(caseInsensitive(source) ? key.toLowerCase() : key);
   }
 
   async #level(
@@ -84,7 +123,22 @@ export class HuntingPlans {
     path: string,
     keys: readonly string[],
     statistics: boolean,
+    ahead: readonly LevelAhead[],
+    choice?: LevelChoice,
   ): Promise<unknown[]> {
+    const answers = await this.#answer(
+      source,
+      path,
+      keys,
+      statistics,
+      choice ?? (await this.#choose(source, keys, statistics)),
+    );
+    for (const next of ahead) await this.#answerAhead(next, answers);
+    return answers;
+  }
+
+  /** The level's plan, by the rule the estimate follows, from which of its parents' REST answers are cached. */
+  async #choose(source: HuntingSource, keys: readonly string[], statistics: boolean): Promise<LevelChoice> {
     const valid = source.for === 'users/{id}/machines' ? isAccountName : isMachineId;
     const cached = await this.#cached(source, keys);
     const uncached = keys.filter((_, i) => !cached[i]);
@@ -95,6 +149,48 @@ export class HuntingPlans {
       huntingInTime: this.limiter.whenAvailable('hunting', queries) <= this.scope.deadline,
       restInTime: this.limiter.whenAvailable(source.for, uncached.length) <= this.scope.deadline,
     });
+    return { plan, cached, uncached };
+  }
+
+  /**
+   * Answers `next` for every item of `answers` (the level before it) now, when it costs no call: its REST
+   * answers all cached, or hunting chosen with its one query's answers cached. Otherwise its resolvers load it
+   * as usual, and it is batched and planned the same way then.
+   */
+  async #answerAhead(next: LevelAhead, answers: readonly unknown[]): Promise<void> {
+    const insensitive = caseInsensitive(next.source);
+    const byDistinct = new Map<string, string>();
+    for (const items of answers) {
+      if (!Array.isArray(items)) continue;
+      for (const item of items as object[]) {
+        const key = keyOf(next.route, item);
+        if (key === undefined) continue;
+        const distinct = insensitive ? key.toLowerCase() : key;
+        if (!byDistinct.has(distinct)) byDistinct.set(distinct, key);
+      }
+    }
+    if (byDistinct.size === 0) return;
+    const keys = [...byDistinct.values()];
+    const choice = await this.#choose(next.source, keys, next.statistics);
+    const free =
+      choice.uncached.length === 0 ||
+      (choice.plan === 'hunting' &&
+        !next.statistics &&
+        (await huntingHolds(this.client, next.source.for, choice.uncached, this.scope)));
+    if (!free) return;
+    const values = await this.#level(next.source, next.path, keys, next.statistics, next.next, choice);
+    const level = new Map<string, unknown>();
+    [...byDistinct.keys()].forEach((distinct, i) => level.set(distinct, values[i]));
+    this.#ahead.set(`${next.path}\n${next.statistics}`, level);
+  }
+
+  async #answer(
+    source: HuntingSource,
+    path: string,
+    keys: readonly string[],
+    statistics: boolean,
+    { plan, cached, uncached }: LevelChoice,
+  ): Promise<unknown[]> {
     if (plan === 'rest') return this.#byRest(source, path, keys);
     const before = this.scope.stats.byApi.hunting?.calls ?? 0;
     let hunted: unknown[];
@@ -183,6 +279,18 @@ export class HuntingPlans {
     });
     return answers;
   }
+}
+
+/** A level's plan and which of its parents' REST answers are cached. */
+interface LevelChoice {
+  readonly plan: 'hunting' | 'rest';
+  readonly cached: readonly boolean[];
+  readonly uncached: readonly string[];
+}
+
+/** Defender matches account names case-insensitively: one account is one parent. */
+function caseInsensitive(source: HuntingSource): boolean {
+  return source.for === 'users/{id}/machines';
 }
 
 /**

@@ -221,6 +221,70 @@ describe('DEFENDER_PLANS=auto with a cache', () => {
   });
 });
 
+describe('a hunted level whose answers are cached, answered ahead of its resolvers', () => {
+  // Each selection in turn, warm: the level after `User.machines` is answered when `User.machines` is (its
+  // resolvers then return their lists at once); the answers, the calls and the plans are the cold run's.
+  const WALKS = {
+    'two aliases of the level': `{ alerts(first: 20) { nodes { id user { machines { id
+      a: logonUsers { id } b: logonUsers { accountName } } } } } }`,
+    'the level in a fragment, beside a skipped one': `query ($no: Boolean = false) { alerts(first: 20) { nodes { user {
+      machines { ...M skipped: logonUsers @include(if: $no) { id } } } } } } fragment M on Machine { id logonUsers { id } }`,
+    'the level with its statistics (the second query)': WALK_WITH_STATS,
+    'the level with first (the route, not hunting)': `{ alerts(first: 20) { nodes { user { machines { id
+      logonUsers(first: 1) { id } } } } } }`,
+  };
+
+  it.each(Object.entries(WALKS))(
+    '%s: the same answer, plans and calls as cold, and no call',
+    async (_, walk) => {
+      const gw = await startTestGateway({
+        rateLimits: roomy,
+        simulator: { rateLimits: roomy },
+        server: { maxOperationCalls: 10_000, plans: 'auto', responseCache: false },
+      });
+      try {
+        const cold = await gw.query(walk);
+        expect(cold.errors).toBeUndefined();
+        gw.sim.resetCalls();
+        const warm = await gw.query(walk);
+        expect(warm.errors).toBeUndefined();
+        expect(warm.data).toEqual(cold.data);
+        expect(gw.sim.calls).toEqual([]);
+        // In the order their levels completed, which for two levels at one depth may differ.
+        const byPath = (plans: Plan[]) => [...plans].sort((x, y) => x.path.localeCompare(y.path));
+        expect(byPath(upstreamOf(warm).plans!)).toEqual(
+          byPath(upstreamOf(cold).plans!).map((p) => ({ ...p, calls: 0 })),
+        );
+        expect(upstreamOf(warm).calls).toBe(0);
+      } finally {
+        await gw.close();
+      }
+    },
+  );
+
+  it('is not answered ahead when its hunting answer is not cached: its own batch sends the one query', async () => {
+    const gw = await startTestGateway({
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      server: { maxOperationCalls: 10_000, plans: 'auto', responseCache: false },
+    });
+    try {
+      // The users' machines are cached (hunted); their logon users are not.
+      await gw.query('{ alerts(first: 20) { nodes { user { machines { id } } } } }');
+      gw.sim.resetCalls();
+      const res = await gw.query(WALK);
+      expect(res.errors).toBeUndefined();
+      expect(gw.sim.calls.map((c) => c.api)).toEqual(['hunting']);
+      expect(upstreamOf(res).plans).toEqual([
+        { path: 'alerts.nodes.user.machines', source: 'hunting', calls: 0 },
+        { path: 'alerts.nodes.user.machines.logonUsers', source: 'hunting', calls: 1 },
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('DEFENDER_PLANS=auto when hunting’s budget has no slot before the deadline', () => {
   it('answers the level by REST without sending hunting the query', async () => {
     const roomy = [{ limit: 100_000, windowSeconds: 60 }];
@@ -294,7 +358,7 @@ interface Plan {
   fallback?: string;
 }
 const upstreamOf = (res: { extensions?: Record<string, unknown> }) =>
-  res.extensions!['upstream'] as unknown as { plans?: Plan[]; estimate: { expected: number } };
+  res.extensions!['upstream'] as unknown as { plans?: Plan[]; calls: number; estimate: { expected: number } };
 const DRY_RUN = { 'x-dry-run': 'true' };
 const roomy = [{ limit: 100_000, windowSeconds: 60 }];
 

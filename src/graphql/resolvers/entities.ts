@@ -3,9 +3,10 @@ import type { AlertResolvers, MachineResolvers, UserResolvers } from '../../gene
 import type { AlertDto, MachineDto, UserDto } from '../../defender/types.js';
 import type { GraphQLContext } from '../context.js';
 import type { MachineParent, UserParent } from '../parents.js';
-import type { HuntingSource, ParentKind } from '../sources.js';
+import type { LevelAhead } from '../hunting-plans.js';
+import type { EntityType, HuntingSource, ParentKind } from '../sources.js';
 import { isPartial, kindOf, refFrom } from '../parents.js';
-import { asksBeyond } from '../selection.js';
+import { asksBeyond, selectedFields } from '../selection.js';
 import {
   childKeyOf,
   distinctKeyOf,
@@ -150,26 +151,34 @@ function related<R extends object[]>(
   args: { first?: number | null },
   ctx: GraphQLContext,
   info: GraphQLResolveInfo,
-) => Promise<R> {
+) => R | Promise<R> {
   const source = sourceOf(type, field, 'perParent');
   const hunting = huntingSourceOf(type, field);
   const { type: itemType } = relationshipOf(type, field)!;
   const edges = edgesOf(type, field);
-  return async (parent, { first }, ctx, info) => {
+  // Not async: a list a level answered ahead (hunting-plans.ts) is returned at once, without a promise per parent.
+  return (parent, { first }, ctx, info) => {
     const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
     const key = keyOf(source, parent);
-    const level = hunting !== undefined && ctx.hunting.enabled ? huntingLevel(hunting, info) : undefined;
-    const items = (await (level?.hunted && key !== undefined && keep === undefined
-      ? ctx.hunting.load(hunting!, level.path, key, level.statistics)
-      : loadRelated(source, parent, ctx))) as R;
-    const kept = (keep === undefined ? items : items.slice(0, keep)) as R;
-    ctx.fanout.observe(
-      edges[kindOf(parent)],
-      distinctKeyOf(source, parent) ?? '',
-      items.length,
-      kept.map((item) => childKeyOf(itemType, item)),
+    const level =
+      hunting !== undefined && ctx.hunting.enabled ? huntingLevel(hunting, itemType, info) : undefined;
+    const kept = (items: R): R => {
+      const delivered = (keep === undefined ? items : items.slice(0, keep)) as R;
+      ctx.fanout.observe(
+        edges[kindOf(parent)],
+        distinctKeyOf(source, parent) ?? '',
+        items.length,
+        delivered.map((item) => childKeyOf(itemType, item)),
+      );
+      return delivered;
+    };
+    if (!(level?.hunted && key !== undefined && keep === undefined))
+      return (loadRelated(source, parent, ctx) as Promise<R>).then(kept);
+    const ahead = ctx.hunting.answeredAhead(hunting!, level.path, key, level.statistics) as R | undefined;
+    if (ahead !== undefined) return kept(ahead);
+    return (ctx.hunting.load(hunting!, level.path, key, level.statistics, level.ahead) as Promise<R>).then(
+      kept,
     );
-    return kept;
   };
 }
 
@@ -189,6 +198,8 @@ interface HuntingLevel {
   readonly hunted: boolean;
   /** It asks user properties only hunting's second query gives. */
   readonly statistics: boolean;
+  /** The hunted levels its items go on to, which it answers ahead when they cost no call. */
+  readonly ahead: readonly LevelAhead[];
 }
 
 /**
@@ -198,17 +209,60 @@ interface HuntingLevel {
  */
 const levels = new WeakMap<readonly FieldNode[], HuntingLevel>();
 
-function huntingLevel(hunting: HuntingSource, info: GraphQLResolveInfo): HuntingLevel {
+function huntingLevel(hunting: HuntingSource, itemType: EntityType, info: GraphQLResolveInfo): HuntingLevel {
   const memo = levels.get(info.fieldNodes);
   if (memo && memo.variables === info.variableValues) return memo;
+  const path = levelPath(info);
   const level: HuntingLevel = {
     variables: info.variableValues,
-    path: levelPath(info),
+    path,
     hunted: !asksBeyond(info, (f) => huntingGives(hunting, f)),
     statistics: asksBeyond(info, (f) => !(hunting.secondQuery ?? []).includes(f)),
+    ahead: levelsAhead(itemType, info.fieldNodes, path, info.fragments, info.variableValues),
   };
   levels.set(info.fieldNodes, level);
   return level;
+}
+
+/**
+ * The hunted levels the items of a level (of `type`, asked for by `nodes` at `path`) go on to: each of their
+ * relationship fields with a hunting source, asked without arguments (`first` keeps Defender's order: the
+ * route) and for what hunting gives only, by response key, worked out as {@link huntingLevel} works out the
+ * level when its resolvers run; and, the same way, the levels after each.
+ */
+function levelsAhead(
+  type: EntityType,
+  nodes: readonly FieldNode[],
+  path: string,
+  fragments: GraphQLResolveInfo['fragments'],
+  variables: GraphQLResolveInfo['variableValues'],
+): LevelAhead[] {
+  const byResponseKey = new Map<string, FieldNode[]>();
+  for (const node of nodes) {
+    for (const field of selectedFields(node.selectionSet, fragments, variables)) {
+      const responseKey = field.alias?.value ?? field.name.value;
+      byResponseKey.set(responseKey, [...(byResponseKey.get(responseKey) ?? []), field]);
+    }
+  }
+  const ahead: LevelAhead[] = [];
+  for (const [responseKey, fields] of byResponseKey) {
+    const name = fields[0]!.name.value;
+    const source = huntingSourceOf(type, name);
+    if (!source || fields.some((f) => f.name.value !== name || (f.arguments?.length ?? 0) > 0)) continue;
+    const asked = fields.flatMap((f) =>
+      selectedFields(f.selectionSet, fragments, variables).map((child) => child.name.value),
+    );
+    if (!asked.every((f) => huntingGives(source, f))) continue;
+    const childPath = `${path}.${responseKey}`;
+    ahead.push({
+      source,
+      route: sourceOf(type, name, 'perParent'),
+      path: childPath,
+      statistics: asked.some((f) => (source.secondQuery ?? []).includes(f)),
+      next: levelsAhead(relationshipOf(type, name)!.type, fields, childPath, fragments, variables),
+    });
+  }
+  return ahead;
 }
 
 /** The response path of a field without list indices: every parent of one level shares it. */
