@@ -107,6 +107,8 @@ export class DefenderClient {
   readonly #generationOf = new WeakMap<CallScope, Promise<string>>();
   /** The start of the cache keys of each identity and API (#keyOf). */
   readonly #keyPrefixes = new Map<string, Map<string, string>>();
+  /** The cache keys of recent hunting queries, by query (#huntKey). */
+  readonly #huntKeys = new Map<string, { identity: string; key: string }>();
 
   constructor(private readonly options: DefenderClientOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -256,8 +258,19 @@ export class DefenderClient {
     return !scope.fresh && (await this.#freshHunt(this.#huntKey(kql, scope), scope)) !== undefined;
   }
 
+  /**
+   * A hunting query's cache key, kept for recent queries: their texts are the same strings each time
+   * (hunting.ts keeps them), so the memo finds them by a hash V8 keeps, where escaping a few KiB of KQL again
+   * would cost more.
+   */
   #huntKey(kql: string, scope: CallScope): string {
-    return `${this.#keyPrefix(this.#pipeline.tokensFor(scope, 'hunting').identity, 'hunting')}${JSON.stringify(kql)}]`;
+    const identity = this.#pipeline.tokensFor(scope, 'hunting').identity;
+    const recent = this.#huntKeys.get(kql);
+    if (recent?.identity === identity) return recent.key;
+    const key = `${this.#keyPrefix(identity, 'hunting')}${JSON.stringify(kql)}]`;
+    if (this.#huntKeys.size >= RECENT_HUNT_KEYS) this.#huntKeys.delete(this.#huntKeys.keys().next().value!);
+    this.#huntKeys.set(kql, { identity, key });
+    return key;
   }
 
   /** A hunting answer the cache holds, when fresh and 200: not refreshed in the background, a stale one is a miss. */
@@ -469,6 +482,9 @@ export class DefenderClient {
     await this.options.cache.set(key, { ...answer, storedAt: this.#clock.now() }, keptMs);
   }
 }
+
+/** Hunting queries whose cache keys are kept at once (oldest first out). */
+const RECENT_HUNT_KEYS = 32;
 
 /** Identities whose key prefixes are kept at once (they are made again when dropped). */
 const KEY_PREFIX_IDENTITIES = 1_000;

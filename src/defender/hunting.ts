@@ -37,7 +37,7 @@ async function rowsOf(client: DefenderClient, kql: string, scope: CallScope): Pr
 }
 
 /** Query texts kept per builder (each up to a few KiB per chunk): the most recent chunks'. */
-const RECENT_QUERIES = 64;
+const RECENT_QUERIES = 32;
 
 /**
  * `build` with its texts kept for the {@link RECENT_QUERIES} most recent chunks: an operation over the same

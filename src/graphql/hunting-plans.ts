@@ -71,8 +71,11 @@ export type PlanFallbackObserver = (fallback: { readonly api: 'hunting'; readonl
 export class HuntingPlans {
   readonly levels: LevelPlan[] = [];
   readonly #loaders = new Map<string, DataLoader<string, unknown, string>>();
-  /** What levels answered ahead gave each parent: by level (`path\nstatistics`), then by distinct key. */
-  readonly #ahead = new Map<string, Map<string, unknown>>();
+  /**
+   * What levels answered ahead gave each parent: by path, then with or without statistics, then by distinct key.
+   * Read once per parent: the path is the resolvers' own string, whose hash V8 keeps.
+   */
+  readonly #ahead = new Map<string, [Map<string, unknown>?, Map<string, unknown>?]>();
 
   constructor(
     private readonly client: DefenderClient,
@@ -115,7 +118,8 @@ export class HuntingPlans {
    * resolver loads it).
    */
   answeredAhead(source: HuntingSource, path: string, key: string, statistics: boolean): unknown {
-    return this.#ahead.get(`${path}\n${statistics}`)?.get(caseInsensitive(source) ? key.toLowerCase() : key);
+    const level = this.#ahead.get(path)?.[statistics ? 1 : 0];
+    return level?.get(caseInsensitive(source) ? key.toLowerCase() : key);
   }
 
   async #level(
@@ -181,7 +185,9 @@ export class HuntingPlans {
     const values = await this.#level(next.source, next.path, keys, next.statistics, next.next, choice);
     const level = new Map<string, unknown>();
     [...byDistinct.keys()].forEach((distinct, i) => level.set(distinct, values[i]));
-    this.#ahead.set(`${next.path}\n${next.statistics}`, level);
+    let byStatistics = this.#ahead.get(next.path);
+    if (!byStatistics) this.#ahead.set(next.path, (byStatistics = []));
+    byStatistics[next.statistics ? 1 : 0] = level;
   }
 
   async #answer(
