@@ -47,11 +47,14 @@ const UTILISATION = {
   concurrencyPerApi: 30,
   sampleStepMs: 50,
 } as const;
-/** The execution path and the baseline: three alternated rounds of 10 s each, after 5 s of warm-up each. */
+/**
+ * The execution path and the baseline: three alternated rounds of 10 s each, after 10 s of warm-up each (V8
+ * optimises a compiled document's code over its first few thousand executions).
+ */
 const OVERHEAD = {
   query: 'alert-queue',
   connections: 50,
-  warmupSeconds: 5,
+  warmupSeconds: 10,
   durationSeconds: 10,
   rounds: 3,
 } as const;

@@ -234,10 +234,17 @@ export class FanoutRecorder {
   >();
 
   /**
-   * One parent's list: `length` items in Defender's answer, of which `delivered` (their ids) went on to the
-   * next level (fewer with `first`).
+   * One parent's list: `length` items in Defender's answer, of which `delivered` (told apart by `keyOf`; by themselves, when strings) went on
+   * to the next level (fewer with `first`). A parent seen before in the operation is not counted again (nor are
+   * its items' keys made).
    */
-  observe(edge: string, parent: string, length: number, delivered: readonly string[]): void {
+  observe<T = string>(
+    edge: string,
+    parent: string,
+    length: number,
+    delivered: readonly T[],
+    keyOf: (item: T) => string = String,
+  ): void {
     let entry = this.#edges.get(edge);
     if (!entry) {
       entry = { parents: new Set(), counts: emptyCounts(), children: new Set(), delivered: 0 };
@@ -251,7 +258,7 @@ export class FanoutRecorder {
     entry.counts.buckets[b]!++;
     entry.counts.bucketSums[b]! += length;
     entry.delivered += delivered.length;
-    for (const child of delivered) entry.children.add(child);
+    for (const child of delivered) entry.children.add(keyOf(child));
   }
 
   /** Each edge's counts for this operation. */

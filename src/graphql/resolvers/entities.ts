@@ -168,7 +168,8 @@ function related<R extends object[]>(
         edges[kindOf(parent)],
         distinctKeyOf(source, parent) ?? '',
         items.length,
-        delivered.map((item) => childKeyOf(itemType, item)),
+        delivered,
+        (item) => childKeyOf(itemType, item),
       );
       return delivered;
     };
