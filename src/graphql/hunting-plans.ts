@@ -137,7 +137,10 @@ export class HuntingPlans {
       statistics,
       choice ?? (await this.#choose(source, keys, statistics)),
     );
-    for (const next of ahead) await this.#answerAhead(next, answers);
+    for (const next of ahead) {
+      // Answering ahead only saves work: should it fail, the level's resolvers load it as usual.
+      await this.#answerAhead(next, answers).catch(() => undefined);
+    }
     return answers;
   }
 
@@ -184,7 +187,10 @@ export class HuntingPlans {
     if (!free) return;
     const values = await this.#level(next.source, next.path, keys, next.statistics, next.next, choice);
     const level = new Map<string, unknown>();
-    [...byDistinct.keys()].forEach((distinct, i) => level.set(distinct, values[i]));
+    // A parent whose answer is an error (a cached 404, say) is left to its resolver, whose loader rejects it.
+    [...byDistinct.keys()].forEach((distinct, i) => {
+      if (!(values[i] instanceof Error)) level.set(distinct, values[i]);
+    });
     let byStatistics = this.#ahead.get(next.path);
     if (!byStatistics) this.#ahead.set(next.path, (byStatistics = []));
     byStatistics[next.statistics ? 1 : 0] = level;
