@@ -156,29 +156,38 @@ function related<R extends object[]>(
   const hunting = huntingSourceOf(type, field);
   const { type: itemType } = relationshipOf(type, field)!;
   const edges = edgesOf(type, field);
+  const childKey = (item: object) => childKeyOf(itemType, item);
+  /** The parent's list as delivered (its first `keep` items), told to the fan-out recorder. */
+  const deliver = (
+    parent: MachineParent | UserParent,
+    items: R,
+    keep: number | undefined,
+    ctx: GraphQLContext,
+  ) => {
+    const delivered = (keep === undefined ? items : items.slice(0, keep)) as R;
+    ctx.fanout.observe(
+      edges[kindOf(parent)],
+      distinctKeyOf(source, parent) ?? '',
+      items.length,
+      delivered,
+      childKey,
+    );
+    return delivered;
+  };
   // Not async: a list a level answered ahead (hunting-plans.ts) is returned at once, without a promise per parent.
   return (parent, { first }, ctx, info) => {
     const keep = first === null || first === undefined ? undefined : checkFirst(first, ctx.maxPageSize);
     const key = keyOf(source, parent);
     const level =
       hunting !== undefined && ctx.hunting.enabled ? huntingLevel(hunting, itemType, info) : undefined;
-    const kept = (items: R): R => {
-      const delivered = (keep === undefined ? items : items.slice(0, keep)) as R;
-      ctx.fanout.observe(
-        edges[kindOf(parent)],
-        distinctKeyOf(source, parent) ?? '',
-        items.length,
-        delivered,
-        (item) => childKeyOf(itemType, item),
-      );
-      return delivered;
-    };
     if (!(level?.hunted && key !== undefined && keep === undefined))
-      return (loadRelated(source, parent, ctx) as Promise<R>).then(kept);
+      return (loadRelated(source, parent, ctx) as Promise<R>).then((items) =>
+        deliver(parent, items, keep, ctx),
+      );
     const ahead = ctx.hunting.answeredAhead(hunting!, level.path, key, level.statistics) as R | undefined;
-    if (ahead !== undefined) return kept(ahead);
+    if (ahead !== undefined) return deliver(parent, ahead, undefined, ctx);
     return (ctx.hunting.load(hunting!, level.path, key, level.statistics, level.ahead) as Promise<R>).then(
-      kept,
+      (items) => deliver(parent, items, undefined, ctx),
     );
   };
 }
