@@ -97,8 +97,10 @@ export interface OverheadResult {
   readonly baseline: ServerLoad;
   /** Gateway requests/s over baseline requests/s. */
   readonly throughputRatio: number;
-  /** The same with the response cache off. */
+  /** With the response cache off: the median over the rounds of each round's ratio. */
   readonly executingRatio: number;
+  /** The medians over the rounds of each side's p99 (ms). */
+  readonly executingP99: { readonly gateway: number; readonly baseline: number };
   /** `extensions.upstream` of the gateway's answer once warm (calls should be 0). */
   readonly warmUpstream: UpstreamExtension | undefined;
   /** Error codes of the gateway's warm answer (none expected). */
@@ -144,7 +146,6 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
       options,
       gateway,
       throughputRatio: gateway.requestsPerSecond / executing.baseline.requestsPerSecond,
-      executingRatio: executing.gatewayExecuting.requestsPerSecond / executing.baseline.requestsPerSecond,
       upstreamCallsDuringLoad,
     };
   } finally {
@@ -156,6 +157,8 @@ type ExecutionPath = Pick<
   OverheadResult,
   | 'gatewayExecuting'
   | 'baseline'
+  | 'executingRatio'
+  | 'executingP99'
   | 'warmUpstream'
   | 'warmErrors'
   | 'upstreamCallsDuringLoad'
@@ -164,104 +167,92 @@ type ExecutionPath = Pick<
 >;
 
 /**
- * The gateway with its response cache off, warmed, and the baseline answering its warm answer, both up:
- * warm-up of each, then `rounds` measured runs of each, alternated ABBA.
+ * The gateway with its response cache off and the baseline answering the gateway's warm answer, in
+ * `options.rounds` rounds. Each round starts both afresh (the gateway warmed by the query, twice), warms each up,
+ * then measures them one after the other, in ABBA order across rounds: on the machines this runs on, one server
+ * process can run about twice as slowly as the next, uniformly and for its whole life, so a round samples a
+ * process of each, and the headline figures are the medians of the rounds.
  */
 async function measureExecutionPath(
   sim: Awaited<ReturnType<typeof startSimulator>>,
   options: OverheadOptions,
 ): Promise<ExecutionPath> {
-  const gatewayChild = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
-    simulatorUrl: sim.url,
-    rateLimits: options.rateLimits,
-    cacheTtlMs: 3_600_000,
-    responseCache: false,
-  });
-  try {
-    const cold = await postQuery(gatewayChild.url, options.query.query);
-    const warm = await postQuery(gatewayChild.url, options.query.query);
-    // Reported, not fatal: a gateway that does not cache (or fails) still gets measured, and the report says so.
-    const warmErrors = (warm.errors ?? []).map((e) => String(e.extensions?.['code'] ?? e.message));
-    const answerData = warm.data ?? cold.data ?? {};
-    const baselineChild = await ServerChild.start<BaselineChildConfig>('serve-baseline', options.launch, {
-      answers: answerData,
+  const body = JSON.stringify({ query: options.query.query });
+  const sides = [
+    { label: 'gateway, response cache off', rounds: [] as RoundLoad[], memory: [] as MemoryOf[] },
+    { label: 'bare Apollo baseline', rounds: [] as RoundLoad[], memory: [] as MemoryOf[] },
+  ] as const;
+  let first: Pick<ExecutionPath, 'warmUpstream' | 'warmErrors' | 'sameAnswer' | 'answerBytes'> | undefined;
+  let answerData: Record<string, unknown> = {};
+  let upstreamCallsDuringLoad = 0;
+  for (let round = 0; round < options.rounds; round++) {
+    const gatewayChild = await ServerChild.start<GatewayChildConfig>('serve-gateway', options.launch, {
+      simulatorUrl: sim.url,
+      rateLimits: options.rateLimits,
+      cacheTtlMs: 3_600_000,
+      responseCache: false,
     });
     try {
-      const answer = await postQuery(baselineChild.url, options.query.query);
-      const sameAnswer = isDeepStrictEqual(answer.data, answerData) && !answer.errors;
-      sim.resetCalls();
-      const [gatewayExecuting, baseline] = await loadAlternated(
-        [
-          { label: 'gateway, response cache off', child: gatewayChild },
-          { label: 'bare Apollo baseline', child: baselineChild },
-        ],
-        options,
-      );
-      return {
-        gatewayExecuting: gatewayExecuting!,
-        baseline: baseline!,
-        warmUpstream: warm.extensions?.upstream,
-        warmErrors,
-        upstreamCallsDuringLoad: sim.calls.length,
-        sameAnswer,
-        answerBytes: Buffer.byteLength(JSON.stringify(answerData)),
-      };
-    } finally {
-      await baselineChild.stop();
-    }
-  } finally {
-    await gatewayChild.stop();
-  }
-}
-
-/**
- * Rest readings, a warm-up of each server, `options.rounds` measured runs of each in ABBA order, rest readings
- * again. Each server's figures are the means of its rounds (CPU per request: over all its measured requests).
- */
-async function loadAlternated(
-  servers: readonly { label: string; child: ServerChild }[],
-  options: OverheadOptions,
-): Promise<ServerLoad[]> {
-  const body = JSON.stringify({ query: options.query.query });
-  const rests = [];
-  for (const { child } of servers) rests.push(await child.rest());
-  const loadStart = Date.now();
-  for (const { child } of servers) await fire(child.url, body, options.connections, options.warmupSeconds);
-  const rounds: RoundLoad[][] = servers.map(() => []);
-  for (let round = 0; round < options.rounds; round++) {
-    const order = servers.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) {
-      const { child } = servers[i]!;
-      const cpuBefore = await cpuMsOf(child.pid);
-      const result = await fire(child.url, body, options.connections, options.durationSeconds);
-      const cpuAfter = await cpuMsOf(child.pid);
-      rounds[i]!.push({
-        requestsPerSecond: result.requests.average,
-        latencyP50Ms: result.latency.p50,
-        latencyP99Ms: result.latency.p99,
-        latencyMeanMs: result.latency.average,
-        bytesPerSecond: result.throughput.average,
-        requests: result.requests.total,
-        non2xx: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+      const cold = await postQuery(gatewayChild.url, options.query.query);
+      const warm = await postQuery(gatewayChild.url, options.query.query);
+      if (round === 0) answerData = warm.data ?? cold.data ?? {};
+      const baselineChild = await ServerChild.start<BaselineChildConfig>('serve-baseline', options.launch, {
+        answers: answerData,
       });
+      try {
+        if (!first) {
+          const answer = await postQuery(baselineChild.url, options.query.query);
+          first = {
+            warmUpstream: warm.extensions?.upstream,
+            // Reported, not fatal: a gateway that does not cache (or fails) still gets measured, and the report says so.
+            warmErrors: (warm.errors ?? []).map((e) => String(e.extensions?.['code'] ?? e.message)),
+            sameAnswer: isDeepStrictEqual(answer.data, answerData) && !answer.errors,
+            answerBytes: Buffer.byteLength(JSON.stringify(answerData)),
+          };
+        }
+        const children = [gatewayChild, baselineChild];
+        const rests = [await gatewayChild.rest(), await baselineChild.rest()];
+        const loadStart = Date.now();
+        const callsBefore = sim.calls.length;
+        for (const child of children) await fire(child.url, body, options.connections, options.warmupSeconds);
+        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const child = children[i]!;
+          const cpuBefore = await cpuMsOf(child.pid);
+          const result = await fire(child.url, body, options.connections, options.durationSeconds);
+          const cpuAfter = await cpuMsOf(child.pid);
+          sides[i]!.rounds.push({
+            requestsPerSecond: result.requests.average,
+            latencyP50Ms: result.latency.p50,
+            latencyP99Ms: result.latency.p99,
+            latencyMeanMs: result.latency.average,
+            bytesPerSecond: result.throughput.average,
+            requests: result.requests.total,
+            non2xx: result.non2xx,
+            errors: result.errors,
+            timeouts: result.timeouts,
+            cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+          });
+        }
+        upstreamCallsDuringLoad += sim.calls.length - callsBefore;
+        const loadEnd = Date.now();
+        for (const [i, child] of children.entries()) {
+          sides[i]!.memory.push(memoryOf(child, rests[i]!, await child.rest(), loadStart, loadEnd));
+        }
+      } finally {
+        await baselineChild.stop();
+      }
+    } finally {
+      await gatewayChild.stop();
     }
   }
-  const loadEnd = Date.now();
-  const loads: ServerLoad[] = [];
-  for (const [i, { label, child }] of servers.entries()) {
-    const after = await child.rest();
-    const runs = rounds[i]!;
+  const [gatewayExecuting, baseline] = sides.map(({ label, rounds, memory }) => {
     const mean = (value: (r: RoundLoad) => number) =>
-      runs.reduce((sum, r) => sum + value(r), 0) / runs.length;
-    const sum = (value: (r: RoundLoad) => number) => runs.reduce((total, r) => total + value(r), 0);
-    const cpu = runs.every((r) => r.cpuMs !== undefined)
+      rounds.reduce((sum, r) => sum + value(r), 0) / rounds.length;
+    const sum = (value: (r: RoundLoad) => number) => rounds.reduce((total, r) => total + value(r), 0);
+    const cpu = rounds.every((r) => r.cpuMs !== undefined)
       ? sum((r) => r.cpuMs!) / sum((r) => r.requests)
       : undefined;
-    loads.push({
+    const load: ServerLoad = {
       label,
       requestsPerSecond: mean((r) => r.requestsPerSecond),
       latencyP50Ms: mean((r) => r.latencyP50Ms),
@@ -272,12 +263,34 @@ async function loadAlternated(
       non2xx: sum((r) => r.non2xx),
       errors: sum((r) => r.errors),
       timeouts: sum((r) => r.timeouts),
-      ...memoryOf(child, rests[i]!, after, loadStart, loadEnd),
+      // The first round's readings, with the highest peaks of all rounds.
+      ...memory[0]!,
+      peakRss: Math.max(...memory.map((m) => m.peakRss)),
+      peakHeapUsed: Math.max(...memory.map((m) => m.peakHeapUsed)),
       ...(cpu !== undefined && { cpuMsPerRequest: cpu }),
-      rounds: runs,
-    });
-  }
-  return loads;
+      rounds,
+    };
+    return load;
+  }) as [ServerLoad, ServerLoad];
+  const g = gatewayExecuting.rounds!;
+  const b = baseline.rounds!;
+  return {
+    ...first!,
+    gatewayExecuting,
+    baseline,
+    executingRatio: median(g.map((r, i) => r.requestsPerSecond / b[i]!.requestsPerSecond)),
+    executingP99: {
+      gateway: median(g.map((r) => r.latencyP99Ms)),
+      baseline: median(b.map((r) => r.latencyP99Ms)),
+    },
+    upstreamCallsDuringLoad,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Rest reading, warm-up, measured run, rest reading again, with the child's memory samples in between. */
@@ -309,6 +322,7 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
 }
 
 type RestReading = { sample: MemorySample; gcExposed: boolean };
+type MemoryOf = ReturnType<typeof memoryOf>;
 
 /** The memory figures of a load from `loadStart` to `loadEnd`, between two rest readings. */
 function memoryOf(

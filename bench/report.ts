@@ -200,16 +200,16 @@ function goalsTable(r: BenchResults): string {
       r.overhead.throughputRatio.toFixed(2),
       met(r.overhead.throughputRatio >= 0.8),
     ]);
-    const { gatewayExecuting, baseline, executingRatio } = r.overhead;
+    const { executingRatio, executingP99, options } = r.overhead;
     rows.push([
-      'execution path ratio ≥ 1.0 (response cache off, warm, over the bare baseline)',
+      `execution path ratio ≥ 1.0 (response cache off, warm, over the bare baseline; median of ${options.rounds} rounds)`,
       executingRatio.toFixed(2),
       met(executingRatio >= 1.0),
     ]);
     rows.push([
-      'execution path p99 ≤ the bare baseline’s',
-      `${Math.round(gatewayExecuting.latencyP99Ms)} ms vs ${Math.round(baseline.latencyP99Ms)} ms`,
-      met(gatewayExecuting.latencyP99Ms <= baseline.latencyP99Ms),
+      'execution path p99 ≤ the bare baseline’s (medians of the rounds)',
+      `${Math.round(executingP99.gateway)} ms vs ${Math.round(executingP99.baseline)} ms`,
+      met(executingP99.gateway <= executingP99.baseline),
     ]);
   }
   if (r.traces) rows.push(tracesGoal(r.traces));

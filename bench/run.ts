@@ -48,18 +48,18 @@ const UTILISATION = {
   sampleStepMs: 50,
 } as const;
 /**
- * The execution path and the baseline: three alternated rounds of 10 s each, after 10 s of warm-up each (V8
- * optimises a compiled document's code over its first few thousand executions).
+ * The execution path and the baseline: five rounds, each with both started afresh, 10 s of warm-up each (V8
+ * optimises a compiled document's code over its first few thousand executions), then 10 s measured each.
  */
 const OVERHEAD = {
   query: 'alert-queue',
   connections: 50,
   warmupSeconds: 10,
   durationSeconds: 10,
-  rounds: 3,
+  rounds: 5,
 } as const;
 /** Traces on (to a local OTLP sink) vs off, on the overhead's query and load, three rounds each way. */
-const TRACES = { ...OVERHEAD, warmupSeconds: 2 } as const;
+const TRACES = { ...OVERHEAD, warmupSeconds: 2, rounds: 3 } as const;
 /** Sustained load: warm (generous limits, response cache on) then cold under a scaled-down limit. */
 const LOAD = {
   seconds: 60,
@@ -207,7 +207,7 @@ const overhead = only.has('overhead')
       const query = queries.find((q) => q.name === values['overhead-query']);
       if (!query) throw new Error(`no query named "${values['overhead-query']}" in bench/queries.ts`);
       log(
-        `overhead: "${query.name}" at ${OVERHEAD.connections} connections, ${OVERHEAD.rounds} rounds of the execution path and the baseline, then the gateway…`,
+        `overhead: "${query.name}" at ${OVERHEAD.connections} connections, ${OVERHEAD.rounds} rounds of the execution path and the baseline (fresh processes each), then the gateway…`,
       );
       return measureOverhead({ ...OVERHEAD, seed: SEED, query, rateLimits: COUNTING_LIMITS, launch });
     })
