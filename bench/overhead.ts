@@ -26,8 +26,8 @@ export interface OverheadOptions {
   /** The measured run (s); the executing gateway and the baseline run this long in each round. */
   readonly durationSeconds: number;
   /**
-   * Rounds of the execution path against the baseline, alternated (gateway, baseline, then baseline,
-   * gateway, …) with both servers up, so that a slower moment of the machine weighs on both sides alike.
+   * Rounds of the execution path against the baseline, each with a fresh process of each, measured one after
+   * the other in alternated order (gateway, baseline, then baseline, gateway, …).
    */
   readonly rounds: number;
   /** Limits on both sides, generous: a fully cached query makes no call anyway. */
@@ -71,7 +71,7 @@ export interface ServerLoad {
   readonly memory: readonly MemoryPoint[];
   /** The server process's CPU time (user + system) over the measured requests, per request (ms). */
   readonly cpuMsPerRequest?: number;
-  /** The rounds it was measured in, when alternated with another server (their means are the figures above). */
+  /** The rounds it was measured in, each in a fresh process, alternated with another server (their means are the figures above). */
   readonly rounds?: readonly RoundLoad[];
 }
 
@@ -105,7 +105,7 @@ export interface OverheadResult {
   readonly warmUpstream: UpstreamExtension | undefined;
   /** Error codes of the gateway's warm answer (none expected). */
   readonly warmErrors: readonly string[];
-  /** Calls that reached the simulator during the gateway's load (0 when fully cached). */
+  /** Calls that reached the simulator during the gateways' loads (0 when fully cached). */
   readonly upstreamCallsDuringLoad: number;
   /** The baseline answers the same data as the gateway. */
   readonly sameAnswer: boolean;
@@ -118,8 +118,8 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
  * Throughput, latency, CPU and memory of the gateway answering a fully cached nested query, and of a bare Apollo
  * Server answering the same query from memory, each in its own child process with the load generator
  * (autocannon) here in the parent. The simulator also runs here, idle once the cache is warm. The gateway with
- * its response cache off (every request executes over cached upstream answers) and the baseline are up together
- * and measured in alternated rounds; the gateway with its response cache on is measured once, alone.
+ * its response cache off (every request executes over cached upstream answers) and the baseline are measured in
+ * rounds of fresh processes (measureExecutionPath); the gateway with its response cache on once, alone.
  */
 export async function measureOverhead(options: OverheadOptions): Promise<OverheadResult> {
   const sim = await startSimulator({ seed: options.seed, rateLimits: parseRateLimits(options.rateLimits) });
