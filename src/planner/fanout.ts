@@ -234,9 +234,9 @@ export class FanoutRecorder {
   >();
 
   /**
-   * One parent's list: `length` items in Defender's answer, of which `delivered` (told apart by `keyOf`; by themselves, when strings) went on
-   * to the next level (fewer with `first`). A parent seen before in the operation is not counted again (nor are
-   * its items' keys made).
+   * One parent's list: `length` items in Defender's answer, of which `delivered` went on to the next level
+   * (fewer with `first`), told apart by `keyOf` (strings by themselves). A parent seen before in the operation
+   * is not counted again, nor are its items' keys made.
    */
   observe<T = string>(
     edge: string,
