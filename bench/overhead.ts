@@ -49,8 +49,8 @@ export interface MemoryPoint {
   readonly lagMaxMs?: number;
 }
 
-export interface ServerLoad {
-  readonly label: string;
+/** What the load generator saw of one measured run. */
+export interface LoadFigures {
   readonly requestsPerSecond: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
@@ -60,6 +60,10 @@ export interface ServerLoad {
   readonly non2xx: number;
   readonly errors: number;
   readonly timeouts: number;
+}
+
+export interface ServerLoad extends LoadFigures {
+  readonly label: string;
   /** After the answer was warmed and a full GC (when `gcExposed`). */
   readonly atRest: MemorySample;
   readonly gcExposed: boolean;
@@ -71,21 +75,15 @@ export interface ServerLoad {
   readonly memory: readonly MemoryPoint[];
   /** The server process's CPU time (user + system) over the measured requests, per request (ms). */
   readonly cpuMsPerRequest?: number;
-  /** The rounds it was measured in, each in a fresh process, alternated with another server (their means are the figures above). */
+  /**
+   * The rounds it was measured in, each in a fresh process, alternated with another server (their means are
+   * the figures above).
+   */
   readonly rounds?: readonly RoundLoad[];
 }
 
-/** One measured run of a server. */
-export interface RoundLoad {
-  readonly requestsPerSecond: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
-  readonly latencyMeanMs: number;
-  readonly bytesPerSecond: number;
-  readonly requests: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
+/** One measured run of a server, with its process's CPU time over it (ms; undefined where /proc is not). */
+export interface RoundLoad extends LoadFigures {
   readonly cpuMs: number | undefined;
 }
 
@@ -216,22 +214,7 @@ async function measureExecutionPath(
         const callsBefore = sim.calls.length;
         for (const child of children) await fire(child.url, body, options.connections, options.warmupSeconds);
         for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
-          const child = children[i]!;
-          const cpuBefore = await cpuMsOf(child.pid);
-          const result = await fire(child.url, body, options.connections, options.durationSeconds);
-          const cpuAfter = await cpuMsOf(child.pid);
-          sides[i]!.rounds.push({
-            requestsPerSecond: result.requests.average,
-            latencyP50Ms: result.latency.p50,
-            latencyP99Ms: result.latency.p99,
-            latencyMeanMs: result.latency.average,
-            bytesPerSecond: result.throughput.average,
-            requests: result.requests.total,
-            non2xx: result.non2xx,
-            errors: result.errors,
-            timeouts: result.timeouts,
-            cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
-          });
+          sides[i]!.rounds.push(await measuredRun(children[i]!, body, options));
         }
         upstreamCallsDuringLoad += sim.calls.length - callsBefore;
         const loadEnd = Date.now();
@@ -299,13 +282,28 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
   const body = JSON.stringify({ query: options.query.query });
   const loadStart = Date.now();
   await fire(child.url, body, options.connections, options.warmupSeconds);
+  const run = await measuredRun(child, body, options);
+  const loadEnd = Date.now();
+  const after = await child.rest();
+  const { cpuMs, ...figures } = run;
+  return {
+    label,
+    ...figures,
+    ...memoryOf(child, rest, after, loadStart, loadEnd),
+    ...(cpuMs !== undefined && { cpuMsPerRequest: cpuMs / run.requests }),
+  };
+}
+
+/** One measured run of `options.durationSeconds` against `child`, with its process's CPU time over it. */
+export async function measuredRun(
+  child: ServerChild,
+  body: string,
+  options: Pick<OverheadOptions, 'connections' | 'durationSeconds'>,
+): Promise<RoundLoad> {
   const cpuBefore = await cpuMsOf(child.pid);
   const result = await fire(child.url, body, options.connections, options.durationSeconds);
   const cpuAfter = await cpuMsOf(child.pid);
-  const loadEnd = Date.now();
-  const after = await child.rest();
   return {
-    label,
     requestsPerSecond: result.requests.average,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
@@ -315,9 +313,7 @@ async function loadServer(label: string, child: ServerChild, options: OverheadOp
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    ...memoryOf(child, rest, after, loadStart, loadEnd),
-    ...(cpuBefore !== undefined &&
-      cpuAfter !== undefined && { cpuMsPerRequest: (cpuAfter - cpuBefore) / result.requests.total }),
+    cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
   };
 }
 
@@ -367,7 +363,12 @@ export async function cpuMsOf(pid: number | undefined): Promise<number | undefin
 /** Linux's USER_HZ, the unit of /proc's CPU times, 100 on every mainstream architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-function fire(url: string, body: string, connections: number, seconds: number): Promise<autocannon.Result> {
+export function fire(
+  url: string,
+  body: string,
+  connections: number,
+  seconds: number,
+): Promise<autocannon.Result> {
   return autocannon({
     url: `${url}/graphql`,
     method: 'POST',

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
 import { loadConfig } from '../src/config.js';
 import type { OperationSummary } from '../src/ops/tracing.js';
 import { startTracing } from '../src/ops/tracing.js';
@@ -10,7 +9,7 @@ import { startSimulator } from '../src/simulator/server.js';
 import { postQuery } from './gateway.js';
 import { table } from './markdown.js';
 import type { OverheadOptions } from './overhead.js';
-import { cpuMsOf, ServerChild } from './overhead.js';
+import { measuredRun, ServerChild } from './overhead.js';
 import type { GatewayChildConfig } from './serve-gateway.js';
 
 /** The overhead section's options (each side's warm-up and measured run), and how many runs of each side. */
@@ -84,21 +83,16 @@ export async function measureTraces(options: TracesOptions): Promise<TracesResul
         try {
           await postQuery(child.url, options.query.query);
           const body = JSON.stringify({ query: options.query.query });
-          const warm = await fire(child.url, body, options.connections, options.warmupSeconds);
-          const cpuBefore = await cpuMsOf(child.pid);
-          const run = await fire(child.url, body, options.connections, options.durationSeconds);
-          const cpuAfter = await cpuMsOf(child.pid);
-          if (traced) tracedOperations += 1 + warm.requests.total + run.requests.total;
+          const warm = await measuredRun(child, body, { ...options, durationSeconds: options.warmupSeconds });
+          const run = await measuredRun(child, body, options);
+          if (traced) tracedOperations += 1 + warm.requests + run.requests;
           runs.push({
             traced,
-            requestsPerSecond: run.requests.average,
-            latencyP99Ms: run.latency.p99,
-            requests: run.requests.total,
+            requestsPerSecond: run.requestsPerSecond,
+            latencyP99Ms: run.latencyP99Ms,
+            requests: run.requests,
             non2xx: run.non2xx,
-            cpuMsPerRequest:
-              cpuBefore === undefined || cpuAfter === undefined
-                ? undefined
-                : (cpuAfter - cpuBefore) / run.requests.total,
+            cpuMsPerRequest: run.cpuMs === undefined ? undefined : run.cpuMs / run.requests,
           });
           // The batch processor exports every 5 s at the latest: what is still queued is sent before the next run.
           if (traced) await new Promise((done) => setTimeout(done, 6_000));
@@ -234,17 +228,6 @@ export function tracesGoal(r: TracesResult): [string, string, string] {
     `tracing ${r.tracingCpuUs.cached.toFixed(0)} µs CPU per operation, ${(share * 100).toFixed(1)} % of the gateway's ${(gatewayUs / 1000).toFixed(1)} ms: ${(lost * 100).toFixed(1)} % throughput at full CPU; ${ratios}`,
     lost < 0.1 ? 'yes' : '**no**',
   ];
-}
-
-function fire(url: string, body: string, connections: number, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: `${url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: seconds,
-  });
 }
 
 /**

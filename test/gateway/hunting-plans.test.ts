@@ -222,6 +222,13 @@ describe('DEFENDER_PLANS=auto with a cache', () => {
 });
 
 describe('a hunted level whose answers are cached, answered ahead of its resolvers', () => {
+  // Every query executes: no response cache answers the warm run whole.
+  const autoWithoutResponseCache = () =>
+    startTestGateway({
+      rateLimits: roomy,
+      simulator: { rateLimits: roomy },
+      server: { maxOperationCalls: 10_000, plans: 'auto', responseCache: false },
+    });
   // Each selection in turn, warm: the level after `User.machines` is answered when `User.machines` is (its
   // resolvers then return their lists at once); the answers, the calls and the plans are the cold run's.
   const WALKS = {
@@ -237,11 +244,7 @@ describe('a hunted level whose answers are cached, answered ahead of its resolve
   it.each(Object.entries(WALKS))(
     '%s: the same answer, plans and calls as cold, and no call',
     async (_, walk) => {
-      const gw = await startTestGateway({
-        rateLimits: roomy,
-        simulator: { rateLimits: roomy },
-        server: { maxOperationCalls: 10_000, plans: 'auto', responseCache: false },
-      });
+      const gw = await autoWithoutResponseCache();
       try {
         const cold = await gw.query(walk);
         expect(cold.errors).toBeUndefined();
@@ -263,11 +266,7 @@ describe('a hunted level whose answers are cached, answered ahead of its resolve
   );
 
   it('is not answered ahead when its hunting answer is not cached: its own batch sends the one query', async () => {
-    const gw = await startTestGateway({
-      rateLimits: roomy,
-      simulator: { rateLimits: roomy },
-      server: { maxOperationCalls: 10_000, plans: 'auto', responseCache: false },
-    });
+    const gw = await autoWithoutResponseCache();
     try {
       // The users' machines are cached (hunted); their logon users are not.
       await gw.query('{ alerts(first: 20) { nodes { user { machines { id } } } } }');
