@@ -37,7 +37,9 @@ export function serveInChild<Start>(start: (config: Start) => Promise<string>): 
   // Once the parent has disconnected (bench/overhead.ts stops a child that way) a sample still due is dropped,
   // not written to a closed channel (EPIPE, an unhandled 'error' on the way out).
   const send = (message: FromServer) => {
-    if (process.connected) process.send?.(message);
+    // A write already under way when the parent disconnects fails with EPIPE: told to the callback, it is not an
+    // unhandled 'error' on the process.
+    if (process.connected) process.send?.(message, undefined, {}, () => {});
   };
   if (!process.send) throw new Error('bench: this server runs as a child of bench/overhead.ts (IPC needed)');
   process.on('message', (message: ToServer<Start>) => {
