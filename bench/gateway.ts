@@ -68,6 +68,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     REQUEST_DEADLINE_MS: String(options.requestDeadlineMs),
+    // Idle sockets are closed only after the longest an operation may run (the utilisation section's is 625 s).
+    HTTP_SOCKET_TIMEOUT_MS: String(options.requestDeadlineMs + 60_000),
     MAX_OPERATION_CALLS: String(options.maxOperationCalls ?? BENCH_MAX_OPERATION_CALLS),
     // The bench counts the calls a query costs: an answer past its TTL is fetched again, never served stale.
     CACHE_STALE_SECONDS: '0',

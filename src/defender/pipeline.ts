@@ -5,7 +5,7 @@ import { RetryableFailure, fetchOnce } from './fetch.js';
 import type { CallScope, CallSpan } from './scope.js';
 import { apiStats } from './scope.js';
 import type { CachedAnswer } from '../cache/entity-cache.js';
-import type { UpstreamLimiter } from '../rate-limit/limiter.js';
+import type { Permit, UpstreamLimiter } from '../rate-limit/limiter.js';
 import type { TokenProvider } from '../auth/tokens.js';
 import { TokenAcquisitionError } from '../auth/tokens.js';
 import {
@@ -41,8 +41,8 @@ export interface PipelineOptions extends FetchOptions {
 interface Policy {
   readonly maxRetries: number;
   readonly maxThrottleRetries: number;
-  /** Takes the limiter's slot for one attempt; resolves with the time waited (ms). */
-  readonly slot: (api: DefenderApi, scope: CallScope) => Promise<number>;
+  /** Takes the limiter's slot for one attempt. */
+  readonly slot: (api: DefenderApi, scope: CallScope) => Promise<Permit>;
   /**
    * Whether the scope's deadline bounds the call: its token wait, every attempt (each one's timeout is the
    * smaller of the per-call timeout and what is left) and every backoff. Without, only the per-call timeout does.
@@ -60,10 +60,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * A background call is tried once: a failure keeps the stale answer, a later hit tries again, and the budget is
  * never spent on retries clients could use. Its one slot is taken before it starts (see `background`).
  */
-const BACKGROUND: Policy = {
+const BACKGROUND: Omit<Policy, 'slot'> = {
   maxRetries: 0,
   maxThrottleRetries: 0,
-  slot: () => Promise.resolve(0),
   // A refresh has no caller waiting: its scope's deadline is its start, and the per-call timeout bounds it.
   bounded: false,
 };
@@ -81,9 +80,9 @@ export class CallPipeline {
       maxRetries: options.maxRetries,
       maxThrottleRetries: options.maxThrottleRetries,
       slot: async (api, scope) => {
-        const { waitedMs } = await options.limiter.acquire(api, scope);
-        options.observer?.onLimiterWait?.(api, waitedMs);
-        return waitedMs;
+        const permit = await options.limiter.acquire(api, scope);
+        options.observer?.onLimiterWait?.(api, permit.waitedMs);
+        return permit;
       },
       bounded: true,
     };
@@ -105,9 +104,10 @@ export class CallPipeline {
    * Undefined when it cannot start: nothing is sent. Its scope should be its own, so no operation pays for it.
    */
   background(api: DefenderApi, url: URL, scope: CallScope): Promise<CachedAnswer> | undefined {
-    if (!this.options.breaker.allowsBackground(api) || !this.options.limiter.tryAcquire(api))
-      return undefined;
-    return this.#guarded(api, url, scope, BACKGROUND);
+    if (!this.options.breaker.allowsBackground(api)) return undefined;
+    const permit = this.options.limiter.tryAcquire(api);
+    if (!permit) return undefined;
+    return this.#guarded(api, url, scope, { ...BACKGROUND, slot: () => Promise.resolve(permit) });
   }
 
   /** The identity calls of this scope go out as (cache partitions follow it); Graph's for `hunting`. */
@@ -182,9 +182,14 @@ export class CallPipeline {
       for (;;) {
         try {
           if (deadline && clock.now() >= scope.deadline) throw new DeadlineReached();
-          const token = await this.#admit(api, scope, policy, signal, span);
-          // The deadline's abort cuts the attempt short when it comes before `timeoutMs` (fetchOnce's own).
-          const attempt = await fetchOnce(fetchOptions, api, url, token, signal, body);
+          const { token, permit } = await this.#admit(api, scope, policy, signal, span);
+          let attempt;
+          try {
+            // The deadline's abort cuts the attempt short when it comes before `timeoutMs` (fetchOnce's own).
+            attempt = await fetchOnce(fetchOptions, api, url, token, signal, body);
+          } finally {
+            permit.done?.();
+          }
           if (attempt.kind === 'answer') return attempt.answer;
           if (attempt.kind === 'refusal') {
             if (attempt.answered) onAnswered();
@@ -249,7 +254,8 @@ export class CallPipeline {
   /**
    * Counts the call against the operation's cap the moment it is committed to (concurrent fields would all
    * pass a check made later), then gets the token and, last, the limiter's slot, right before the request
-   * leaves, so the limiter counts what Defender will count. A call that never leaves is not counted.
+   * leaves, so the limiter counts what Defender will count. A call that never leaves is not counted; one that
+   * leaves is counted from when its attempt is over (Permit.done).
    */
   async #admit(
     api: DefenderApi,
@@ -257,7 +263,7 @@ export class CallPipeline {
     policy: Policy,
     signal: AbortSignal | undefined,
     span: CallSpan | undefined,
-  ): Promise<string> {
+  ): Promise<{ token: string; permit: Permit }> {
     const { stats, maxCalls } = scope;
     if (maxCalls !== undefined && stats.calls >= maxCalls) {
       throw new GatewayError(
@@ -270,12 +276,15 @@ export class CallPipeline {
     apiStats(stats, api).calls++;
     try {
       const token = await this.#token(scope, api, signal);
-      const waitedMs = await policy.slot(api, scope);
-      stats.limiterWaitMs += waitedMs;
-      span?.limiterWait(waitedMs);
+      const permit = await policy.slot(api, scope);
+      stats.limiterWaitMs += permit.waitedMs;
+      span?.limiterWait(permit.waitedMs);
       // The limiter may give a slot right at the deadline: a request sent then could not be answered in time.
-      if (policy.bounded && this.options.clock.now() >= scope.deadline) throw rateLimited(1, api);
-      return token;
+      if (policy.bounded && this.options.clock.now() >= scope.deadline) {
+        permit.done?.();
+        throw rateLimited(1, api);
+      }
+      return { token, permit };
     } catch (error) {
       stats.calls--;
       apiStats(stats, api).calls--;

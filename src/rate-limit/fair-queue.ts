@@ -16,8 +16,11 @@ export interface Waiter {
   readonly enqueuedAt: number;
   /** Epoch ms after which it no longer wants the call. */
   readonly deadline: number;
-  /** Lets the call go: the caller's permit says how long it waited until `now` (epoch ms). */
-  grant(now: number): void;
+  /**
+   * Lets the call go: the caller's permit says how long it waited until `now` (epoch ms), and carries the
+   * limiter's `done` (see Permit).
+   */
+  grant(now: number, done?: () => void): void;
   /** Refuses the call with `error`. */
   refuse(error: unknown): void;
 }
@@ -63,9 +66,9 @@ export function queuedPermit(
       caller,
       enqueuedAt: now,
       deadline,
-      grant: (at) => {
+      grant: (at, done) => {
         cleanup();
-        resolve({ waitedMs: at - now });
+        resolve(done ? { waitedMs: at - now, done } : { waitedMs: at - now });
       },
       refuse: (error) => {
         cleanup();

@@ -12,6 +12,14 @@ import { ANONYMOUS, ApiQueues, lateTurn, queuedPermit } from './fair-queue.js';
 export interface Permit {
   /** Time spent queued, in ms. */
   readonly waitedMs: number;
+  /**
+   * Says that the call this permit let go is over (answered, failed or given up), so that the limiter counts it
+   * from now on instead of from when it let it go. Defender counts a call when it arrives, somewhere between the
+   * two; counted from its end, a call can never be counted earlier than Defender counted it, however long it was
+   * held up on the way (a busy event loop, a new TLS connection, the network), so calls let go one window apart
+   * arrive at least one window apart. Called once; a limiter that needs nothing of it leaves it out.
+   */
+  readonly done?: () => void;
 }
 
 export interface AcquireOptions {
@@ -53,7 +61,7 @@ export interface UpstreamLimiter {
   /** Waits for a slot for an interactive call (a client is waiting for it). */
   acquire(api: DefenderApi, options: AcquireOptions): Promise<Permit>;
   /** Takes a slot for background work (a cache refresh) only if one is free now and nobody is waiting. */
-  tryAcquire(api: DefenderApi): boolean;
+  tryAcquire(api: DefenderApi): Permit | undefined;
   /** When `calls` more calls of `api` could have gone, behind everyone queued now (epoch ms). */
   whenAvailable(api: DefenderApi, calls: number): number;
   /** Defender answered 429 with Retry-After: no caller may call `api` for `ms`. */
@@ -67,10 +75,11 @@ export interface LimiterOptions {
   /** Where the limiter reads the time (windows, pauses, deadlines). Default: the system clock. */
   readonly clock?: Clock;
   /**
-   * Extra length given to every window, so that calls admitted exactly one window apart here cannot arrive
-   * less than one window apart at Defender: what delays one call more than another between the limiter and
-   * Defender (event-loop lag of a busy process, the network) does not shrink with the window. Default: 2% of
-   * the window, at least 250 ms and at most 1 s (1 s for Defender's 60 s and 3,600 s windows).
+   * Extra length given to every window. A call counts from when it is over (see Permit.done), so what holds one
+   * call up more than another on its way to Defender (a busy event loop, a new TLS connection, the network)
+   * cannot bring two calls let go a window apart closer at Defender; the margin is for what that does not cover:
+   * Defender's clock and how it cuts its windows, which are not documented. Default: 2% of the window, at least 250 ms and at most 1 s (1 s
+   * for Defender's 60 s and 3,600 s windows).
    */
   readonly marginMs?: (windowMs: number) => number;
   /** The APIs these windows apply to, as `budget()` lists them. Default: the REST routes on `DEFENDER_RATE_LIMITS` (`DEFENDER_RATE_LIMITED_APIS`). */
@@ -120,10 +129,8 @@ export class LocalRateLimiter implements UpstreamLimiter {
     if (this.#closed) return Promise.reject(rateLimited(1, api));
     const now = this.#clock.now();
     const queue = this.#queues.of(api);
-    if (queue.size === 0 && this.#freeNow(api, now)) {
-      this.#log.record(api, now);
-      return Promise.resolve({ waitedMs: 0 });
-    }
+    if (queue.size === 0 && this.#freeNow(api, now))
+      return Promise.resolve({ waitedMs: 0, done: this.#take(api, now) });
     return queuedPermit(
       queue,
       { ...options, api, now, turn: this.#turnAt(api, now, queue.ahead(options.caller ?? ANONYMOUS)) },
@@ -137,11 +144,10 @@ export class LocalRateLimiter implements UpstreamLimiter {
     );
   }
 
-  tryAcquire(api: DefenderApi): boolean {
+  tryAcquire(api: DefenderApi): Permit | undefined {
     const now = this.#clock.now();
-    if (this.#closed || this.#queues.of(api).size > 0 || !this.#freeNow(api, now)) return false;
-    this.#log.record(api, now);
-    return true;
+    if (this.#closed || this.#queues.of(api).size > 0 || !this.#freeNow(api, now)) return undefined;
+    return { waitedMs: 0, done: this.#take(api, now) };
   }
 
   whenAvailable(api: DefenderApi, calls: number): number {
@@ -200,6 +206,12 @@ export class LocalRateLimiter implements UpstreamLimiter {
     this.#queues.refuseAll();
   }
 
+  /** Counts a call let go at `now`; what its permit's `done` does: count it from then on. */
+  #take(api: DefenderApi, now: number): () => void {
+    this.#log.record(api, now);
+    return () => this.#log.move(api, now, this.#clock.now());
+  }
+
   #freeNow(api: DefenderApi, now: number): boolean {
     return this.#log.wait(api, now).ms === 0 && (this.#pausedUntil.get(api) ?? 0) <= now;
   }
@@ -224,8 +236,7 @@ export class LocalRateLimiter implements UpstreamLimiter {
         );
         return;
       }
-      this.#log.record(api, now);
-      queue.shift()!.grant(now);
+      queue.shift()!.grant(now, this.#take(api, now));
     }
   }
 }

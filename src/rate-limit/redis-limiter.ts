@@ -129,29 +129,28 @@ export class RedisRateLimiter implements UpstreamLimiter {
    * left room for every replica doing the same at once; the slot is then recorded in Redis. Otherwise no,
    * and the state is refreshed so that a later try can say yes.
    */
-  tryAcquire(api: DefenderApi): boolean {
-    if (this.#closed || this.#queues.of(api).size > 0) return false;
+  tryAcquire(api: DefenderApi): Permit | undefined {
+    if (this.#closed || this.#queues.of(api).size > 0) return undefined;
+    const now = this.#clock.now();
     if (!this.#redisUp) {
-      if (!this.#local.tryAcquire(api)) return false;
-      this.#own.record(api, this.#clock.now());
-      return true;
+      const share = this.#local.tryAcquire(api);
+      return share && { waitedMs: 0, done: this.#counted(api, now, { share }) };
     }
     const state = this.#state.get(api);
-    const now = this.#clock.now();
-    if (now < this.#settleUntil) return false;
+    if (now < this.#settleUntil) return undefined;
     if (!state || now - state.at > 1_000) {
       this.#refresh(api);
-      return false;
+      return undefined;
     }
     const room = Math.min(...this.#specs.map((s, i) => s.limit - (state.windows[i]?.count ?? 0)));
-    if (state.waitMs > now - state.at || room < this.#replicas) return false;
+    if (state.waitMs > now - state.at || room < this.#replicas) return undefined;
     this.#state.set(api, {
       ...state,
       windows: state.windows.map((w) => ({ ...w, count: w.count + 1 })),
     });
-    this.#own.record(api, now);
-    this.#run(api, 'record').catch((error: unknown) => this.#down(error));
-    return true;
+    const recorded = this.#run(api, 'record');
+    recorded.catch((error: unknown) => this.#down(error));
+    return { waitedMs: 0, done: this.#counted(api, now, { recorded }) };
   }
 
   /**
@@ -229,6 +228,8 @@ export class RedisRateLimiter implements UpstreamLimiter {
       while (queue.size > 0 && !this.#closed) {
         let admitted: boolean;
         let waitMs: number;
+        let member: string | undefined;
+        let share: Permit | undefined;
         const settling = this.#clock.now() < this.#settleUntil;
         const localWait = settling ? this.#local.whenAvailable(api, 1) - this.#clock.now() : 0;
         if (this.#redisUp && localWait > 0) {
@@ -237,23 +238,24 @@ export class RedisRateLimiter implements UpstreamLimiter {
           waitMs = localWait;
         } else if (this.#redisUp) {
           try {
-            ({ admitted, waitMs } = await this.#run(api, 'acquire'));
+            ({ admitted, waitMs, member } = await this.#run(api, 'acquire'));
           } catch (error) {
             this.#down(error);
             continue;
           }
           if (admitted && settling) this.#local.seed(api, [this.#clock.now()]);
         } else {
-          admitted = this.#local.tryAcquire(api);
+          share = this.#local.tryAcquire(api);
+          admitted = share !== undefined;
           waitMs = admitted ? 0 : Math.max(1, this.#local.whenAvailable(api, 1) - this.#clock.now());
         }
         const now = this.#clock.now();
         if (admitted) {
-          this.#own.record(api, now);
           // Whoever's turn it is now (the one that asked may have left meanwhile).
+          const done = this.#counted(api, now, { member, share });
           const waiter = queue.shift();
           if (!waiter) break;
-          waiter.grant(now);
+          waiter.grant(now, done);
           continue;
         }
         // Nobody here can go before `waitMs`: refuse at once those whose deadline comes first.
@@ -267,18 +269,47 @@ export class RedisRateLimiter implements UpstreamLimiter {
     }
   }
 
+  /**
+   * Counts a call let go at `at` in this replica's own log; it is counted in Redis too (as `member`, or the
+   * member a `record` gives it) or in the local share (`share`). Returns its permit's `done`: count it from
+   * then on in each (see {@link Permit.done}).
+   */
+  #counted(
+    api: DefenderApi,
+    at: number,
+    counted: {
+      readonly member?: string | undefined;
+      readonly recorded?: Promise<{ readonly member: string }>;
+      readonly share?: Permit | undefined;
+    },
+  ): () => void {
+    this.#own.record(api, at);
+    return () => {
+      this.#own.move(api, at, this.#clock.now());
+      counted.share?.done?.();
+      const settle = (member: string) => {
+        if (this.#redisUp) this.#redis.settle(api, member).catch((error: unknown) => this.#down(error));
+      };
+      if (counted.member !== undefined) settle(counted.member);
+      counted.recorded?.then(
+        ({ member }) => settle(member),
+        () => {},
+      );
+    };
+  }
+
   /** Asks Redis (WINDOW_SCRIPT) and keeps what it said; gives it back our calls if it lost the log. */
   async #run(
     api: DefenderApi,
     mode: 'acquire' | 'peek' | 'record',
-  ): Promise<{ admitted: boolean; waitMs: number }> {
-    const { admitted, state, lostEpoch } = await this.#redis.window(api, mode);
+  ): Promise<{ admitted: boolean; waitMs: number; member: string }> {
+    const { admitted, member, state, lostEpoch } = await this.#redis.window(api, mode);
     this.#state.set(api, state);
     // Redis lost the log while this replica was not looking (a restart between two calls): give it back ours.
     if (lostEpoch !== undefined && this.#redisUp) {
       this.#restore(api, lostEpoch).catch((error: unknown) => this.#down(error));
     }
-    return { admitted, waitMs: state.waitMs };
+    return { admitted, waitMs: state.waitMs, member };
   }
 
   /** Gives Redis this replica's calls and pause for `api`; resolves when Redis has them. */

@@ -94,6 +94,22 @@ end
 return epoch
 `;
 
+/**
+ * A call let go earlier is over: its member's time in the log becomes Redis's clock now (never earlier than it
+ * was), and the log is kept at least one longest window from now. Nothing when the member has left the log.
+ *
+ * KEYS: the log. ARGV: the member, the longest window (ms). Returns 1 when the member was moved.
+ */
+export const SETTLE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not at or tonumber(at) >= now then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
+return 1
+`;
+
 /** Extends the pause key to `ms` from now, never shortening a longer pause. */
 export const PAUSE_SCRIPT = `
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then

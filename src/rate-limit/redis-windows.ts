@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { DefenderApi } from '../defender/apis.js';
 import type { RedisConnection } from '../cache/redis.js';
 import { withTimeout } from '../cache/redis.js';
-import { PAUSE_SCRIPT, RESTORE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
+import { PAUSE_SCRIPT, RESTORE_SCRIPT, SETTLE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
 import type { WindowSpec } from './sliding-window.js';
 
 /** One window as Redis last reported it. */
@@ -26,6 +26,8 @@ export interface ApiState {
 /** What one WINDOW_SCRIPT call learnt. */
 export interface WindowReply {
   readonly admitted: boolean;
+  /** The call's member in the log, when admitted (see {@link RedisWindows.settle}). */
+  readonly member: string;
   readonly state: ApiState;
   /**
    * The epoch this process knew when Redis now reports another: Redis lost the log in between (a restart),
@@ -91,6 +93,7 @@ export class RedisWindows {
     this.#epochs.set(api, epoch);
     return {
       admitted: Number(reply[0]) === 1,
+      member,
       state,
       ...(known !== undefined && known !== epoch && { lostEpoch: known }),
     };
@@ -117,6 +120,21 @@ export class RedisWindows {
       ...calls.ages.map((age) => String(age)),
     ]);
     this.#epochs.set(api, String(epoch));
+  }
+
+  /** The call admitted as `member` is over: Redis counts it from now on (SETTLE_SCRIPT). */
+  async settle(api: DefenderApi, member: string): Promise<void> {
+    await withTimeout(
+      this.#options.client.sendCommand([
+        'EVAL',
+        SETTLE_SCRIPT,
+        '1',
+        this.#key(api, 'log'),
+        member,
+        String(this.#longestMs),
+      ]),
+      this.#options.timeoutMs,
+    );
   }
 
   /** Pauses `api` for every replica for `ms`, never shortening a longer pause. */

@@ -33,7 +33,7 @@ export class RoutedLimiter implements UpstreamLimiter, QueueDepthSource {
     return this.#of(api).acquire(api, options);
   }
 
-  tryAcquire(api: DefenderApi): boolean {
+  tryAcquire(api: DefenderApi): Permit | undefined {
     return this.#of(api).tryAcquire(api);
   }
 

@@ -58,6 +58,19 @@ export class SlidingWindowLog {
     this.#trimmed(key, now).push(now);
   }
 
+  /**
+   * Moves one event of `key` from time `from` to `to` (later), kept sorted: a call counted from when it was let
+   * go, counted from when it was over instead. Nothing when no event is at `from` (it slid out, or was forgotten).
+   */
+  move(key: string, from: number, to: number): void {
+    const times = this.#events.get(key);
+    if (!times) return;
+    const index = countUpTo(times, from) - 1;
+    if (index < 0 || times[index] !== from) return;
+    times.splice(index, 1);
+    times.splice(countUpTo(times, to), 0, to);
+  }
+
   /** Adds events at the given times (any order, none later than `now`), kept sorted. */
   add(key: string, times: readonly number[], now: number): void {
     const events = this.#trimmed(key, now);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DefenderApi } from '../../src/defender/apis.js';
 import { FanoutRecorder, FanoutStats } from '../../src/planner/fanout.js';
@@ -5,6 +7,7 @@ import { parseRateLimits } from '../../src/rate-limit/windows.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { callsTo, startTestGateway } from '../helpers/gateway.js';
 import { eventually } from '../helpers/live.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 let gw: TestGateway | undefined;
 afterEach(() => gw?.close());
@@ -50,6 +53,41 @@ describe('the shared rate limiter', () => {
       );
     }
   }, 60_000);
+
+  it('keeps calls a window apart at Defender when some are held up on the way: a call counts until it is over', async () => {
+    const limits = parseRateLimits('5/2s');
+    const sim = await testSimulator({ rateLimits: limits });
+    // The first five calls take 700 ms to reach Defender (a new TLS connection, a busy event loop, the network).
+    const proxy = await holdingProxy(sim.url, 5, 700);
+    try {
+      gw = await startTestGateway({
+        sharedSimulator: sim,
+        defenderUrl: proxy.url,
+        rateLimits: limits,
+        limiterMarginMs: 50,
+        server: { requestDeadlineMs: 30_000 },
+      });
+      const machines = sim.tenant.machines.slice(0, 10);
+      const results = await Promise.all(machines.map((m) => gw!.query(`{ machine(id: "${m.id}") { id } }`)));
+
+      expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+      expect(results.map((r) => (r.data?.['machine'] as { id: string }).id)).toEqual(
+        machines.map((m) => m.id),
+      );
+      // Counted from when they were let go, the next five would have gone 2,050 ms after the first five left,
+      // 1,350 ms after they arrived: Defender would have refused them.
+      expect(sim.calls.filter((c) => c.status === 429)).toEqual([]);
+      const times = callsTo(sim.calls, 'machines/{id}').map((c) => c.at);
+      expect(times).toHaveLength(10);
+      for (const t0 of times)
+        expect(times.filter((u) => u >= t0 && u < t0 + 2_000).length).toBeLessThanOrEqual(5);
+    } finally {
+      await gw?.close();
+      gw = undefined;
+      await proxy.close();
+      await sim.close();
+    }
+  }, 30_000);
 
   it('pauses an API for every caller for the Retry-After of a 429, then retries', async () => {
     gw = await startTestGateway();
@@ -174,3 +212,28 @@ describe('the shared rate limiter', () => {
     expect(budget.find((b) => b.api === 'alerts')).toMatchObject({ remaining: 100 });
   });
 });
+
+/** An HTTP proxy in front of `target` that holds the first `held` GET requests `holdMs` before passing them on. */
+async function holdingProxy(target: string, held: number, holdMs: number) {
+  let seen = 0;
+  const server = createServer((req, res) => {
+    const hold = seen++ < held ? holdMs : 0;
+    setTimeout(() => {
+      fetch(new URL(req.url ?? '/', target), { headers: { authorization: req.headers.authorization ?? '' } })
+        .then(async (answer) => {
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'application/json',
+            ...(answer.headers.has('retry-after') && { 'retry-after': answer.headers.get('retry-after')! }),
+          });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        })
+        .catch(() => res.destroy());
+    }, hold);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${new URL(target).pathname}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -51,6 +51,8 @@ export interface TestGatewayOptions {
   readonly cacheMaxMb?: number;
   /** A simulator to use (and leave open on close) instead of one of its own, for replicas of one tenant. */
   readonly sharedSimulator?: Simulator;
+  /** Where the gateway calls Defender, when not the simulator itself (a proxy in front of it). */
+  readonly defenderUrl?: string;
   /** Variables added to the fixed test environment (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`). Default: none. */
   readonly env?: Readonly<Record<string, string>>;
   /** Traces, to this exporter (an in-memory one). Default: off, as without OTEL_EXPORTER_OTLP_ENDPOINT. */
@@ -89,7 +91,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const ttlMs = options.cacheTtlMs;
   const deps = await createDependencies(config, {
-    upstream: { baseUrl: new URL(sim.url), tokens: new StaticTokenProvider(TOKEN) },
+    upstream: { baseUrl: new URL(options.defenderUrl ?? sim.url), tokens: new StaticTokenProvider(TOKEN) },
     processMetrics: false,
     ...(options.cache && { cache: options.cache }),
     ...(options.rateLimits && { rateLimits: options.rateLimits }),

@@ -84,6 +84,30 @@ describe('RedisRateLimiter: one budget for every replica', () => {
     expect(used).toBeLessThanOrEqual(5);
   }, 15_000);
 
+  it('counts a call from when it is over, for every replica: a slow call keeps its slot longer', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const [a, b] = [await replica(prefix, '1/1s'), await replica(prefix, '1/1s')];
+    const permit = await a.acquire('machines', inSeconds(5));
+    const grantedAt = Date.now();
+    // Its answer took 400 ms: it may have reached Defender only then.
+    await new Promise((r) => setTimeout(r, 400));
+    permit.done!();
+    await b.acquire('machines', inSeconds(5));
+    // One window (1 s and the 50 ms margin) after the call was over, not after it was let go.
+    expect(Date.now() - grantedAt).toBeGreaterThanOrEqual(1_400);
+    expect(Date.now() - grantedAt).toBeLessThan(2_400);
+    // Background work's slot too, once this replica knows the API's state (budget() asks Redis for it).
+    a.budget();
+    await new Promise((r) => setTimeout(r, 100));
+    const background = a.tryAcquire('alerts');
+    expect(background).toBeDefined();
+    const backgroundAt = Date.now();
+    await new Promise((r) => setTimeout(r, 300));
+    background!.done!();
+    await b.acquire('alerts', inSeconds(5));
+    expect(Date.now() - backgroundAt).toBeGreaterThanOrEqual(1_300);
+  }, 15_000);
+
   it('honours on one replica a Retry-After pause set by another', async () => {
     const prefix = `test:${randomUUID()}`;
     const [a, b] = [await replica(prefix, '100/60s'), await replica(prefix, '100/60s')];

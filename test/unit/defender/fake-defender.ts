@@ -45,9 +45,9 @@ export class RecordingLimiter implements UpstreamLimiter {
     this.acquired.push(api);
     return Promise.resolve({ waitedMs: 0 });
   }
-  tryAcquire(api: DefenderApi): boolean {
+  tryAcquire(api: DefenderApi): Permit | undefined {
     this.tried.push(api);
-    return this.free;
+    return this.free ? { waitedMs: 0 } : undefined;
   }
   whenAvailable(): number {
     return 0;

@@ -119,11 +119,11 @@ describe('LocalRateLimiter', () => {
 
   it('gives background work a slot only when one is free now', async () => {
     const limiter = limiterOf('2/1s');
-    expect(limiter.tryAcquire(API)).toBe(true);
-    expect(limiter.tryAcquire(API)).toBe(true);
-    expect(limiter.tryAcquire(API)).toBe(false);
+    expect(limiter.tryAcquire(API)).toBeDefined();
+    expect(limiter.tryAcquire(API)).toBeDefined();
+    expect(limiter.tryAcquire(API)).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(limiter.tryAcquire(API)).toBe(true);
+    expect(limiter.tryAcquire(API)).toBeDefined();
     // Background slots count against the budget of interactive callers.
     const call = ask(limiter);
     await settle();
@@ -131,6 +131,34 @@ describe('LocalRateLimiter', () => {
     const next = ask(limiter);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(next.at).toBe(2_000);
+  });
+
+  it('counts a call from when its permit says it is over, so a call held up on the way keeps its slot longer', async () => {
+    const limiter = limiterOf('2/1s');
+    const [first, second, third] = [ask(limiter), ask(limiter), ask(limiter)];
+    await settle();
+    // The first call took 400 ms to be answered (it may have reached Defender only then); the second did not.
+    await vi.advanceTimersByTimeAsync(400);
+    first.permit!.done!();
+    second.permit!.done!();
+    // Not at 1,000 ms (one window after it was let go) but one window after it was over.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(third.at).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(third).toMatchObject({ at: 1_400, permit: { waitedMs: 1_400 } });
+    // A queued caller's permit, and background work's, are counted the same way.
+    await vi.advanceTimersByTimeAsync(600);
+    const background = limiter.tryAcquire(API)!;
+    const fourth = ask(limiter);
+    await settle();
+    expect(fourth.at).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(300);
+    third.permit!.done!();
+    background.done!();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(fourth.at).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fourth.at).toBe(3_300);
   });
 
   it('says when a number of calls could have gone, behind everyone queued now', async () => {
@@ -148,8 +176,8 @@ describe('LocalRateLimiter', () => {
   it('holds every caller of a paused API until the Retry-After is over, though slots are free', async () => {
     const limiter = limiterOf('100/1s');
     limiter.pause(API, 3_000);
-    expect(limiter.tryAcquire(API)).toBe(false);
-    expect(limiter.tryAcquire('alerts')).toBe(true);
+    expect(limiter.tryAcquire(API)).toBeUndefined();
+    expect(limiter.tryAcquire('alerts')).toBeDefined();
     const calls = [ask(limiter), ask(limiter)];
     await vi.advanceTimersByTimeAsync(2_999);
     expect(calls.map((c) => c.at)).toEqual([undefined, undefined]);
@@ -201,7 +229,7 @@ describe('LocalRateLimiter', () => {
   it('counts calls seeded from elsewhere, and forgets every call on record but not a pause', async () => {
     const limiter = limiterOf('2/1s');
     limiter.seed(API, [START - 500, START - 100]);
-    expect(limiter.tryAcquire(API)).toBe(false);
+    expect(limiter.tryAcquire(API)).toBeUndefined();
     expect(limiter.whenAvailable(API, 1)).toBe(START + 500);
     limiter.pause(API, 2_000);
     limiter.forget();
@@ -226,7 +254,7 @@ describe('LocalRateLimiter', () => {
       at: 0,
       error: { code: 'RATE_LIMITED', extensions: { retryAfterSeconds: 1 } },
     });
-    expect(limiter.tryAcquire('alerts')).toBe(false);
+    expect(limiter.tryAcquire('alerts')).toBeUndefined();
     expect(limiter.queueDepths()[API]).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -234,9 +262,9 @@ describe('LocalRateLimiter', () => {
   it('reads the time from an injected clock', () => {
     let now = Date.parse('2030-06-01T00:00:00.000Z');
     const limiter = new LocalRateLimiter(parseRateLimits('1/60s'), { clock: { now: () => now } });
-    expect(limiter.tryAcquire(API)).toBe(true);
+    expect(limiter.tryAcquire(API)).toBeDefined();
     expect(limiter.budget().find((b) => b.api === API)?.resetAt).toBe('2030-06-01T00:01:01.000Z');
     now += 61_000;
-    expect(limiter.tryAcquire(API)).toBe(true);
+    expect(limiter.tryAcquire(API)).toBeDefined();
   });
 });

@@ -12,6 +12,17 @@ function logOf(windows: { limit: number; windowMs: number }[], events: number[] 
 }
 
 describe('SlidingWindowLog', () => {
+  it('moves one event to a later time, kept in order; an event no longer on record is not moved', () => {
+    const log = logOf([{ limit: 3, windowMs: 1_000 }], [T, T + 100, T + 200]);
+    log.move('k', T, T + 150);
+    expect(log.events('k', T + 300)).toEqual([T + 100, T + 150, T + 200]);
+    // Full until the earliest of them slides out, one window after T + 100 rather than after T.
+    expect(log.wait('k', T + 300).ms).toBe(800);
+    log.move('k', T + 50, T + 900);
+    log.move('other', T, T + 900);
+    expect(log.events('k', T + 300)).toEqual([T + 100, T + 150, T + 200]);
+  });
+
   it('lets events happen up to the limit, then says how long until the oldest slides out', () => {
     const log = logOf([{ limit: 3, windowMs: 1_000 }]);
     for (const at of [T, T + 100, T + 200]) {
