@@ -42,22 +42,26 @@ const RECENT_QUERIES = 32;
 /**
  * `build` with its texts kept for the {@link RECENT_QUERIES} most recent chunks: an operation over the same
  * parents as a recent one (a dashboard's refresh) builds and checks no KQL again, and hands the client the same
- * string, whose hash V8 keeps, to make its cache key from and look it up.
+ * string, whose hash V8 keeps, to make its cache key from and look it up. A chunk is found by comparing its keys
+ * with each kept chunk's, most recent first: mostly the same strings (read from the same cached answers), and a
+ * different chunk differs in its length or first keys, so no text of the whole chunk is made to look it up.
  */
 function recentQueries(build: (chunk: readonly string[]) => string): (chunk: readonly string[]) => string {
-  const recent = new Map<string, string>();
+  const recent: { readonly chunk: readonly string[]; readonly text: string }[] = [];
   return (chunk) => {
-    const id = JSON.stringify(chunk);
-    let text = recent.get(id);
-    if (text === undefined) {
-      text = build(chunk);
-      if (recent.size >= RECENT_QUERIES) recent.delete(recent.keys().next().value!);
-    } else {
-      recent.delete(id);
-    }
-    recent.set(id, text);
-    return text;
+    const index = recent.findIndex((entry) => sameKeys(entry.chunk, chunk));
+    if (index === 0) return recent[0]!.text;
+    const entry = index > 0 ? recent.splice(index, 1)[0]! : { chunk: [...chunk], text: build(chunk) };
+    recent.unshift(entry);
+    if (recent.length > RECENT_QUERIES) recent.pop();
+    return entry.text;
   };
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const logonUsersText = recentQueries(logonUsersQuery);

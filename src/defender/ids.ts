@@ -102,7 +102,13 @@ export function isAccountName(name: string): boolean {
 
 /** Whether `id` is a machine id as Defender writes it (40 lower-case hex digits). */
 export function isMachineId(id: string): boolean {
-  return MACHINE_ID.test(id);
+  // MACHINE_ID's test, by hand: a hunted level asks it of every parent of every operation.
+  if (id.length !== 40) return false;
+  for (let i = 0; i < 40; i++) {
+    const c = id.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 const invalidUser = (input: string) =>

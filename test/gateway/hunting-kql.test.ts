@@ -73,4 +73,36 @@ describe('hunting through the client, against the simulator', () => {
         .sort(),
     );
   });
+
+  it('sends each set of parents its own query, however much of it another recent set shares', async () => {
+    const [a, b, c, d] = sim.tenant.machines.filter((m) => sim.tenant.logonUsers(m.id).length > 0);
+    const sets = [
+      [a!.id, b!.id, c!.id],
+      [a!.id, b!.id, d!.id],
+      [a!.id, c!.id, b!.id],
+      [a!.id, b!.id, c!.id],
+    ];
+    sim.resetCalls();
+    for (const ids of sets) {
+      const accounts = await huntLogonUsers(client, ids, scope());
+      expect([...accounts.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids)
+        expect(
+          accounts
+            .get(id)!
+            .map((u) => `${u.accountDomain}\\${u.accountName}`)
+            .sort(),
+        ).toEqual(
+          sim.tenant
+            .logonUsers(id)
+            .map((u) => u.id)
+            .sort(),
+        );
+    }
+    // The cache keeps no answer here (TTL 0): every set is asked, each with its own ids in its own order.
+    const asked = sim.calls.map((call) =>
+      sets.findIndex((ids) => call.kql!.includes(JSON.stringify(ids).slice(1, -1).replaceAll(',', ', '))),
+    );
+    expect(asked).toEqual([0, 1, 2, 0]);
+  });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isAccountName } from '../../../src/defender/ids.js';
+import { isAccountName, isMachineId } from '../../../src/defender/ids.js';
 import {
   chunks,
   kqlString,
@@ -126,6 +126,27 @@ describe('the hunting queries', () => {
     expect(() => userMachinesQuery(['a\\b'])).toThrow();
     expect(() => userMachinesQuery(['line\nbreak'])).toThrow();
     expect(() => userPropertiesQuery([])).toThrow();
+  });
+
+  it('take as machine ids exactly 40 lower-case hex digits', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 42 }), (text) => {
+        expect(isMachineId(text)).toBe(/^[0-9a-f]{40}$/.test(text));
+      }),
+    );
+    // A machine id, and the same with one character just outside the digits' and letters' ranges.
+    const id = fc.stringMatching(/^[0-9a-f]{40}$/);
+    fc.assert(
+      fc.property(id, (text) => {
+        expect(isMachineId(text)).toBe(true);
+      }),
+    );
+    fc.assert(
+      fc.property(id, fc.nat(39), fc.constantFrom('/', ':', '`', 'g', 'A', 'F', ' '), (text, at, char) => {
+        expect(isMachineId(text.slice(0, at) + char + text.slice(at + 1))).toBe(false);
+      }),
+    );
+    expect(isMachineId('0123456789abcdef0123456789abcdef01234567')).toBe(true);
   });
 
   it('are the verified shapes, with the ids as literals', () => {
