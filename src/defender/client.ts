@@ -107,6 +107,9 @@ export class DefenderClient {
   readonly #generationOf = new WeakMap<CallScope, Promise<string>>();
   /** The start of the cache keys of each identity and API (#keyOf). */
   readonly #keyPrefixes = new Map<string, Map<string, string>>();
+  /** Keys of reads by id made recently, per key prefix (identity and API), with the generation they include. */
+  readonly #recentKeys = new Map<string, { generation: string | undefined; keys: Map<string, string> }>();
+  #recentKeyCount = 0;
   /** The cache keys of recent hunting queries, by query (#huntKey). */
   readonly #huntKeys = new Map<string, { identity: string; key: string }>();
 
@@ -354,8 +357,28 @@ export class DefenderClient {
    * kql]`.
    */
   #keyOf(identity: string, { api, id, query }: DefenderRequest, generation?: string): string {
-    const start = `${this.#keyPrefix(identity, api)}${JSON.stringify(id ?? null)},${JSON.stringify(query ?? null)}`;
-    return generation === undefined ? `${start}]` : `${start},${JSON.stringify(generation)}]`;
+    const prefix = this.#keyPrefix(identity, api);
+    // A read by id (most of a warm operation's) finds its key among the recent ones of its identity and API, made
+    // with the same generation: no string of 100-odd characters made and hashed again for every read.
+    let recent = id !== undefined && query === undefined ? this.#recentKeys.get(prefix) : undefined;
+    if (recent && recent.generation === generation) {
+      const key = recent.keys.get(id!);
+      if (key !== undefined) return key;
+    }
+    const start = `${prefix}${JSON.stringify(id ?? null)},${JSON.stringify(query ?? null)}`;
+    const key = generation === undefined ? `${start}]` : `${start},${JSON.stringify(generation)}]`;
+    if (id === undefined || query !== undefined) return key;
+    if (this.#recentKeyCount >= RECENT_KEYS) {
+      this.#recentKeys.clear();
+      this.#recentKeyCount = 0;
+    }
+    if (!recent || recent.generation !== generation) {
+      this.#recentKeyCount -= recent?.keys.size ?? 0;
+      this.#recentKeys.set(prefix, (recent = { generation, keys: new Map() }));
+    }
+    recent.keys.set(id, key);
+    this.#recentKeyCount++;
+    return key;
   }
 
   /** `[identity,api,` of a key, kept per identity and API. */
@@ -485,6 +508,12 @@ export class DefenderClient {
 
 /** Hunting queries whose cache keys are kept at once (oldest first out). */
 const RECENT_HUNT_KEYS = 32;
+
+/**
+ * Keys of reads by id kept at once, over every identity and API (all dropped when full): about 1.5 MiB, far more
+ * than one warm operation reads.
+ */
+const RECENT_KEYS = 8_192;
 
 /** Identities whose key prefixes are kept at once (they are made again when dropped). */
 const KEY_PREFIX_IDENTITIES = 1_000;
