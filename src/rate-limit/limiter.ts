@@ -78,8 +78,8 @@ export interface LimiterOptions {
    * Extra length given to every window. A call counts from when it is over (see Permit.done), so what holds one
    * call up more than another on its way to Defender (a busy event loop, a new TLS connection, the network)
    * cannot bring two calls let go a window apart closer at Defender; the margin is for what that does not cover:
-   * Defender's clock and how it cuts its windows, which are not documented. Default: 2% of the window, at least 250 ms and at most 1 s (1 s
-   * for Defender's 60 s and 3,600 s windows).
+   * Defender's clock and how it cuts its windows, which are not documented. Default: 2% of the window, at least
+   * 250 ms and at most 1 s (1 s for Defender's 60 s and 3,600 s windows).
    */
   readonly marginMs?: (windowMs: number) => number;
   /** The APIs these windows apply to, as `budget()` lists them. Default: the REST routes on `DEFENDER_RATE_LIMITS` (`DEFENDER_RATE_LIMITED_APIS`). */
